@@ -1,0 +1,31 @@
+"""kedro-ml-lint: check a Kedro training/inference pair statically, before anything runs."""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# Lazy exports: ``import kedro_ml_lint`` must stay cheap and never import mlflow.
+_EXPORTS = {
+    "PipelineML": "kedro_ml_lint.pipeline_ml",
+    "pipeline_ml_factory": "kedro_ml_lint.pipeline_ml",
+    "lint_pipelines": "kedro_ml_lint.api",
+    "lint_project": "kedro_ml_lint.api",
+    "LintResult": "kedro_ml_lint.api",
+    "Violation": "kedro_ml_lint.diagnostics",
+}
+
+if TYPE_CHECKING:
+    from kedro_ml_lint.api import LintResult, lint_pipelines, lint_project
+    from kedro_ml_lint.diagnostics import Violation
+    from kedro_ml_lint.pipeline_ml import PipelineML, pipeline_ml_factory
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
+    raise AttributeError(f"module 'kedro_ml_lint' has no attribute {name!r}")

@@ -1,0 +1,110 @@
+"""Frozen value types that every layer shares: a violation is data, not text."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a violation is; every contract rule is an ``error``."""
+
+    ERROR = "error"
+    WARNING = "warning"
+
+
+class Applicability(str, Enum):
+    """Whether a fix may be applied without a human looking at it (ruff's wording)."""
+
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+    DISPLAY_ONLY = "display-only"
+
+
+@dataclass(frozen=True, order=True)
+class Location:
+    """A place in a project file; ``path`` is relative to the project root."""
+
+    path: str
+    line: int = 1
+    column: int = 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of DESIGN §5."""
+        return {"path": self.path, "line": self.line, "column": self.column}
+
+
+@dataclass(frozen=True)
+class CatalogEdit:
+    """Add one dataset entry to a catalog file.
+
+    Attributes:
+        dataset: The catalog key to add.
+        entry: The entry's configuration (``type``, ``filepath``…).
+    """
+
+    dataset: str
+    entry: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A repair proposed by a rule, carried on the violation as data."""
+
+    title: str
+    applicability: Applicability
+    edits: tuple[CatalogEdit, ...] = ()
+    applied: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of DESIGN §5."""
+        return {"title": self.title, "applicability": self.applicability.value,
+                "applied": self.applied}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken clause of the training/inference contract.
+
+    Attributes:
+        code: The rule code, e.g. ``KML001``.
+        name: The rule's kebab-case name.
+        severity: How bad it is.
+        message: One sentence; names things in backticks.
+        pipeline: The name the pair is known by.
+        subject: The offending dataset's full name, or ``None`` for pair-level rules.
+        location: Where to look, filled in by the engine.
+        fix: The proposed repair, if the rule has one.
+    """
+
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    pipeline: str
+    subject: str | None = None
+    location: Location | None = None
+    fix: Fix | None = field(default=None, compare=False)
+
+    def with_location(self, location: Location | None) -> Violation:
+        """Return a copy that points at ``location``."""
+        return replace(self, location=location)
+
+    def sort_key(self) -> tuple[str, int, int, str, str, str]:
+        """Order by file, line, column, then code and subject, like ruff."""
+        loc = self.location or Location("")
+        return (loc.path, loc.line, loc.column, self.code, self.pipeline, self.subject or "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of DESIGN §5."""
+        return {
+            "code": self.code,
+            "name": self.name,
+            "severity": self.severity.value,
+            "message": self.message,
+            "pipeline": self.pipeline,
+            "subject": self.subject,
+            "location": self.location.to_dict() if self.location else None,
+            "fix": self.fix.to_dict() if self.fix else None,
+        }

@@ -1,0 +1,49 @@
+"""Small exception classes: each is raised when one thing stops the analysis."""
+
+from __future__ import annotations
+
+
+class KedroMlLintError(Exception):
+    """Raised when the analysis cannot run; the CLI turns it into exit code 2.
+
+    Args:
+        message: One line saying what is wrong and what to do.
+        path: The file at fault, relative to the project root where possible.
+        line: The 1-based line in ``path``, when one is known.
+    """
+
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = path
+        self.line = line
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return f"{where}{self.message}"
+
+
+class NotAKedroProjectError(KedroMlLintError):
+    """Raised when the folder has no ``pyproject.toml`` with a ``[tool.kedro]`` table."""
+
+
+class ProjectConfigError(KedroMlLintError):
+    """Raised when a configuration file (YAML, TOML) cannot be read."""
+
+
+class ProjectCodeError(KedroMlLintError):
+    """Raised when the project's own Python code fails to import."""
+
+
+class PipelineNotFoundError(KedroMlLintError):
+    """Raised when a pair names a pipeline that the registry does not define."""
+
+
+class NoPairFoundError(KedroMlLintError):
+    """Raised when the project declares no training/inference pair to check."""
+
+
+class SettingsError(KedroMlLintError):
+    """Raised when ``[tool.kedro-ml-lint]`` or a command-line option is invalid."""

@@ -1,0 +1,26 @@
+"""Pure data: the pair's graph, its catalog view and name helpers. No I/O, no kedro."""
+
+from __future__ import annotations
+
+from kedro_ml_lint.model.catalog import DatasetSpec, Origin
+from kedro_ml_lint.model.pair import (
+    DatasetFlow,
+    NodeSpec,
+    PairModel,
+    PairSource,
+    Role,
+    build_graph,
+    build_pair,
+)
+
+__all__ = [
+    "DatasetFlow",
+    "DatasetSpec",
+    "NodeSpec",
+    "Origin",
+    "PairModel",
+    "PairSource",
+    "Role",
+    "build_graph",
+    "build_pair",
+]

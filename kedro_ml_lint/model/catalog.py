@@ -1,0 +1,87 @@
+"""What the catalog says about one dataset, read from configuration only."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any
+
+from kedro_ml_lint.model.names import redact_url_credentials
+
+MEMORY_TYPES = frozenset({"MemoryDataset", "SharedMemoryDataset"})
+# Keys under which Kedro datasets keep the location of their data.
+PATH_KEYS = ("filepath", "path")
+
+
+class Origin(str, Enum):
+    """Which part of the catalog decided a dataset's configuration."""
+
+    ENTRY = "entry"  # an explicit catalog key
+    PATTERN = "pattern"  # a dataset factory pattern such as ``{name}_model``
+    CATCH_ALL = "catch-all"  # the user's ``{default}``-like pattern
+    DEFAULT = "default"  # nothing matched: Kedro creates a MemoryDataset at run time
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One dataset as the catalog configures it, never instantiated.
+
+    Attributes:
+        name: The dataset's full name (namespace and transcoding included).
+        type: The dataset type string as configured, or ``None`` when unset.
+        filepath: Where the data lives, with URL credentials redacted; ``None`` when the
+            dataset has no file (SQL tables, APIs, memory).
+        origin: Which catalog mechanism produced this configuration.
+        key: The catalog key (entry name or pattern) behind it; ``None`` for ``DEFAULT``.
+    """
+
+    name: str
+    type: str | None
+    filepath: str | None
+    origin: Origin
+    key: str | None = None
+
+    @classmethod
+    def from_config(
+        cls, name: str, config: Mapping[str, Any], origin: Origin, key: str | None
+    ) -> DatasetSpec:
+        """Build a spec from one resolved catalog configuration mapping."""
+        return cls(
+            name=name,
+            type=_type_name(config.get("type")),
+            filepath=_filepath_of(config),
+            origin=origin,
+            key=key,
+        )
+
+    @classmethod
+    def unconfigured(cls, name: str) -> DatasetSpec:
+        """The spec of a dataset nothing in the catalog matches: a runtime MemoryDataset."""
+        return cls(name=name, type="MemoryDataset", filepath=None, origin=Origin.DEFAULT)
+
+    @property
+    def is_memory(self) -> bool:
+        """True when Kedro would keep this dataset in memory only."""
+        return self.type is not None and self.type.rsplit(".", 1)[-1] in MEMORY_TYPES
+
+
+def _type_name(dataset_type: Any) -> str | None:
+    if dataset_type is None:
+        return None
+    if isinstance(dataset_type, str):
+        return dataset_type
+    # A class object given through the Python API.
+    return f"{dataset_type.__module__}.{dataset_type.__qualname__}"
+
+
+def _filepath_of(config: Mapping[str, Any]) -> str | None:
+    for key in PATH_KEYS:
+        value = config.get(key)
+        if isinstance(value, str) and value:
+            return redact_url_credentials(value)
+    # Wrappers (CachedDataset, MlflowArtifactDataset) keep the real dataset one level down.
+    inner = config.get("dataset")
+    if isinstance(inner, Mapping):
+        return _filepath_of(inner)
+    return None

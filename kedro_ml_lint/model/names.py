@@ -1,0 +1,77 @@
+"""Dataset-name helpers, spelled the way Kedro spells them (no kedro import here)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+TRANSCODING_SEPARATOR = "@"
+PARAMS_PREFIX = "params:"
+ALL_PARAMETERS = "parameters"
+
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
+_PROTOCOL = re.compile(r"^(?P<protocol>[A-Za-z][A-Za-z0-9+.\-]*)://")
+LOCAL_PROTOCOLS = frozenset({"file", "local"})
+
+
+def strip_transcoding(name: str) -> str:
+    """Return ``name`` without its ``@format`` suffix, as Kedro compares names."""
+    return name.split(TRANSCODING_SEPARATOR, 1)[0]
+
+
+def is_parameter(name: str) -> bool:
+    """True for ``params:*`` inputs and the whole ``parameters`` dict."""
+    return name == ALL_PARAMETERS or name.startswith(PARAMS_PREFIX)
+
+
+def redact_url_credentials(text: str) -> str:
+    """Hide the ``user:password@`` part of every URL in ``text``."""
+    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def protocol_of(filepath: str) -> str | None:
+    """The URL protocol of ``filepath`` (``s3``, ``gs``…), ``None`` for a plain path.
+
+    A chained fsspec URL (``simplecache::s3://…``) reports its outermost protocol.
+    """
+    head = filepath.split("::", 1)[0]
+    match = _PROTOCOL.match(head)
+    if match:
+        return match.group("protocol").lower()
+    if "::" in filepath:
+        return head.lower() or None
+    return None
+
+
+def is_local_path(filepath: str) -> bool:
+    """True when ``filepath`` names a file on this machine."""
+    protocol = protocol_of(filepath)
+    return protocol is None or protocol in LOCAL_PROTOCOLS
+
+
+def flatten_parameter_keys(parameters: Mapping[str, Any]) -> frozenset[str]:
+    """Every ``params:`` name Kedro feeds for ``parameters``: ``a``, ``a.b``, ``a.b.c``…"""
+    keys: set[str] = set()
+    stack: list[tuple[str, Mapping[str, Any]]] = [("", parameters)]
+    while stack:
+        prefix, mapping = stack.pop()
+        for key, value in mapping.items():
+            full = f"{prefix}{key}"
+            keys.add(full)
+            if isinstance(value, Mapping):
+                stack.append((f"{full}.", value))
+    return frozenset(keys)
+
+
+def close_matches(word: str, candidates: Iterable[str]) -> list[str]:
+    """Up to three candidates that look like ``word``, best first."""
+    from difflib import get_close_matches
+
+    return get_close_matches(word, sorted(candidates), n=3, cutoff=0.6)
+
+
+def did_you_mean(word: str, candidates: Iterable[str]) -> str:
+    """A ``"; did you mean `x`?"`` suffix, or an empty string when nothing is close."""
+    matches = close_matches(word, candidates)
+    return f"; did you mean `{matches[0]}`?" if matches else ""

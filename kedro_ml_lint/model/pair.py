@@ -1,0 +1,214 @@
+"""The training/inference pair as one networkx DAG, and the sets the rules read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+
+import networkx as nx
+
+from kedro_ml_lint.model.catalog import DatasetSpec
+from kedro_ml_lint.model.names import is_parameter, strip_transcoding
+
+
+class Role(str, Enum):
+    """Which of the two pipelines a node belongs to."""
+
+    TRAINING = "training"
+    INFERENCE = "inference"
+
+
+class PairSource(str, Enum):
+    """Where a pair was declared (the JSON ``pairs[].source`` field)."""
+
+    PIPELINE_ML = "pipeline_ml"
+    CONFIG = "config"
+    CLI = "cli"
+
+
+@dataclass(frozen=True)
+class NodeSpec:
+    """A Kedro node reduced to what the contract needs.
+
+    Attributes:
+        name: The node's full name.
+        inputs: Input dataset names, in the node's order.
+        outputs: Output dataset names, in the node's order.
+    """
+
+    name: str
+    inputs: tuple[str, ...]
+    outputs: tuple[str, ...]
+
+
+def dataset_vertex(name: str) -> tuple[str, str]:
+    """The graph vertex of a dataset."""
+    return ("dataset", name)
+
+
+def node_vertex(role: Role, name: str) -> tuple[str, str, str]:
+    """The graph vertex of a node; the same node may sit in both pipelines."""
+    return ("node", role.value, name)
+
+
+def build_graph(training: Iterable[NodeSpec], inference: Iterable[NodeSpec]) -> nx.DiGraph:
+    """Both pipelines as one DAG: ``dataset -> node -> dataset`` edges.
+
+    Node vertices carry ``role``; dataset vertices carry ``roles``, the set of pipelines
+    that read or write them.
+    """
+    graph = nx.DiGraph()
+    for role, nodes in ((Role.TRAINING, training), (Role.INFERENCE, inference)):
+        for node in nodes:
+            vertex = node_vertex(role, node.name)
+            graph.add_node(vertex, kind="node", role=role, name=node.name)
+            for name in node.inputs:
+                _touch_dataset(graph, name, role)
+                graph.add_edge(dataset_vertex(name), vertex)
+            for name in node.outputs:
+                _touch_dataset(graph, name, role)
+                graph.add_edge(vertex, dataset_vertex(name))
+    return graph
+
+
+def _touch_dataset(graph: nx.DiGraph, name: str, role: Role) -> None:
+    vertex = dataset_vertex(name)
+    if vertex in graph:
+        graph.nodes[vertex]["roles"].add(role)
+    else:
+        graph.add_node(vertex, kind="dataset", name=name, roles={role})
+
+
+@dataclass(frozen=True)
+class DatasetFlow:
+    """What one pipeline reads and writes, with Kedro's ``inputs()``/``outputs()`` semantics."""
+
+    all_inputs: frozenset[str]
+    all_outputs: frozenset[str]
+
+    @cached_property
+    def _intermediate_bases(self) -> frozenset[str]:
+        return frozenset(map(strip_transcoding, self.all_inputs)) & frozenset(
+            map(strip_transcoding, self.all_outputs)
+        )
+
+    @cached_property
+    def inputs(self) -> frozenset[str]:
+        """Free inputs: read but not produced inside (names compared without ``@fmt``)."""
+        return frozenset(
+            n for n in self.all_inputs if strip_transcoding(n) not in self._intermediate_bases
+        )
+
+    @cached_property
+    def outputs(self) -> frozenset[str]:
+        """Final outputs: produced but not read inside."""
+        return frozenset(
+            n for n in self.all_outputs if strip_transcoding(n) not in self._intermediate_bases
+        )
+
+    @cached_property
+    def bases(self) -> frozenset[str]:
+        """Every dataset the pipeline touches, without transcoding suffixes."""
+        return frozenset(map(strip_transcoding, self.all_inputs | self.all_outputs))
+
+
+def flow_of(graph: nx.DiGraph, role: Role) -> DatasetFlow:
+    """Read one pipeline's dataset flow off the shared graph."""
+    inputs: set[str] = set()
+    outputs: set[str] = set()
+    for vertex, data in graph.nodes(data=True):
+        if data["kind"] == "node" and data["role"] is role:
+            inputs.update(graph.nodes[v]["name"] for v in graph.predecessors(vertex))
+            outputs.update(graph.nodes[v]["name"] for v in graph.successors(vertex))
+    return DatasetFlow(frozenset(inputs), frozenset(outputs))
+
+
+@dataclass(frozen=True)
+class PairModel:
+    """Everything the rules may look at for one training/inference pair.
+
+    Attributes:
+        name: The name the pair is known by (registry key or configured name).
+        input_name: The dataset served at predict time, ``None`` when not given.
+        graph: Both pipelines as one DAG (see :func:`build_graph`).
+        training: The training pipeline's dataset flow.
+        inference: The inference pipeline's dataset flow.
+        datasets: The catalog's view of every artifact.
+        parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
+        source: Where the pair was declared.
+    """
+
+    name: str
+    input_name: str | None
+    graph: nx.DiGraph = field(repr=False)
+    training: DatasetFlow
+    inference: DatasetFlow
+    datasets: dict[str, DatasetSpec]
+    parameter_keys: frozenset[str] | None = None
+    source: PairSource = PairSource.PIPELINE_ML
+
+    @property
+    def artifacts(self) -> list[str]:
+        """Inference inputs that training must hand over: all but ``input_name`` and params."""
+        return sorted(
+            n for n in self.inference.inputs if n != self.input_name and not is_parameter(n)
+        )
+
+    def readers(self, dataset: str, role: Role = Role.INFERENCE) -> list[str]:
+        """Names of the ``role`` nodes that read ``dataset``, sorted."""
+        vertex = dataset_vertex(dataset)
+        if vertex not in self.graph:
+            return []
+        return sorted(
+            self.graph.nodes[v]["name"]
+            for v in self.graph.successors(vertex)
+            if self.graph.nodes[v]["role"] is role
+        )
+
+    def writers(self, dataset: str, role: Role = Role.INFERENCE) -> list[str]:
+        """Names of the ``role`` nodes that write ``dataset``, sorted."""
+        vertex = dataset_vertex(dataset)
+        if vertex not in self.graph:
+            return []
+        return sorted(
+            self.graph.nodes[v]["name"]
+            for v in self.graph.predecessors(vertex)
+            if self.graph.nodes[v]["role"] is role
+        )
+
+
+def build_pair(  # noqa: PLR0913
+    name: str,
+    training: Iterable[NodeSpec],
+    inference: Iterable[NodeSpec],
+    input_name: str | None,
+    resolve: Callable[[str], DatasetSpec],
+    parameter_keys: frozenset[str] | None = None,
+    source: PairSource = PairSource.PIPELINE_ML,
+) -> PairModel:
+    """Assemble a :class:`PairModel`, resolving each artifact through ``resolve``.
+
+    Args:
+        name: The name the pair is known by.
+        training: The training pipeline's nodes.
+        inference: The inference pipeline's nodes.
+        input_name: The dataset served at predict time.
+        resolve: Maps a dataset name to what the catalog says about it.
+        parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
+        source: Where the pair was declared.
+    """
+    graph = build_graph(training, inference)
+    pair = PairModel(
+        name=name,
+        input_name=input_name,
+        graph=graph,
+        training=flow_of(graph, Role.TRAINING),
+        inference=flow_of(graph, Role.INFERENCE),
+        datasets={},
+        parameter_keys=parameter_keys,
+        source=source,
+    )
+    pair.datasets.update({artifact: resolve(artifact) for artifact in pair.artifacts})
+    return pair

@@ -1,0 +1,154 @@
+"""``PipelineML``: a training pipeline that knows its inference pipeline."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kedro.pipeline import Pipeline
+from kedro.pipeline.node import Node
+
+# Methods of ``Pipeline`` that select a subset of nodes: on a PipelineML they select
+# training nodes and keep the binding to the inference pipeline.
+_FILTERS = (
+    "only_nodes",
+    "only_nodes_with_namespaces",
+    "only_nodes_with_inputs",
+    "only_nodes_with_outputs",
+    "only_nodes_with_tags",
+    "from_inputs",
+    "to_outputs",
+    "from_nodes",
+    "to_nodes",
+    "filter",
+    "tag",
+)
+
+
+class PipelineML(Pipeline):
+    """A Kedro ``Pipeline`` of training nodes, bound to the inference pipeline they feed.
+
+    Constructing one never raises for a broken contract: ``kedro-ml-lint check`` and
+    :class:`~kedro_ml_lint.hooks.MlflowPipelineHook` report every violation at once,
+    instead of one exception that takes the whole pipeline registry down.
+
+    Args:
+        nodes: The training nodes (or pipelines).
+        inference: The pipeline logged as the model and run at predict time.
+        input_name: The inference input that callers provide at predict time.
+        kpm_kwargs: Extra arguments for ``KedroPipelineModel`` (``copy_mode``, ``runner``).
+        log_model_kwargs: Extra arguments for ``mlflow.pyfunc.log_model``.
+        tags: Tags to apply to every training node.
+    """
+
+    def __init__(  # noqa: PLR0913
+        self,
+        nodes: Iterable[Node | Pipeline] | Pipeline,
+        *,
+        inference: Pipeline,
+        input_name: str,
+        kpm_kwargs: dict[str, Any] | None = None,
+        log_model_kwargs: dict[str, Any] | None = None,
+        tags: str | Iterable[str] | None = None,
+    ) -> None:
+        if not isinstance(inference, Pipeline):
+            raise TypeError(f"'inference' must be a kedro Pipeline, not {type(inference)!r}")
+        if not isinstance(input_name, str):
+            raise TypeError(f"'input_name' must be a dataset name, not {type(input_name)!r}")
+        super().__init__(nodes, tags=tags)
+        self.inference = inference
+        self.input_name = input_name
+        self.kpm_kwargs: dict[str, Any] = dict(kpm_kwargs or {})
+        self.log_model_kwargs: dict[str, Any] = dict(log_model_kwargs or {})
+
+    @property
+    def training(self) -> Pipeline:
+        """The training nodes as a plain ``Pipeline``."""
+        return Pipeline(self.nodes)
+
+    def _rebind(self, training: Pipeline) -> PipelineML:
+        return PipelineML(
+            training.nodes,
+            inference=self.inference,
+            input_name=self.input_name,
+            kpm_kwargs=self.kpm_kwargs,
+            log_model_kwargs=self.log_model_kwargs,
+        )
+
+    def __and__(self, other: Any) -> Any:
+        result = self.training.__and__(other)
+        return result if result is NotImplemented else self._rebind(result)
+
+    def __sub__(self, other: Any) -> Any:
+        result = self.training.__sub__(other)
+        return result if result is NotImplemented else self._rebind(result)
+
+    def __add__(self, other: Any) -> Any:
+        # Kedro >= 1.2 sums the requested pipelines onto an empty one: keep the binding
+        # then. A union with other nodes is no longer one pair, so it is a plain Pipeline.
+        if isinstance(other, Pipeline) and not other.nodes:
+            return self
+        return self.training.__add__(other)
+
+    def __radd__(self, other: Any) -> Any:
+        if (isinstance(other, Pipeline) and not other.nodes) or other == 0:
+            return self
+        return self.training.__radd__(other)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PipelineML):
+            return NotImplemented
+        return (
+            set(self.nodes) == set(other.nodes)
+            and set(self.inference.nodes) == set(other.inference.nodes)
+            and self.input_name == other.input_name
+            and self.kpm_kwargs == other.kpm_kwargs
+            and self.log_model_kwargs == other.log_model_kwargs
+        )
+
+    __hash__ = Pipeline.__hash__
+
+
+def _filtering(method_name: str) -> Callable[..., PipelineML]:
+    method = getattr(Pipeline, method_name)
+
+    def filtered(self: PipelineML, *args: Any, **kwargs: Any) -> PipelineML:
+        return self._rebind(method(self.training, *args, **kwargs))
+
+    filtered.__name__ = method_name
+    filtered.__doc__ = f"``Pipeline.{method_name}`` on the training nodes; stays bound."
+    return filtered
+
+
+for _name in _FILTERS:
+    setattr(PipelineML, _name, _filtering(_name))
+
+
+def pipeline_ml_factory(
+    training: Pipeline,
+    inference: Pipeline,
+    input_name: str,
+    kpm_kwargs: dict[str, Any] | None = None,
+    log_model_kwargs: dict[str, Any] | None = None,
+) -> PipelineML:
+    """Bind a training pipeline to the inference pipeline it feeds.
+
+    Same signature as kedro-mlflow's ``pipeline_ml_factory``, so switching is an import.
+
+    Args:
+        training: Fits every artifact inference needs (model, scaler, encoder…).
+        inference: Reads those artifacts plus ``input_name``; has exactly one output.
+        input_name: The inference input provided at predict time.
+        kpm_kwargs: Extra ``KedroPipelineModel`` arguments (``copy_mode``, ``runner``).
+        log_model_kwargs: Extra ``mlflow.pyfunc.log_model`` arguments.
+
+    Returns:
+        A :class:`PipelineML` holding the training nodes.
+    """
+    return PipelineML(
+        training.nodes,
+        inference=inference,
+        input_name=input_name,
+        kpm_kwargs=kpm_kwargs,
+        log_model_kwargs=log_model_kwargs,
+    )

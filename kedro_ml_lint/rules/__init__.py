@@ -1,0 +1,27 @@
+"""The explicit table of rules: one module each, registered here and nowhere else."""
+
+from __future__ import annotations
+
+from kedro_ml_lint.rules import (
+    kml001_inference_input_not_persisted,
+    kml002_inference_input_not_local,
+    kml003_inference_input_not_from_training,
+    kml004_inference_output_not_single,
+    kml005_input_name_not_inference_input,
+    kml006_inference_parameter_undefined,
+    kml007_inference_reads_all_parameters,
+)
+from kedro_ml_lint.rules.base import Rule
+
+RULES: tuple[Rule, ...] = (
+    kml001_inference_input_not_persisted.RULE,
+    kml002_inference_input_not_local.RULE,
+    kml003_inference_input_not_from_training.RULE,
+    kml004_inference_output_not_single.RULE,
+    kml005_input_name_not_inference_input.RULE,
+    kml006_inference_parameter_undefined.RULE,
+    kml007_inference_reads_all_parameters.RULE,
+)
+RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
+
+__all__ = ["RULES", "RULES_BY_CODE", "Rule"]
