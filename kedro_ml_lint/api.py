@@ -1,0 +1,192 @@
+"""The library entry points: ``lint_project`` and ``lint_pipelines``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kedro_ml_lint import engine
+from kedro_ml_lint.diagnostics import Location, Violation
+from kedro_ml_lint.loader.catalog import CatalogView
+from kedro_ml_lint.loader.pairs import (
+    CliPair,
+    NodeLocator,
+    PairDeclaration,
+    declared_pairs,
+    node_specs,
+)
+from kedro_ml_lint.loader.project import Project, load_project
+from kedro_ml_lint.model import PairModel, PairSource, Role, build_pair
+from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.settings import LintSettings, build_settings
+
+
+@dataclass(frozen=True)
+class PairInfo:
+    """A checked pair, as reported in JSON ``pairs``."""
+
+    pipeline: str
+    input_name: str | None
+    source: PairSource
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the JSON shape of DESIGN §5."""
+        return {"pipeline": self.pipeline, "input_name": self.input_name,
+                "source": self.source.value}
+
+
+@dataclass
+class LintResult:
+    """What ``lint_project`` found.
+
+    Attributes:
+        project: The project root.
+        pairs: The pairs that were checked.
+        violations: Every remaining violation, sorted by location.
+        warnings: Notes that did not stop the analysis (lite-import mocks…).
+        settings: The settings the run used.
+        models: The pair models, for callers that go on (graph, fix, log).
+    """
+
+    project: Path
+    pairs: list[PairInfo]
+    violations: list[Violation]
+    warnings: list[str] = field(default_factory=list)
+    settings: LintSettings = field(default_factory=LintSettings)
+    models: list[PairModel] = field(default_factory=list, repr=False)
+
+
+class _ProjectLocator:
+    """Positions in one project, for one pair."""
+
+    def __init__(self, project: Project, declaration: PairDeclaration) -> None:
+        self._project = project
+        self._declaration = declaration
+        self._nodes = NodeLocator(
+            project.root,
+            {Role.TRAINING: declaration.training.nodes, Role.INFERENCE: declaration.inference.nodes},
+        )
+
+    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
+        position = self._project.catalog_index.position(key)
+        if position is None:
+            return None
+        return Location(position.path, position.line), position.noqa
+
+    def node(self, role: Role, name: str) -> Location | None:
+        return self._nodes.node(role, name)
+
+    def pair(self, name: str) -> Location | None:
+        return self._declaration.location
+
+
+def lint_project(  # noqa: PLR0913
+    project_dir: str | Path = ".",
+    env: str | None = None,
+    conf_source: str | None = None,
+    *,
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+    cli_pair: CliPair | None = None,
+    pipelines: Sequence[str] = (),
+    lite: bool = True,
+) -> LintResult:
+    """Check every training/inference pair of a Kedro project, statically.
+
+    Args:
+        project_dir: The project root.
+        env: Configuration environment layered over ``base``.
+        conf_source: Another configuration folder than ``conf/``.
+        select: Rule codes or prefixes to run (overrides pyproject).
+        ignore: Rule codes or prefixes to skip (overrides pyproject).
+        cli_pair: A pair named explicitly; replaces the declared ones.
+        pipelines: Check only the pairs with these names.
+        lite: Mock missing third-party modules while importing the project.
+
+    Returns:
+        The pairs checked and the violations found.
+
+    Raises:
+        KedroMlLintError: When the project cannot be analysed.
+    """
+    project = load_project(project_dir, env=env, conf_source=conf_source, lite=lite)
+    settings = build_settings(project.lint_config, select=select, ignore=ignore)
+    declarations = declared_pairs(project, cli_pair, pipelines)
+    violations: list[Violation] = []
+    models: list[PairModel] = []
+    for declaration in declarations:
+        model = build_pair(
+            declaration.name,
+            node_specs(declaration.training),
+            node_specs(declaration.inference),
+            declaration.input_name,
+            project.catalog.resolve,
+            project.parameter_keys,
+            declaration.source,
+        )
+        models.append(model)
+        violations += engine.run(
+            [model], settings.selection, _ProjectLocator(project, declaration)
+        )
+    return LintResult(
+        project=project.root,
+        pairs=[PairInfo(d.name, d.input_name, d.source) for d in declarations],
+        violations=sorted(violations, key=Violation.sort_key),
+        warnings=project.warnings,
+        settings=settings,
+        models=models,
+    )
+
+
+def lint_pipelines(  # noqa: PLR0913
+    training: Any,
+    inference: Any,
+    input_name: str | None,
+    catalog_config: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    *,
+    name: str = "pipeline",
+    select: Sequence[str] | None = None,
+    ignore: Sequence[str] | None = None,
+) -> list[Violation]:
+    """Check one pair of kedro ``Pipeline`` objects against the contract.
+
+    Args:
+        training: The training pipeline.
+        inference: The inference pipeline.
+        input_name: The dataset served at predict time.
+        catalog_config: Catalog configuration as in ``catalog.yml``; ``None`` is an
+            empty catalog, in which every artifact is a ``MemoryDataset``.
+        parameters: The project's parameters; ``None`` skips KML006.
+        name: The name reported as each violation's ``pipeline``.
+        select: Rule codes or prefixes to run.
+        ignore: Rule codes or prefixes to skip.
+
+    Returns:
+        The violations, sorted; their locations point at node functions when known.
+    """
+    settings = build_settings({}, select=select, ignore=ignore)
+    model = build_pair(
+        name,
+        node_specs(training),
+        node_specs(inference),
+        input_name,
+        CatalogView(catalog_config or {}).resolve,
+        flatten_parameter_keys(parameters) if parameters is not None else None,
+        PairSource.CLI,
+    )
+    locator = _PipelinesLocator(training, inference)
+    return engine.run([model], settings.selection, locator)
+
+
+class _PipelinesLocator(engine.NoLocations):
+    """Node functions are the only positions a bare pair of pipelines has."""
+
+    def __init__(self, training: Any, inference: Any) -> None:
+        self._nodes = NodeLocator(None, {Role.TRAINING: training.nodes,
+                                         Role.INFERENCE: inference.nodes})
+
+    def node(self, role: Role, name: str) -> Location | None:
+        return self._nodes.node(role, name)

@@ -1,0 +1,122 @@
+"""Run the selected rules over pairs, place each violation, drop the silenced ones."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import Protocol
+
+from kedro_ml_lint.diagnostics import Location, Violation
+from kedro_ml_lint.model import PairModel, Role
+from kedro_ml_lint.rules import RULES, Rule
+
+ALL = "ALL"
+
+
+class Locator(Protocol):
+    """Where things are written; the loader provides one per project."""
+
+    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
+        """The position of catalog key ``key`` and the codes its ``# noqa`` names."""
+
+    def node(self, role: Role, name: str) -> Location | None:
+        """Where a node's function is defined."""
+
+    def pair(self, name: str) -> Location | None:
+        """Where the pair ``name`` is declared."""
+
+
+class NoLocations:
+    """A locator that knows nothing: violations keep ``location = None``."""
+
+    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
+        """Nothing is written anywhere."""
+        return None
+
+    def node(self, role: Role, name: str) -> Location | None:
+        """Nothing is written anywhere."""
+        return None
+
+    def pair(self, name: str) -> Location | None:
+        """Nothing is written anywhere."""
+        return None
+
+
+def matches(code: str, selectors: Iterable[str]) -> bool:
+    """ruff-style selection: ``KML001`` exactly, ``KML0`` by prefix, or ``ALL``."""
+    return any(s == ALL or code.startswith(s) for s in selectors)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which rules run and which violations are silenced.
+
+    Attributes:
+        select: Code prefixes to run (``ALL`` for every rule).
+        ignore: Code prefixes to skip; wins over ``select``.
+        per_dataset_ignores: Dataset name or glob -> code prefixes silenced for it.
+    """
+
+    select: tuple[str, ...] = (ALL,)
+    ignore: tuple[str, ...] = ()
+    per_dataset_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def rules(self, artifacts_on_disk: bool = False) -> list[Rule]:
+        """The rules to run; the disk rules only when artifacts are checked on disk."""
+        return [
+            rule
+            for rule in RULES
+            if matches(rule.code, self.select)
+            and not matches(rule.code, self.ignore)
+            and (artifacts_on_disk or not rule.needs_artifacts_on_disk)
+        ]
+
+    def ignored_for(self, subject: str, code: str) -> bool:
+        """True when ``per-dataset-ignores`` silences ``code`` for ``subject``."""
+        return any(
+            fnmatchcase(subject, pattern) and matches(code, codes)
+            for pattern, codes in self.per_dataset_ignores.items()
+        )
+
+
+def run(
+    pairs: Iterable[PairModel],
+    selection: Selection = Selection(),
+    locator: Locator | None = None,
+    rules: Iterable[Rule] | None = None,
+) -> list[Violation]:
+    """Check every pair and return the violations that remain, sorted like ruff does."""
+    locator = locator or NoLocations()
+    active = list(rules) if rules is not None else selection.rules()
+    found: list[Violation] = []
+    for pair in pairs:
+        for rule in active:
+            for violation in rule.check(pair):
+                if violation.subject and selection.ignored_for(violation.subject, violation.code):
+                    continue
+                location, noqa = _place(violation, pair, locator)
+                if noqa is not None and (not noqa or violation.code in noqa):
+                    continue
+                found.append(violation.with_location(location))
+    return sorted(found, key=Violation.sort_key)
+
+
+def _place(
+    violation: Violation, pair: PairModel, locator: Locator
+) -> tuple[Location | None, frozenset[str] | None]:
+    """A dataset violation points at its catalog entry (or the pattern that matched it),
+    else at the first inference node that reads it; a pair violation at the declaration."""
+    subject = violation.subject
+    if subject is None:
+        return locator.pair(pair.name), None
+    spec = pair.datasets.get(subject)
+    if spec is not None and spec.key is not None:
+        entry = locator.catalog_entry(spec.key)
+        if entry is not None:
+            return entry
+    for reader in pair.readers(subject):
+        location = locator.node(Role.INFERENCE, reader)
+        if location is not None:
+            return location, None
+    return locator.pair(pair.name), None

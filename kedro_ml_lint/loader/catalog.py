@@ -1,0 +1,154 @@
+"""The catalog, read from configuration only: resolution and file:line positions."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kedro_ml_lint.errors import ProjectConfigError
+from kedro_ml_lint.model import DatasetSpec, Origin
+
+CREDENTIALS_KEY = "credentials"
+CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
+# A top-level YAML key at column 0, optionally quoted, then ``:``; the rest may hold a comment.
+_TOP_LEVEL_KEY = re.compile(
+    r"""^(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#"'{\[&*!|>%@`-][^#]*?))\s*:(?:\s|$)"""
+)
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*))?", re.I)
+
+
+def without_credentials(config: Any) -> Any:
+    """A copy of ``config`` with every ``credentials`` key dropped: they are never resolved."""
+    if isinstance(config, Mapping):
+        return {k: without_credentials(v) for k, v in config.items() if k != CREDENTIALS_KEY}
+    if isinstance(config, list):
+        return [without_credentials(v) for v in config]
+    return config
+
+
+class CatalogView:
+    """Resolve dataset names the way Kedro's ``CatalogConfigResolver`` does, statically.
+
+    Args:
+        config: The merged catalog configuration (``config_loader["catalog"]``).
+    """
+
+    def __init__(self, config: Mapping[str, Any]) -> None:
+        from kedro.io.catalog_config_resolver import (
+            DEFAULT_RUNTIME_PATTERN,
+            CatalogConfigResolver,
+        )
+
+        entries = {
+            key: value
+            for key, value in without_credentials(dict(config)).items()
+            if not str(key).startswith("_")
+        }
+        for key, value in entries.items():
+            if not isinstance(value, Mapping):
+                raise ProjectConfigError(
+                    f"catalog entry `{key}` is a {type(value).__name__}, not a mapping; "
+                    "prefix it with `_` if it only feeds interpolation"
+                )
+        try:
+            self._resolver = CatalogConfigResolver(
+                config=entries, default_runtime_patterns=DEFAULT_RUNTIME_PATTERN
+            )
+        except Exception as exc:  # kedro's DatasetError for a malformed pattern
+            raise ProjectConfigError(f"invalid catalog: {exc}") from exc
+
+    def resolve(self, name: str) -> DatasetSpec:
+        """What the catalog makes of ``name``: entry, pattern, catch-all or nothing."""
+        resolver = self._resolver
+        if name in resolver.config:
+            return DatasetSpec.from_config(name, resolver.config[name], Origin.ENTRY, name)
+        pattern = resolver.match_dataset_pattern(name)
+        origin = Origin.PATTERN
+        if pattern is None:
+            pattern = resolver.match_user_catch_all_pattern(name)
+            origin = Origin.CATCH_ALL
+        if pattern is None:
+            return DatasetSpec.unconfigured(name)
+        return DatasetSpec.from_config(name, resolver.resolve_pattern(name), origin, pattern)
+
+
+@dataclass(frozen=True)
+class EntryPosition:
+    """Where a catalog key is written, and what its ``# noqa`` comment silences.
+
+    Attributes:
+        path: The file, relative to the project root.
+        line: 1-based line of the key.
+        noqa: ``None`` without a ``# noqa``; the codes it names; empty for a bare ``# noqa``.
+    """
+
+    path: str
+    line: int
+    noqa: frozenset[str] | None
+
+
+class CatalogIndex:
+    """Top-level keys of the catalog files, run environment first (it overrides base).
+
+    Args:
+        root: The project root, for relative paths.
+        files: Catalog files in priority order.
+    """
+
+    def __init__(self, root: Path, files: Iterable[Path]) -> None:
+        self._positions: dict[str, EntryPosition] = {}
+        for path in files:
+            relative = _relative(path, root)
+            for key, position in _scan(path, relative):
+                self._positions.setdefault(key, position)
+
+    def position(self, key: str) -> EntryPosition | None:
+        """Where ``key`` (an entry name or a pattern) is written, if it is."""
+        return self._positions.get(key)
+
+
+def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _TOP_LEVEL_KEY.match(line)
+        if not match:
+            continue
+        key = match.group("dq") or match.group("sq") or match.group("plain")
+        noqa_match = _NOQA.search(line)
+        noqa = None
+        if noqa_match:
+            codes = noqa_match.group("codes") or ""
+            noqa = frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+        yield key.strip(), EntryPosition(relative, number, noqa)
+
+
+def config_files(
+    conf_source: Path, envs: Iterable[str], patterns: Iterable[str]
+) -> list[Path]:
+    """The files the config loader reads for ``patterns``, first env first."""
+    found: list[Path] = []
+    for env in envs:
+        env_dir = conf_source / env
+        if not env_dir.is_dir():
+            continue
+        seen: set[Path] = set()
+        for pattern in patterns:
+            for path in sorted(env_dir.glob(pattern)):
+                hidden = any(part.startswith(".") for part in path.relative_to(env_dir).parts)
+                if path.is_file() and path.suffix in CONFIG_SUFFIXES and not hidden:
+                    seen.add(path)
+        found.extend(sorted(seen))
+    return found
+
+
+def _relative(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()

@@ -1,0 +1,236 @@
+"""Find the training/inference pairs of a project and turn them into pair models."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from kedro_ml_lint.diagnostics import Location
+from kedro_ml_lint.errors import NoPairFoundError, PipelineNotFoundError, SettingsError
+from kedro_ml_lint.loader.project import Project
+from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
+from kedro_ml_lint.model import NodeSpec, PairSource, Role
+from kedro_ml_lint.model.names import did_you_mean
+
+DEFAULT_PIPELINE = "__default__"
+HOW_TO_DECLARE = (
+    "declare one with `pipeline_ml_factory(training, inference, input_name)` in the "
+    "pipeline registry, a `[[tool.kedro-ml-lint.pairs]]` table in pyproject.toml, or "
+    "`--training NAME --inference NAME --input-name DATASET`"
+)
+
+
+@dataclass(frozen=True)
+class PairDeclaration:
+    """A training/inference pair as declared, before it is reduced to a model.
+
+    Attributes:
+        name: The name the pair is known by.
+        training: The training ``Pipeline``.
+        inference: The inference ``Pipeline``.
+        input_name: The served input, ``None`` when not given.
+        source: Where the pair was declared.
+        location: Where the declaration is written, when known.
+    """
+
+    name: str
+    training: Any
+    inference: Any
+    input_name: str | None
+    source: PairSource
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class CliPair:
+    """``--training/--inference/--input-name`` from the command line."""
+
+    training: str
+    inference: str
+    input_name: str
+
+
+def is_pipeline_ml(pipeline: Any) -> bool:
+    """Duck-typed: ours, kedro-mlflow's, anything with ``.inference`` and ``.input_name``."""
+    return hasattr(pipeline, "inference") and hasattr(pipeline, "input_name")
+
+
+def declared_pairs(
+    project: Project, cli_pair: CliPair | None = None, only: Sequence[str] = ()
+) -> list[PairDeclaration]:
+    """Every pair to check: from the command line if given, else registry and config.
+
+    Args:
+        project: The loaded project.
+        cli_pair: A pair named on the command line; it replaces the declared ones.
+        only: Keep only pairs with these names (``--pipeline``).
+
+    Raises:
+        NoPairFoundError: When nothing declares a pair.
+        PipelineNotFoundError: When a pair or ``only`` names an unknown pipeline.
+    """
+    if cli_pair is not None:
+        pairs = [_cli_pair(project, cli_pair)]
+    else:
+        pairs = _registry_pairs(project) + _config_pairs(project)
+    if not pairs:
+        raise NoPairFoundError(f"no training/inference pair found; {HOW_TO_DECLARE}")
+    if only:
+        names = {pair.name for pair in pairs}
+        for name in only:
+            if name not in names:
+                raise PipelineNotFoundError(
+                    f"`--pipeline {name}` names no pair{did_you_mean(name, names)} "
+                    f"(pairs: {', '.join(f'`{n}`' for n in sorted(names))})"
+                )
+        pairs = [pair for pair in pairs if pair.name in only]
+    return pairs
+
+
+def _registry_pairs(project: Project) -> list[PairDeclaration]:
+    pairs: list[PairDeclaration] = []
+    seen: set[int] = set()
+    # ``__default__`` often *is* one of the other pipelines: report it under its own name.
+    for name in sorted(project.registry, key=lambda n: (n == DEFAULT_PIPELINE, n)):
+        pipeline = project.registry[name]
+        if not is_pipeline_ml(pipeline) or id(pipeline) in seen:
+            continue
+        seen.add(id(pipeline))
+        pairs.append(
+            PairDeclaration(
+                name=name,
+                training=pipeline,
+                inference=pipeline.inference,
+                input_name=pipeline.input_name,
+                source=PairSource.PIPELINE_ML,
+                location=_call_site(project, pipeline),
+            )
+        )
+    return pairs
+
+
+def _config_pairs(project: Project) -> list[PairDeclaration]:
+    tables = project.lint_config.get("pairs", [])
+    if not isinstance(tables, list):
+        raise SettingsError("`pairs` must be an array of tables: `[[tool.kedro-ml-lint.pairs]]`",
+                            PYPROJECT, table_line(project.root, "tool.kedro-ml-lint"))
+    pairs = []
+    for number, table in enumerate(tables):
+        line = table_line(project.root, "tool.kedro-ml-lint.pairs", number)
+        where = {"path": PYPROJECT, "line": line}
+        if not isinstance(table, dict):
+            raise SettingsError("each `pairs` entry must be a table", **where)
+        missing = [k for k in ("training", "inference") if not isinstance(table.get(k), str)]
+        if missing:
+            raise SettingsError(
+                f"the pair table lacks {' and '.join(f'`{k}`' for k in missing)} "
+                "(registered pipeline names)",
+                **where,
+            )
+        input_name = table.get("input_name")
+        if input_name is not None and not isinstance(input_name, str):
+            raise SettingsError("`input_name` must be a dataset name (a string)", **where)
+        name = table.get("name", table["training"])
+        pairs.append(
+            PairDeclaration(
+                name=str(name),
+                training=_registered(project, table["training"], PYPROJECT, line),
+                inference=_registered(project, table["inference"], PYPROJECT, line),
+                input_name=input_name,
+                source=PairSource.CONFIG,
+                location=Location(PYPROJECT, line or 1),
+            )
+        )
+    return pairs
+
+
+def _cli_pair(project: Project, cli: CliPair) -> PairDeclaration:
+    return PairDeclaration(
+        name=cli.training,
+        training=_registered(project, cli.training),
+        inference=_registered(project, cli.inference),
+        input_name=cli.input_name,
+        source=PairSource.CLI,
+        location=_registry_location(project),
+    )
+
+
+def _registered(project: Project, name: str, path: str | None = None, line: int | None = None) -> Any:
+    if name not in project.registry:
+        known = sorted(project.registry)
+        raise PipelineNotFoundError(
+            f"no pipeline `{name}` in the registry{did_you_mean(name, known)} "
+            f"(registered: {', '.join(f'`{n}`' for n in known) or 'none'})",
+            path,
+            line,
+        )
+    return project.registry[name]
+
+
+def _call_site(project: Project, pipeline: Any) -> Location | None:
+    site = getattr(pipeline, "call_site", None)
+    if site:
+        relative = project.relative(site[0])
+        if relative:
+            return Location(relative, site[1])
+    return _registry_location(project)
+
+
+def _registry_location(project: Project) -> Location | None:
+    path = Path("src") / project.package_name / "pipeline_registry.py"
+    for candidate in project.root.glob(f"*/{project.package_name}/pipeline_registry.py"):
+        path = candidate.relative_to(project.root)
+    if not (project.root / path).is_file():
+        return None
+    for number, line in enumerate((project.root / path).read_text().splitlines(), start=1):
+        if line.lstrip().startswith("def register_pipelines"):
+            return Location(path.as_posix(), number)
+    return Location(path.as_posix(), 1)
+
+
+def node_specs(pipeline: Any) -> list[NodeSpec]:
+    """Reduce a kedro ``Pipeline`` to the model's node specs."""
+    return [NodeSpec(n.name, tuple(n.inputs), tuple(n.outputs)) for n in pipeline.nodes]
+
+
+class NodeLocator:
+    """Source positions of nodes' functions, looked up only for violations.
+
+    Args:
+        root: Paths are made relative to it; functions outside it have no location.
+        pipelines: The pipelines whose nodes may be located, by role.
+    """
+
+    def __init__(self, root: Path | None, pipelines: dict[Role, Iterable[Any]]) -> None:
+        self._root = root.resolve() if root else None
+        self._nodes = {
+            (role, node.name): node for role, nodes in pipelines.items() for node in nodes
+        }
+
+    def node(self, role: Role, name: str) -> Location | None:
+        """Where the function of node ``name`` is defined."""
+        node = self._nodes.get((role, name))
+        if node is None:
+            return None
+        func = node.func
+        while isinstance(func, partial):
+            func = func.func
+        try:
+            func = inspect.unwrap(func)
+            filename = inspect.getsourcefile(func)
+            line = func.__code__.co_firstlineno
+        except (TypeError, AttributeError, ValueError):
+            return None
+        if filename is None:
+            return None
+        path = Path(filename).resolve()
+        if self._root is not None:
+            try:
+                return Location(path.relative_to(self._root).as_posix(), line)
+            except ValueError:
+                return None
+        return Location(path.as_posix(), line)

@@ -1,0 +1,87 @@
+"""Read ``pyproject.toml``: Kedro's metadata and our ``[tool.kedro-ml-lint]`` table."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from kedro_ml_lint.errors import NotAKedroProjectError, ProjectConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+PYPROJECT = "pyproject.toml"
+KEDRO_KEYS = ("package_name", "project_name", "kedro_init_version")
+
+
+def read_pyproject(root: Path) -> dict[str, Any]:
+    """Parse ``root/pyproject.toml``, turning TOML errors into a file:line message."""
+    path = root / PYPROJECT
+    if not path.is_file():
+        raise NotAKedroProjectError(
+            f"`{root}` is not a Kedro project: it has no `{PYPROJECT}`; pass the project's "
+            "root folder (the one holding `pyproject.toml` with a `[tool.kedro]` table)"
+        )
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ProjectConfigError(f"not valid UTF-8 ({exc.reason})", PYPROJECT) from exc
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ProjectConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", PYPROJECT, line) from exc
+
+
+def _toml_error_line(message: str) -> int | None:
+    marker = "(at line "
+    if marker not in message:
+        return None
+    digits = message.split(marker, 1)[1].split(",", 1)[0]
+    return int(digits) if digits.isdigit() else None
+
+
+def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
+    """The ``[tool.kedro]`` table, checked the way ``bootstrap_project`` checks it."""
+    from kedro import __version__ as kedro_version
+
+    table = pyproject.get("tool", {}).get("kedro")
+    if not isinstance(table, dict):
+        raise NotAKedroProjectError(
+            f"`{root}` is not a Kedro project: `{PYPROJECT}` has no `[tool.kedro]` table",
+            PYPROJECT,
+        )
+    missing = [key for key in KEDRO_KEYS if not isinstance(table.get(key), str)]
+    if missing:
+        raise NotAKedroProjectError(
+            f"`[tool.kedro]` is missing {', '.join(f'`{k}`' for k in missing)}", PYPROJECT
+        )
+    project_major = table["kedro_init_version"].split(".")[0]
+    if project_major != kedro_version.split(".")[0]:
+        raise ProjectConfigError(
+            f"the project was made with Kedro {table['kedro_init_version']} but Kedro "
+            f"{kedro_version} is installed; install Kedro {project_major}.x to check it",
+            PYPROJECT,
+        )
+    return table
+
+
+def lint_table(pyproject: dict[str, Any]) -> dict[str, Any]:
+    """The ``[tool.kedro-ml-lint]`` table, empty when absent."""
+    table = pyproject.get("tool", {}).get("kedro-ml-lint", {})
+    if not isinstance(table, dict):
+        raise ProjectConfigError("`tool.kedro-ml-lint` must be a table", PYPROJECT)
+    return table
+
+
+def table_line(root: Path, header: str, occurrence: int = 0) -> int | None:
+    """The 1-based line of the ``occurrence``-th ``[header]``/``[[header]]`` in pyproject."""
+    seen = 0
+    text = (root / PYPROJECT).read_text(encoding="utf-8")
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.strip() in (f"[{header}]", f"[[{header}]]"):
+            if seen == occurrence:
+                return number
+            seen += 1
+    return None

@@ -1,0 +1,29 @@
+"""``--format json``: the stable, versioned shape of DESIGN §5."""
+
+from __future__ import annotations
+
+import json
+
+from kedro_ml_lint import __version__
+from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.report.summary import Summary
+
+SCHEMA_VERSION = 1
+
+
+def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
+    """The JSON document for ``result``; ``color`` is ignored."""
+    summary = Summary.of(result, fixed)
+    document = {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "kedro-ml-lint", "version": __version__},
+        "project": str(result.project),
+        "pairs": [pair.to_dict() for pair in result.pairs],
+        "violations": [violation.to_dict() for violation in result.violations],
+        "summary": {
+            "violations": summary.violations,
+            "fixed": summary.fixed,
+            "fixable": summary.fixable,
+        },
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,27 @@
+"""Counts every format reports the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.diagnostics import Applicability
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How many violations remain, were fixed, could be fixed safely."""
+
+    violations: int
+    fixed: int
+    fixable: int
+
+    @classmethod
+    def of(cls, result: LintResult, fixed: int = 0) -> Summary:
+        """Count ``result``'s violations; ``fixed`` comes from ``--fix``."""
+        fixable = sum(
+            1
+            for v in result.violations
+            if v.fix and v.fix.applicability is Applicability.SAFE and v.fix.edits
+        )
+        return cls(len(result.violations), fixed, fixable)

@@ -1,0 +1,40 @@
+"""``--format text``: one ``path:line:col: CODE message [pipeline]`` line per violation."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import click
+
+from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.report.summary import Summary
+
+
+def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
+    """Violations then a summary line, like ruff; ANSI colour only when ``color``."""
+
+    def style(text: str, **styles: object) -> str:
+        return click.style(text, **styles) if color else text  # type: ignore[arg-type]
+
+    lines = []
+    for v in result.violations:
+        where = ""
+        if v.location:
+            loc = v.location
+            where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
+        lines.append(f"{where}{style(v.code, fg='red', bold=True)} {v.message} [{v.pipeline}]")
+    lines.append(_summary_line(result, Summary.of(result, fixed), style))
+    return "\n".join(lines) + "\n"
+
+
+def _summary_line(result: LintResult, summary: Summary, style: Callable[..., str]) -> str:
+    pairs = len(result.pairs)
+    checked = f"{pairs} pair{'s' if pairs != 1 else ''} checked"
+    fixed = f", {summary.fixed} fixed" if summary.fixed else ""
+    if not summary.violations:
+        return f"All checks passed! ({checked}{fixed})"
+    noun = "violation" if summary.violations == 1 else "violations"
+    fixable = (
+        f" {summary.fixable} fixable with `--fix`." if summary.fixable else ""
+    )
+    return f"Found {summary.violations} {noun} ({checked}{fixed}).{fixable}"
