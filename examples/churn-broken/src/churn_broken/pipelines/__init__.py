@@ -1,0 +1,1 @@
+"""Two pairs: ``training`` + ``inference``, and the older ``legacy`` pair."""

@@ -1,0 +1,1 @@
+"""The project's two pipelines: ``training`` fits the artifacts, ``inference`` uses them."""

@@ -1,0 +1,75 @@
+"""Shared fixtures: real Kedro projects on disk and a real CLI in a subprocess."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# No network here: Kedro's telemetry must not try to phone home.
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+
+@dataclass
+class CliRun:
+    """A finished ``kedro-ml-lint`` process."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    @property
+    def json(self) -> dict:
+        return json.loads(self.stdout)
+
+    @property
+    def pairs(self) -> set[tuple[str, str, str | None]]:
+        """(pipeline, code, subject) of every violation in a JSON report."""
+        return {(v["pipeline"], v["code"], v["subject"]) for v in self.json["violations"]}
+
+
+def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> CliRun:
+    """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "kedro_ml_lint", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        timeout=300,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def tree_digest(root: Path) -> dict[str, str]:
+    """Content hash of every file under ``root``, to prove nothing was modified."""
+    return {
+        path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+@pytest.fixture
+def example(tmp_path: Path):
+    """Copy a bundled example project to ``tmp_path`` and return its root."""
+
+    def copy(name: str) -> Path:
+        target = tmp_path / name
+        shutil.copytree(
+            EXAMPLES / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
+        return target
+
+    return copy
