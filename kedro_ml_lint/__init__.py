@@ -18,9 +18,12 @@ _EXPORTS = {
 }
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.api import LintResult, lint_pipelines, lint_project
-    from kedro_ml_lint.diagnostics import Violation
-    from kedro_ml_lint.pipeline_ml import PipelineML, pipeline_ml_factory
+    from kedro_ml_lint.api import LintResult as LintResult
+    from kedro_ml_lint.api import lint_pipelines as lint_pipelines
+    from kedro_ml_lint.api import lint_project as lint_project
+    from kedro_ml_lint.diagnostics import Violation as Violation
+    from kedro_ml_lint.pipeline_ml import PipelineML as PipelineML
+    from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as pipeline_ml_factory
 
 __all__ = sorted(_EXPORTS)
 

@@ -33,8 +33,11 @@ class PairInfo:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of DESIGN §5."""
-        return {"pipeline": self.pipeline, "input_name": self.input_name,
-                "source": self.source.value}
+        return {
+            "pipeline": self.pipeline,
+            "input_name": self.input_name,
+            "source": self.source.value,
+        }
 
 
 @dataclass
@@ -66,7 +69,10 @@ class _ProjectLocator:
         self._declaration = declaration
         self._nodes = NodeLocator(
             project.root,
-            {Role.TRAINING: declaration.training.nodes, Role.INFERENCE: declaration.inference.nodes},
+            {
+                Role.TRAINING: declaration.training.nodes,
+                Role.INFERENCE: declaration.inference.nodes,
+            },
         )
 
     def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
@@ -82,7 +88,7 @@ class _ProjectLocator:
         return self._declaration.location
 
 
-def lint_project(  # noqa: PLR0913
+def lint_project(
     project_dir: str | Path = ".",
     env: str | None = None,
     conf_source: str | None = None,
@@ -127,9 +133,7 @@ def lint_project(  # noqa: PLR0913
             declaration.source,
         )
         models.append(model)
-        violations += engine.run(
-            [model], settings.selection, _ProjectLocator(project, declaration)
-        )
+        violations += engine.run([model], settings.selection, _ProjectLocator(project, declaration))
     return LintResult(
         project=project.root,
         pairs=[PairInfo(d.name, d.input_name, d.source) for d in declarations],
@@ -140,7 +144,7 @@ def lint_project(  # noqa: PLR0913
     )
 
 
-def lint_pipelines(  # noqa: PLR0913
+def lint_pipelines(
     training: Any,
     inference: Any,
     input_name: str | None,
@@ -185,8 +189,9 @@ class _PipelinesLocator(engine.NoLocations):
     """Node functions are the only positions a bare pair of pipelines has."""
 
     def __init__(self, training: Any, inference: Any) -> None:
-        self._nodes = NodeLocator(None, {Role.TRAINING: training.nodes,
-                                         Role.INFERENCE: inference.nodes})
+        self._nodes = NodeLocator(
+            None, {Role.TRAINING: training.nodes, Role.INFERENCE: inference.nodes}
+        )
 
     def node(self, role: Role, name: str) -> Location | None:
         return self._nodes.node(role, name)

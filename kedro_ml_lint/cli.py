@@ -45,15 +45,25 @@ def main() -> None:
 @click.option("--pipeline", "pipelines", multiple=True, help="Check only this pair (repeatable).")
 @click.option("--select", help="Comma-separated rule codes or prefixes to run.")
 @click.option("--ignore", help="Comma-separated rule codes or prefixes to skip.")
-@click.option("--format", "output_format", type=click.Choice(FORMAT_NAMES), default="text",
-              show_default=True, help="Output format.")
-@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report to this file instead of stdout.")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMAT_NAMES),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report to this file instead of stdout.",
+)
 @click.option("--no-lite", is_flag=True, help="Import the project's modules for real.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
 @click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's own logs.")
-def check(  # noqa: PLR0913
+def check(
     project_dir: Path,
     env: str | None,
     conf_source: str | None,
@@ -143,8 +153,10 @@ def rule_doc(code: str) -> None:
 
     code = code.upper()
     if code not in RULES_BY_CODE:
-        click.echo(f"kedro-ml-lint: error: unknown rule `{code}`"
-                   f"{did_you_mean(code, RULES_BY_CODE)}", err=True)
+        click.echo(
+            f"kedro-ml-lint: error: unknown rule `{code}`{did_you_mean(code, RULES_BY_CODE)}",
+            err=True,
+        )
         sys.exit(EXIT_ERROR)
     doc = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{code}.md")
     click.echo(doc.read_text(encoding="utf-8"), nl=False)

@@ -59,8 +59,11 @@ class Fix:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of DESIGN §5."""
-        return {"title": self.title, "applicability": self.applicability.value,
-                "applied": self.applied}
+        return {
+            "title": self.title,
+            "applicability": self.applicability.value,
+            "applied": self.applied,
+        }
 
 
 @dataclass(frozen=True)

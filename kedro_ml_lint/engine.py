@@ -105,8 +105,11 @@ def run(
 def _place(
     violation: Violation, pair: PairModel, locator: Locator
 ) -> tuple[Location | None, frozenset[str] | None]:
-    """A dataset violation points at its catalog entry (or the pattern that matched it),
-    else at the first inference node that reads it; a pair violation at the declaration."""
+    """Find where ``violation`` points, and the ``# noqa`` codes written there.
+
+    A dataset violation points at its catalog entry (or the pattern that matched it),
+    else at the first inference node that reads it; a pair violation at the declaration.
+    """
     subject = violation.subject
     if subject is None:
         return locator.pair(pair.name), None

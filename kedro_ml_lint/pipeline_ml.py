@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -42,7 +43,7 @@ class PipelineML(Pipeline):
         tags: Tags to apply to every training node.
     """
 
-    def __init__(  # noqa: PLR0913
+    def __init__(
         self,
         nodes: Iterable[Node | Pipeline] | Pipeline,
         *,
@@ -140,10 +141,9 @@ def remember_call_site(pipeline: Any, depth: int) -> None:
     Pair-level violations point there: the line that binds training to inference.
     """
     frame = sys._getframe(depth + 1)
-    try:
+    # An object that refuses attributes gets no location: no harm done.
+    with contextlib.suppress(AttributeError):
         setattr(pipeline, CALL_SITE, (frame.f_code.co_filename, frame.f_lineno))
-    except AttributeError:  # an object that refuses attributes: no location, no harm
-        pass
 
 
 def pipeline_ml_factory(

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from kedro import __version__ as KEDRO_VERSION
 
-NODES = '''
+NODES = """
 def fit(*args):
     return args[0]
 
@@ -18,9 +18,9 @@ def fit_two(*args):
 
 def predict(*args):
     return args[0]
-'''
+"""
 
-PIPELINES = '''
+PIPELINES = """
 from kedro.pipeline import Pipeline, node
 
 from {package}.nodes import fit, fit_two, predict
@@ -38,9 +38,9 @@ def inference():
         node(predict, ["instances", "scaler", "model", "params:threshold"], "predictions",
              name="predict"),
     ])
-'''
+"""
 
-REGISTRY = '''
+REGISTRY = """
 from kedro_ml_lint import pipeline_ml_factory
 
 from {package}.pipelines import inference, training
@@ -49,9 +49,9 @@ from {package}.pipelines import inference, training
 def register_pipelines():
     pair = pipeline_ml_factory(training(), inference(), input_name="instances")
     return {{"training": pair, "inference": inference(), "__default__": pair}}
-'''
+"""
 
-CATALOG = '''
+CATALOG = """
 # The served input.
 instances:
   type: pandas.CSVDataset
@@ -64,16 +64,16 @@ scaler:
 model:  # the fitted model
   type: pickle.PickleDataset
   filepath: data/06_models/model.pkl
-'''
+"""
 
-PARAMETERS = '''
+PARAMETERS = """
 threshold: 0.5
 model_options:
   C: 1.0
-'''
+"""
 
 
-def write_project(  # noqa: PLR0913
+def write_project(
     root: Path,
     *,
     package: str = "demo",
@@ -97,7 +97,8 @@ def write_project(  # noqa: PLR0913
             project_name = "{package}"
             kedro_init_version = "{kedro_version}"
             source_dir = "src"
-            ''' + textwrap.dedent(pyproject_extra),
+            '''
+        + textwrap.dedent(pyproject_extra),
         "conf/base/catalog.yml": catalog,
         "conf/base/parameters.yml": parameters,
         "conf/local/.gitkeep": "",

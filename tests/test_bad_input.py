@@ -115,7 +115,9 @@ def test_syntax_error_in_pipeline_module(tmp_path: Path) -> None:
 
 
 def test_exception_raised_by_the_registry(tmp_path: Path) -> None:
-    registry = REGISTRY.replace("    pair = ", "    raise RuntimeError('no registry today')\n    pair = ")
+    registry = REGISTRY.replace(
+        "    pair = ", "    raise RuntimeError('no registry today')\n    pair = "
+    )
     write_project(tmp_path, registry=registry)
     source = (tmp_path / "src/demo/pipeline_registry.py").read_text().splitlines()
     line = next(i for i, text in enumerate(source, 1) if "no registry today" in text)
@@ -131,7 +133,10 @@ def test_registry_returning_a_list(tmp_path: Path) -> None:
 
 
 def test_import_error_without_lite(tmp_path: Path) -> None:
-    nodes = "import not_a_real_package_xyz\n\n" + "def fit(*a):\n    return a[0]\n\n\ndef predict(*a):\n    return a[0]\n"
+    nodes = (
+        "import not_a_real_package_xyz\n\n"
+        + "def fit(*a):\n    return a[0]\n\n\ndef predict(*a):\n    return a[0]\n"
+    )
     write_project(tmp_path, nodes=nodes)
     run = _check(tmp_path, "--no-lite")
     _assert_clean_error(run, "src/demo/nodes.py", 1)
@@ -154,8 +159,9 @@ def test_unknown_pipeline_in_config_pair(tmp_path: Path) -> None:
 
 def test_unknown_pipeline_on_command_line(tmp_path: Path) -> None:
     write_project(tmp_path)
-    run = _check(tmp_path, "--training", "nope", "--inference", "inference",
-                 "--input-name", "instances")
+    run = _check(
+        tmp_path, "--training", "nope", "--inference", "inference", "--input-name", "instances"
+    )
     _assert_clean_error(run, None)
     assert "nope" in run.stderr
 

@@ -24,7 +24,10 @@ BROKEN = {
     ("legacy", "KML005", None),
     ("legacy", "KML007", "parameters"),
 }
-TEXT_LINE = re.compile(r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>KML\d{3}) .+ \[(?P<pipeline>[\w.]+)\]$")
+TEXT_LINE = re.compile(
+    r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): "
+    r"(?P<code>KML\d{3}) .+ \[(?P<pipeline>[\w.]+)\]$"
+)
 
 
 def violations(result) -> set[tuple[str, str, str | None]]:
@@ -60,8 +63,16 @@ def test_broken_example_reports_every_violation_at_once() -> None:
     assert by_key[("KML002", "scaler")]["location"]["path"] == "conf/base/catalog.yml"
     assert by_key[("KML004", None)]["location"]["path"].endswith("pipeline_registry.py")
     for violation in document["violations"]:
-        assert set(violation) == {"code", "name", "severity", "message", "pipeline",
-                                  "subject", "location", "fix"}
+        assert set(violation) == {
+            "code",
+            "name",
+            "severity",
+            "message",
+            "pipeline",
+            "subject",
+            "location",
+            "fix",
+        }
         assert violation["severity"] == "error"
 
 
@@ -87,7 +98,9 @@ def test_credentials_never_reach_any_output(fmt: str) -> None:
 def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
     broken = EXAMPLES / "churn-broken"
     assert run_cli("check", broken, "--select", "KML001,KML002", "--format", "json").pairs == {
-        ("training", "KML001", "encoder"), ("training", "KML002", "scaler")}
+        ("training", "KML001", "encoder"),
+        ("training", "KML002", "scaler"),
+    }
     ignored = run_cli("check", broken, "--ignore", "KML00", "--select", "ALL", "--format", "json")
     assert ignored.code == 0 and ignored.pairs == set()
     assert run_cli("check", broken, "--exit-zero").code == 0
@@ -103,7 +116,8 @@ def test_rules_and_rule_commands() -> None:
     listing = run_cli("rules")
     assert listing.code == 0
     assert [line.split()[0] for line in listing.stdout.splitlines()] == [
-        f"KML00{n}" for n in range(1, 8)]
+        f"KML00{n}" for n in range(1, 8)
+    ]
     doc = run_cli("rule", "kml002")
     assert doc.code == 0 and doc.stdout.startswith("---")
     assert "code: KML002" in doc.stdout
@@ -137,8 +151,10 @@ def test_kedro_mlflow_clean_pair() -> None:
 def test_kedro_mlflow_pair_that_raises_at_import_is_still_analysed() -> None:
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow-broken", "--format", "json")
     assert run.code == 1, run.stderr
-    assert run.pairs == {("training", "KML001", "encoder"),
-                         ("training", "KML003", "reference_stats")}
+    assert run.pairs == {
+        ("training", "KML001", "encoder"),
+        ("training", "KML003", "reference_stats"),
+    }
 
 
 def test_kedro_mlflow_project_without_kedro_mlflow_installed(tmp_path: Path) -> None:
@@ -155,8 +171,10 @@ def test_kedro_mlflow_project_without_kedro_mlflow_installed(tmp_path: Path) -> 
     env = {"PYTHONPATH": str(tmp_path)}
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow-broken", "--format", "json", env=env)
     assert run.code == 1, run.stderr
-    assert run.pairs == {("training", "KML001", "encoder"),
-                         ("training", "KML003", "reference_stats")}
+    assert run.pairs == {
+        ("training", "KML001", "encoder"),
+        ("training", "KML003", "reference_stats"),
+    }
     assert "kedro_mlflow" in run.stderr and "lite import" in run.stderr
 
 
@@ -185,7 +203,8 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     root = write_project(tmp_path, registry=registry, pyproject_extra=extra)
     result = lint_project(root)
     assert [(p.pipeline, p.input_name, p.source.value) for p in result.pairs] == [
-        ("churn", "instance", "config")]
+        ("churn", "instance", "config")
+    ]
     # With `input_name` wrong, the real served input counts as an artifact (DESIGN §2).
     assert violations(result) == {("churn", "KML005", None), ("churn", "KML003", "instances")}
     kml005 = next(v for v in result.violations if v.code == "KML005")
@@ -200,8 +219,18 @@ def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     assert [(p.pipeline, p.source.value) for p in result.pairs] == [("inference", "cli")]
     # Training = inference: the artifacts are read by training, so only structure matters.
     assert violations(result) == set()
-    run = run_cli("check", root, "--training", "training", "--inference", "inference",
-                  "--input-name", "scaler", "--format", "json")
+    run = run_cli(
+        "check",
+        root,
+        "--training",
+        "training",
+        "--inference",
+        "inference",
+        "--input-name",
+        "scaler",
+        "--format",
+        "json",
+    )
     assert run.pairs == {("training", "KML003", "instances")}
     assert run.json["pairs"][0]["source"] == "cli"
 
@@ -214,7 +243,7 @@ def test_pipeline_option_selects_pairs(tmp_path: Path) -> None:
 # --- catalog resolution --------------------------------------------------------------
 
 
-NAMESPACED = '''
+NAMESPACED = """
 from kedro.pipeline import Pipeline, node, pipeline
 
 from {package}.nodes import fit, predict
@@ -232,11 +261,11 @@ def inference():
         node(predict, ["instances", "scaler@joblib", "model", "params:threshold"], "predictions",
              name="predict"),
     ]), namespace="churn", inputs={{"instances"}}, parameters={{"params:threshold"}})
-'''
+"""
 
 
 def test_factory_patterns_namespaces_and_transcoding(tmp_path: Path) -> None:
-    catalog = '''
+    catalog = """
     instances:
       type: pandas.CSVDataset
       filepath: data/01_raw/instances.csv
@@ -246,7 +275,7 @@ def test_factory_patterns_namespaces_and_transcoding(tmp_path: Path) -> None:
     "{namespace}.model":  # models of every namespace
       type: pickle.PickleDataset
       filepath: data/06_models/{namespace}/model.pkl
-    '''
+    """
     root = write_project(tmp_path, catalog=catalog, pipelines=NAMESPACED)
     result = lint_project(root)
     assert violations(result) == {("training", "KML002", "churn.scaler@joblib")}
@@ -256,12 +285,15 @@ def test_factory_patterns_namespaces_and_transcoding(tmp_path: Path) -> None:
 
 
 def test_catch_all_memory_pattern_and_explicit_memory_entry(tmp_path: Path) -> None:
-    catalog = CATALOG.replace("model:  # the fitted model", "unused:") + '''
+    catalog = (
+        CATALOG.replace("model:  # the fitted model", "unused:")
+        + """
 "{default}":
   type: MemoryDataset
 scaler_memory:
   type: MemoryDataset
-'''
+"""
+    )
     root = write_project(tmp_path, catalog=catalog)
     result = lint_project(root)
     assert violations(result) == {("training", "KML001", "model")}
@@ -288,10 +320,15 @@ def test_conf_source(tmp_path: Path) -> None:
     root = write_project(tmp_path / "project")
     other = tmp_path / "other-conf"
     (other / "base").mkdir(parents=True)
-    (other / "base" / "catalog.yml").write_text("instances:\n  type: pandas.CSVDataset\n  filepath: x.csv\n")
+    (other / "base" / "catalog.yml").write_text(
+        "instances:\n  type: pandas.CSVDataset\n  filepath: x.csv\n"
+    )
     result = lint_project(root, conf_source=str(other))
-    assert violations(result) == {("training", "KML001", "scaler"), ("training", "KML001", "model"),
-                                  ("training", "KML006", "params:threshold")}
+    assert violations(result) == {
+        ("training", "KML001", "scaler"),
+        ("training", "KML001", "model"),
+        ("training", "KML006", "params:threshold"),
+    }
 
 
 def test_credentials_are_never_resolved(tmp_path: Path) -> None:
@@ -309,19 +346,27 @@ def test_credentials_are_never_resolved(tmp_path: Path) -> None:
 
 
 def test_noqa_and_per_dataset_ignores(tmp_path: Path) -> None:
-    catalog = CATALOG.replace("model:  # the fitted model", "model:  # noqa: KML002").replace(
-        "data/06_models/model.pkl", "s3://bucket/model.pkl").replace(
-        "data/06_models/scaler.pkl", "s3://bucket/scaler.pkl")
+    catalog = (
+        CATALOG.replace("model:  # the fitted model", "model:  # noqa: KML002")
+        .replace("data/06_models/model.pkl", "s3://bucket/model.pkl")
+        .replace("data/06_models/scaler.pkl", "s3://bucket/scaler.pkl")
+    )
     root = write_project(tmp_path, catalog=catalog)
     assert violations(lint_project(root)) == {("training", "KML002", "scaler")}
-    root2 = write_project(tmp_path / "two", catalog=catalog,
-                          pyproject_extra='[tool.kedro-ml-lint]\nper-dataset-ignores = {"sca*" = ["KML002"]}\n')
+    root2 = write_project(
+        tmp_path / "two",
+        catalog=catalog,
+        pyproject_extra='[tool.kedro-ml-lint]\nper-dataset-ignores = {"sca*" = ["KML002"]}\n',
+    )
     assert violations(lint_project(root2)) == set()
 
 
 def test_select_in_pyproject_and_cli_override(tmp_path: Path) -> None:
-    root = write_project(tmp_path, parameters="model_options: {}\n",
-                         pyproject_extra='[tool.kedro-ml-lint]\nignore = ["KML006"]\n')
+    root = write_project(
+        tmp_path,
+        parameters="model_options: {}\n",
+        pyproject_extra='[tool.kedro-ml-lint]\nignore = ["KML006"]\n',
+    )
     assert violations(lint_project(root)) == set()
     assert violations(lint_project(root, ignore=[])) == {("training", "KML006", "params:threshold")}
 
@@ -344,9 +389,15 @@ def test_reloading_a_project_sees_its_new_code(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     assert lint_project(root).violations == []
     pipelines = root / "src" / "demo" / "pipelines.py"
-    pipelines.write_text(pipelines.read_text().replace('"scaler", "model", "params', '"scaler", "model", "extra", "params'))
-    assert violations(lint_project(root)) == {("training", "KML001", "extra"),
-                                              ("training", "KML003", "extra")}
+    pipelines.write_text(
+        pipelines.read_text().replace(
+            '"scaler", "model", "params', '"scaler", "model", "extra", "params'
+        )
+    )
+    assert violations(lint_project(root)) == {
+        ("training", "KML001", "extra"),
+        ("training", "KML003", "extra"),
+    }
 
 
 def test_registry_pair_location_points_at_factory_call(tmp_path: Path) -> None:

@@ -18,16 +18,23 @@ def predict(*args):
 
 @pytest.fixture
 def pair() -> PipelineML:
-    training = Pipeline([
-        node(fit, "features", "clean", name="clean", tags=["prep"]),
-        node(fit, ["clean", "params:opts"], "scaler", name="fit_scaler", tags=["fit"]),
-        node(fit, ["clean", "scaler"], "model", name="fit_model", tags=["fit"]),
-    ])
-    inference = Pipeline([node(predict, ["instances", "scaler", "model"], "predictions",
-                               name="predict")])
-    return pipeline_ml_factory(training, inference, "instances",
-                               kpm_kwargs={"copy_mode": "assign"},
-                               log_model_kwargs={"name": "churn"})
+    training = Pipeline(
+        [
+            node(fit, "features", "clean", name="clean", tags=["prep"]),
+            node(fit, ["clean", "params:opts"], "scaler", name="fit_scaler", tags=["fit"]),
+            node(fit, ["clean", "scaler"], "model", name="fit_model", tags=["fit"]),
+        ]
+    )
+    inference = Pipeline(
+        [node(predict, ["instances", "scaler", "model"], "predictions", name="predict")]
+    )
+    return pipeline_ml_factory(
+        training,
+        inference,
+        "instances",
+        kpm_kwargs={"copy_mode": "assign"},
+        log_model_kwargs={"name": "churn"},
+    )
 
 
 def _bound(result: object, pair: PipelineML) -> bool:
@@ -60,14 +67,30 @@ def test_factory_builds_a_pipeline_of_training_nodes(pair: PipelineML) -> None:
         (lambda p: p.to_outputs("clean"), {"clean"}),
         (lambda p: p.only_nodes_with_inputs("clean"), {"fit_scaler", "fit_model"}),
         (lambda p: p.only_nodes_with_outputs("model"), {"fit_model"}),
-        (lambda p: p & Pipeline([n for n in p.nodes if n.name != "clean"]),
-         {"fit_scaler", "fit_model"}),
-        (lambda p: p - Pipeline([n for n in p.nodes if n.name == "clean"]),
-         {"fit_scaler", "fit_model"}),
+        (
+            lambda p: p & Pipeline([n for n in p.nodes if n.name != "clean"]),
+            {"fit_scaler", "fit_model"},
+        ),
+        (
+            lambda p: p - Pipeline([n for n in p.nodes if n.name == "clean"]),
+            {"fit_scaler", "fit_model"},
+        ),
         (lambda p: p.tag("extra"), {"clean", "fit_scaler", "fit_model"}),
     ],
-    ids=["tags", "filter", "only_nodes", "from_nodes", "to_nodes", "from_inputs",
-         "to_outputs", "with_inputs", "with_outputs", "and", "sub", "tag"],
+    ids=[
+        "tags",
+        "filter",
+        "only_nodes",
+        "from_nodes",
+        "to_nodes",
+        "from_inputs",
+        "to_outputs",
+        "with_inputs",
+        "with_outputs",
+        "and",
+        "sub",
+        "tag",
+    ],
 )
 def test_filters_keep_the_binding(pair: PipelineML, apply, names: set[str]) -> None:
     result = apply(pair)
@@ -96,9 +119,13 @@ def test_union_with_other_nodes_is_a_plain_pipeline(pair: PipelineML) -> None:
 
 
 def test_equality(pair: PipelineML) -> None:
-    same = pipeline_ml_factory(pair.training, pair.inference, "instances",
-                               kpm_kwargs={"copy_mode": "assign"},
-                               log_model_kwargs={"name": "churn"})
+    same = pipeline_ml_factory(
+        pair.training,
+        pair.inference,
+        "instances",
+        kpm_kwargs={"copy_mode": "assign"},
+        log_model_kwargs={"name": "churn"},
+    )
     assert same == pair
     other = pipeline_ml_factory(pair.training, pair.inference, "scaler")
     assert other != pair

@@ -128,9 +128,7 @@ def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
         yield key.strip(), EntryPosition(relative, number, noqa)
 
 
-def config_files(
-    conf_source: Path, envs: Iterable[str], patterns: Iterable[str]
-) -> list[Path]:
+def config_files(conf_source: Path, envs: Iterable[str], patterns: Iterable[str]) -> list[Path]:
     """The files the config loader reads for ``patterns``, first env first."""
     found: list[Path] = []
     for env in envs:

@@ -116,24 +116,27 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
 def _config_pairs(project: Project) -> list[PairDeclaration]:
     tables = project.lint_config.get("pairs", [])
     if not isinstance(tables, list):
-        raise SettingsError("`pairs` must be an array of tables: `[[tool.kedro-ml-lint.pairs]]`",
-                            PYPROJECT, table_line(project.root, "tool.kedro-ml-lint"))
+        raise SettingsError(
+            "`pairs` must be an array of tables: `[[tool.kedro-ml-lint.pairs]]`",
+            PYPROJECT,
+            table_line(project.root, "tool.kedro-ml-lint"),
+        )
     pairs = []
     for number, table in enumerate(tables):
         line = table_line(project.root, "tool.kedro-ml-lint.pairs", number)
-        where = {"path": PYPROJECT, "line": line}
         if not isinstance(table, dict):
-            raise SettingsError("each `pairs` entry must be a table", **where)
+            raise SettingsError("each `pairs` entry must be a table", PYPROJECT, line)
         missing = [k for k in ("training", "inference") if not isinstance(table.get(k), str)]
         if missing:
             raise SettingsError(
                 f"the pair table lacks {' and '.join(f'`{k}`' for k in missing)} "
                 "(registered pipeline names)",
-                **where,
+                PYPROJECT,
+                line,
             )
         input_name = table.get("input_name")
         if input_name is not None and not isinstance(input_name, str):
-            raise SettingsError("`input_name` must be a dataset name (a string)", **where)
+            raise SettingsError("`input_name` must be a dataset name (a string)", PYPROJECT, line)
         name = table.get("name", table["training"])
         pairs.append(
             PairDeclaration(
@@ -159,7 +162,9 @@ def _cli_pair(project: Project, cli: CliPair) -> PairDeclaration:
     )
 
 
-def _registered(project: Project, name: str, path: str | None = None, line: int | None = None) -> Any:
+def _registered(
+    project: Project, name: str, path: str | None = None, line: int | None = None
+) -> Any:
     if name not in project.registry:
         known = sorted(project.registry)
         raise PipelineNotFoundError(

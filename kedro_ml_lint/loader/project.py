@@ -105,7 +105,11 @@ def load_project(
             + ", ".join(f"`{m}`" for m in missing)
             + " (use --no-lite to import them for real)"
         )
-    with _project_imports(package_name), mocked_modules(imported, missing), warnings.catch_warnings():
+    with (
+        _project_imports(package_name),
+        mocked_modules(imported, missing),
+        warnings.catch_warnings(),
+    ):
         # Libraries' deprecation chatter is not the user's concern while linting.
         warnings.simplefilter("ignore")
         _bootstrap(root)
@@ -238,7 +242,9 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
         caught = stack.enter_context(warnings.catch_warnings(record=True))
         warnings.simplefilter("always")
         try:
-            registry = pipelines._load_data() if hasattr(pipelines, "_load_data") else dict(pipelines)
+            registry = (
+                pipelines._load_data() if hasattr(pipelines, "_load_data") else dict(pipelines)
+            )
         except KedroMlLintError:
             raise
         except Exception as exc:
@@ -249,8 +255,7 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
             notes.append(text.splitlines()[0])
     if not isinstance(registry, Mapping):
         raise ProjectCodeError(
-            f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of "
-            "pipelines",
+            f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of pipelines",
             _relative(package_dir / "pipeline_registry.py", root),
         )
     return dict(registry)
@@ -267,7 +272,9 @@ def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
             relative = _relative(Path(frame.filename), root)
             if not Path(relative).is_absolute():
                 path, line = relative, frame.lineno
-        detail = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        detail = (
+            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+        )
         if isinstance(exc, ModuleNotFoundError) and exc.name:
             detail += " (install it, or drop --no-lite to mock missing modules)"
     return ProjectCodeError(f"{what}: {detail}".rstrip(": "), path, line)

@@ -31,7 +31,9 @@ def read_pyproject(root: Path) -> dict[str, Any]:
         raise ProjectConfigError(f"not valid UTF-8 ({exc.reason})", PYPROJECT) from exc
     except tomllib.TOMLDecodeError as exc:
         line = _toml_error_line(str(exc))
-        raise ProjectConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", PYPROJECT, line) from exc
+        raise ProjectConfigError(
+            f"invalid TOML: {str(exc).split(' (at')[0]}", PYPROJECT, line
+        ) from exc
 
 
 def _toml_error_line(message: str) -> int | None:

@@ -51,7 +51,7 @@ def is_local_path(filepath: str) -> bool:
 
 
 def flatten_parameter_keys(parameters: Mapping[str, Any]) -> frozenset[str]:
-    """Every ``params:`` name Kedro feeds for ``parameters``: ``a``, ``a.b``, ``a.b.c``…"""
+    """Every ``params:`` name Kedro feeds for ``parameters`` (``a``, ``a.b``, ``a.b.c``…)."""
     keys: set[str] = set()
     stack: list[tuple[str, Mapping[str, Any]]] = [("", parameters)]
     while stack:

@@ -179,7 +179,7 @@ class PairModel:
         )
 
 
-def build_pair(  # noqa: PLR0913
+def build_pair(
     name: str,
     training: Iterable[NodeSpec],
     inference: Iterable[NodeSpec],

@@ -14,7 +14,9 @@ def check(pair: PairModel) -> Iterator[Violation]:
     outputs = pair.inference.outputs
     if len(outputs) == 1:
         return
-    what = "no final output" if not outputs else f"{len(outputs)} final outputs: {backticked(outputs)}"
+    what = (
+        "no final output" if not outputs else f"{len(outputs)} final outputs: {backticked(outputs)}"
+    )
     yield RULE.violation(
         pair,
         f"The inference pipeline has {what}; a served model returns exactly one",
