@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Violation
 from kedro_ml_lint.loader.catalog import CatalogView
+from kedro_ml_lint.loader.disk import missing_on_disk
 from kedro_ml_lint.loader.pairs import (
     CliPair,
     NodeLocator,
@@ -50,7 +51,8 @@ class LintResult:
         violations: Every remaining violation, sorted by location.
         warnings: Notes that did not stop the analysis (lite-import mocks…).
         settings: The settings the run used.
-        models: The pair models, for callers that go on (graph, fix, log).
+        models: The pair models, for callers that go on (graph, fix).
+        declarations: The pairs as declared, with their kedro pipelines (for ``--log``).
     """
 
     project: Path
@@ -59,6 +61,7 @@ class LintResult:
     warnings: list[str] = field(default_factory=list)
     settings: LintSettings = field(default_factory=LintSettings)
     models: list[PairModel] = field(default_factory=list, repr=False)
+    declarations: list[PairDeclaration] = field(default_factory=list, repr=False)
 
 
 class _ProjectLocator:
@@ -98,6 +101,7 @@ def lint_project(
     cli_pair: CliPair | None = None,
     pipelines: Sequence[str] = (),
     lite: bool = True,
+    artifacts_on_disk: bool = False,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
 
@@ -110,6 +114,8 @@ def lint_project(
         cli_pair: A pair named explicitly; replaces the declared ones.
         pipelines: Check only the pairs with these names.
         lite: Mock missing third-party modules while importing the project.
+        artifacts_on_disk: Also check that each artifact's file exists (KML101), as
+            ``--log`` and the hook do before logging.
 
     Returns:
         The pairs checked and the violations found.
@@ -120,6 +126,7 @@ def lint_project(
     project = load_project(project_dir, env=env, conf_source=conf_source, lite=lite)
     settings = build_settings(project.lint_config, select=select, ignore=ignore)
     declarations = declared_pairs(project, cli_pair, pipelines)
+    rules = settings.selection.rules(artifacts_on_disk)
     violations: list[Violation] = []
     models: list[PairModel] = []
     for declaration in declarations:
@@ -132,8 +139,12 @@ def lint_project(
             project.parameter_keys,
             declaration.source,
         )
+        if artifacts_on_disk:
+            missing = missing_on_disk(project.root, model.datasets.values())
+            model = replace(model, missing_on_disk=missing)
         models.append(model)
-        violations += engine.run([model], settings.selection, _ProjectLocator(project, declaration))
+        locator = _ProjectLocator(project, declaration)
+        violations += engine.run([model], settings.selection, locator, rules)
     return LintResult(
         project=project.root,
         pairs=[PairInfo(d.name, d.input_name, d.source) for d in declarations],
@@ -141,6 +152,7 @@ def lint_project(
         warnings=project.warnings,
         settings=settings,
         models=models,
+        declarations=declarations,
     )
 
 
@@ -154,6 +166,8 @@ def lint_pipelines(
     name: str = "pipeline",
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    project_root: str | Path | None = None,
+    artifacts_on_disk: bool = False,
 ) -> list[Violation]:
     """Check one pair of kedro ``Pipeline`` objects against the contract.
 
@@ -167,6 +181,8 @@ def lint_pipelines(
         name: The name reported as each violation's ``pipeline``.
         select: Rule codes or prefixes to run.
         ignore: Rule codes or prefixes to skip.
+        project_root: Relative filepaths are read from here (default: the current folder).
+        artifacts_on_disk: Also check that each artifact's file exists (KML101).
 
     Returns:
         The violations, sorted; their locations point at node functions when known.
@@ -181,8 +197,13 @@ def lint_pipelines(
         flatten_parameter_keys(parameters) if parameters is not None else None,
         PairSource.CLI,
     )
+    if artifacts_on_disk:
+        root = Path(project_root) if project_root is not None else Path.cwd()
+        model = replace(model, missing_on_disk=missing_on_disk(root, model.datasets.values()))
     locator = _PipelinesLocator(training, inference)
-    return engine.run([model], settings.selection, locator)
+    return engine.run(
+        [model], settings.selection, locator, settings.selection.rules(artifacts_on_disk)
+    )
 
 
 class _PipelinesLocator(engine.NoLocations):

@@ -34,6 +34,7 @@ class DatasetSpec:
             dataset has no file (SQL tables, APIs, memory).
         origin: Which catalog mechanism produced this configuration.
         key: The catalog key (entry name or pattern) behind it; ``None`` for ``DEFAULT``.
+        versioned: True when Kedro keeps one file per version under ``filepath``.
     """
 
     name: str
@@ -41,6 +42,7 @@ class DatasetSpec:
     filepath: str | None
     origin: Origin
     key: str | None = None
+    versioned: bool = False
 
     @classmethod
     def from_config(
@@ -53,6 +55,7 @@ class DatasetSpec:
             filepath=_filepath_of(config),
             origin=origin,
             key=key,
+            versioned=bool(config.get("versioned", False)),
         )
 
     @classmethod

@@ -138,6 +138,8 @@ class PairModel:
         datasets: The catalog's view of every artifact.
         parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
         source: Where the pair was declared.
+        missing_on_disk: Artifacts whose local file does not exist yet; ``None`` when
+            the disk was not looked at (only ``--log`` and the hook look).
     """
 
     name: str
@@ -148,6 +150,7 @@ class PairModel:
     datasets: dict[str, DatasetSpec]
     parameter_keys: frozenset[str] | None = None
     source: PairSource = PairSource.PIPELINE_ML
+    missing_on_disk: frozenset[str] | None = None
 
     @property
     def artifacts(self) -> list[str]:

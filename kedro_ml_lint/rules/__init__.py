@@ -10,6 +10,7 @@ from kedro_ml_lint.rules import (
     kml005_input_name_not_inference_input,
     kml006_inference_parameter_undefined,
     kml007_inference_reads_all_parameters,
+    kml101_artifact_missing_on_disk,
 )
 from kedro_ml_lint.rules.base import Rule
 
@@ -21,6 +22,7 @@ RULES: tuple[Rule, ...] = (
     kml005_input_name_not_inference_input.RULE,
     kml006_inference_parameter_undefined.RULE,
     kml007_inference_reads_all_parameters.RULE,
+    kml101_artifact_missing_on_disk.RULE,
 )
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 
