@@ -109,6 +109,15 @@ class CatalogIndex:
         """Where ``key`` (an entry name or a pattern) is written, if it is."""
         return self._positions.get(key)
 
+    def first_mentioned_in(self, message: str) -> EntryPosition | None:
+        """The earliest-written key that ``message`` names, to place a catalog error."""
+        named = [
+            position
+            for key, position in self._positions.items()
+            if f"`{key}`" in message or ("{" in key and key in message)
+        ]
+        return min(named, key=lambda p: (p.path, p.line), default=None)
+
 
 def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
     try:

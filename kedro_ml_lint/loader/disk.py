@@ -6,12 +6,13 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from kedro_ml_lint.model import DatasetSpec
-from kedro_ml_lint.model.names import is_local_path, protocol_of
+from kedro_ml_lint.model.names import is_local_path, storage_url
 
 
 def local_path(root: Path, filepath: str) -> Path:
     """The absolute local path of a catalog ``filepath`` (relative to the project root)."""
-    if protocol_of(filepath) is not None:
+    filepath = storage_url(filepath)
+    if "://" in filepath:
         filepath = filepath.split("://", 1)[1]
     path = Path(filepath).expanduser()
     return path if path.is_absolute() else root / path

@@ -10,7 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.diagnostics import Location
-from kedro_ml_lint.errors import NoPairFoundError, PipelineNotFoundError, SettingsError
+from kedro_ml_lint.errors import (
+    NoPairFoundError,
+    PipelineNotFoundError,
+    ProjectCodeError,
+    SettingsError,
+)
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
 from kedro_ml_lint.model import NodeSpec, PairSource, Role
@@ -100,6 +105,13 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
         if not is_pipeline_ml(pipeline) or id(pipeline) in seen:
             continue
         seen.add(id(pipeline))
+        for part, value in (("training", pipeline), ("inference", pipeline.inference)):
+            if not hasattr(value, "nodes"):
+                raise ProjectCodeError(
+                    f"the registry's `{name}` looks like a PipelineML but its {part} is a "
+                    f"{type(value).__name__}, not a kedro Pipeline",
+                    *_where(_call_site(project, pipeline)),
+                )
         pairs.append(
             PairDeclaration(
                 name=name,
@@ -111,6 +123,10 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
             )
         )
     return pairs
+
+
+def _where(location: Location | None) -> tuple[str | None, int | None]:
+    return (location.path, location.line) if location else (None, None)
 
 
 def _config_pairs(project: Project) -> list[PairDeclaration]:
@@ -230,7 +246,7 @@ class NodeLocator:
             line = func.__code__.co_firstlineno
         except (TypeError, AttributeError, ValueError):
             return None
-        if filename is None:
+        if filename is None or not Path(filename).is_file():  # ``<string>``, stdin, exec
             return None
         path = Path(filename).resolve()
         if self._root is not None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import re
 import sys
 import traceback
 import warnings
@@ -21,6 +20,7 @@ from kedro_ml_lint.errors import (
 )
 from kedro_ml_lint.loader.capture import captured_factories
 from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
+from kedro_ml_lint.loader.config_errors import config_error, relative
 from kedro_ml_lint.loader.lite import (
     KEDRO_MLFLOW,
     imported_modules,
@@ -29,8 +29,6 @@ from kedro_ml_lint.loader.lite import (
 )
 from kedro_ml_lint.loader.pyproject import kedro_metadata, lint_table, read_pyproject
 from kedro_ml_lint.model.names import flatten_parameter_keys
-
-_KEDRO_FILE_MESSAGE = re.compile(r"(?:file|in) (?P<path>\S+?\.(?:ya?ml|json))\b")
 
 
 @dataclass
@@ -120,12 +118,13 @@ def load_project(
         if uses_kedro_mlflow and KEDRO_MLFLOW not in missing:
             importlib.import_module("kedro_mlflow.pipeline")
         registry = _load_registry(root, package_dir, notes)
-    index = CatalogIndex(root, _catalog_files(config_loader))
+    index = CatalogIndex(root, _config_files(config_loader, "catalog"))
     try:
         catalog = CatalogView(catalog_config)
     except ProjectConfigError as exc:
-        position = index.position(exc.message.split("`")[1]) if "`" in exc.message else None
-        exc.path, exc.line = (position.path, position.line) if position else ("conf", None)
+        position = index.first_mentioned_in(exc.message)
+        if position is not None:
+            exc.path, exc.line = position.path, position.line
         raise
     return Project(
         root=root,
@@ -185,48 +184,15 @@ def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
     except (KeyError, MissingConfigException):
         return {}
     except Exception as exc:
-        raise _config_error(exc, root, key) from exc
+        raise config_error(exc, key, _config_files(config_loader, key), root) from exc
     if not isinstance(config, Mapping):
         raise ProjectConfigError(f"the {key} configuration is not a mapping")
     return dict(config)
 
 
-def _config_error(exc: BaseException, root: Path, key: str) -> ProjectConfigError:
-    """Name the file and 1-based line of a YAML or merge error, whatever raised it."""
-    mark = None
-    for cause in _chain(exc):
-        mark = getattr(cause, "problem_mark", None) or getattr(cause, "context_mark", None)
-        if mark is not None:
-            break
-    path = None
-    match = _KEDRO_FILE_MESSAGE.search(str(exc))
-    if match:
-        path = _relative(Path(match.group("path")), root)
-    elif mark is not None and getattr(mark, "name", "") not in ("", "<unicode string>"):
-        path = _relative(Path(mark.name), root)
-    detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    for cause in _chain(exc):
-        problem = getattr(cause, "problem", None)
-        if problem:
-            detail = f"invalid YAML: {problem}"
-            break
-    if isinstance(exc, UnicodeDecodeError):
-        detail = f"not valid UTF-8 ({exc.reason})"
-    line = mark.line + 1 if mark is not None else None
-    return ProjectConfigError(f"cannot read the {key} configuration: {detail}", path, line)
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _catalog_files(config_loader: Any) -> list[Path]:
-    patterns = getattr(config_loader, "config_patterns", {}).get("catalog", ["catalog*"])
+def _config_files(config_loader: Any, key: str) -> list[Path]:
+    """The files the config loader reads for ``key``, run environment first."""
+    patterns = getattr(config_loader, "config_patterns", {}).get(key, [f"{key}*"])
     base_env = getattr(config_loader, "base_env", "base") or "base"
     run_env = getattr(config_loader, "env", None) or getattr(config_loader, "default_run_env", "")
     envs = [e for e in (run_env, base_env) if e]
@@ -248,7 +214,19 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
         except KedroMlLintError:
             raise
         except Exception as exc:
-            raise _code_error(exc, root, "the pipeline registry could not be loaded") from exc
+            registry_file = _relative(package_dir / "pipeline_registry.py", root)
+            if (
+                isinstance(exc, ModuleNotFoundError)
+                and exc.name == f"{package_dir.name}.pipeline_registry"
+            ):
+                raise ProjectCodeError(
+                    "the project has no pipeline registry; Kedro reads the pipelines from "
+                    "`register_pipelines()` in this file",
+                    registry_file,
+                ) from exc
+            error = _code_error(exc, root, "the pipeline registry could not be loaded")
+            error.path = error.path or registry_file
+            raise error from exc
     for warning in caught:
         text = str(warning.message)
         if "find_pipelines" in text or "error occurred while importing" in text:
@@ -269,9 +247,8 @@ def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
         detail = f"syntax error: {exc.msg}"
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
-            relative = _relative(Path(frame.filename), root)
-            if not Path(relative).is_absolute():
-                path, line = relative, frame.lineno
+            if _is_inside(Path(frame.filename), root):
+                path, line = _relative(Path(frame.filename), root), frame.lineno
         detail = (
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         )
@@ -280,8 +257,11 @@ def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
     return ProjectCodeError(f"{what}: {detail}".rstrip(": "), path, line)
 
 
-def _relative(path: Path, root: Path) -> str:
+def _is_inside(path: Path, root: Path) -> bool:
     try:
-        return path.resolve().relative_to(root).as_posix()
-    except (ValueError, OSError):
-        return path.as_posix()
+        return path.is_file() and path.resolve().is_relative_to(root)
+    except OSError:
+        return False
+
+
+_relative = relative

@@ -10,7 +10,10 @@ TRANSCODING_SEPARATOR = "@"
 PARAMS_PREFIX = "params:"
 ALL_PARAMETERS = "parameters"
 
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s]+)@")
+# Greedy up to the last ``@`` before the path: a password may itself hold an ``@``.
+_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s]*)@")
+# Signed URLs (S3 presigned, Azure SAS) carry their secret in the query string.
+_URL_QUERY = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^?\s]*)\?\S*")
 _PROTOCOL = re.compile(r"^(?P<protocol>[A-Za-z][A-Za-z0-9+.\-]*)://")
 LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
@@ -26,22 +29,22 @@ def is_parameter(name: str) -> bool:
 
 
 def redact_url_credentials(text: str) -> str:
-    """Hide the ``user:password@`` part of every URL in ``text``."""
-    return _URL_USERINFO.sub(r"\g<scheme>***@", text)
+    """Hide the ``user:password@`` part and the query string of every URL in ``text``."""
+    return _URL_QUERY.sub(r"\g<head>?***", _URL_USERINFO.sub(r"\g<scheme>***@", text))
+
+
+def storage_url(filepath: str) -> str:
+    """The part of a chained fsspec URL that names the storage (its last link).
+
+    ``simplecache::s3://bucket/m.pkl`` keeps its data on ``s3://bucket/m.pkl``.
+    """
+    return filepath.rsplit("::", 1)[-1]
 
 
 def protocol_of(filepath: str) -> str | None:
-    """The URL protocol of ``filepath`` (``s3``, ``gs``…), ``None`` for a plain path.
-
-    A chained fsspec URL (``simplecache::s3://…``) reports its outermost protocol.
-    """
-    head = filepath.split("::", 1)[0]
-    match = _PROTOCOL.match(head)
-    if match:
-        return match.group("protocol").lower()
-    if "::" in filepath:
-        return head.lower() or None
-    return None
+    """The protocol of the storage ``filepath`` names (``s3``, ``gs``…), ``None`` for a path."""
+    match = _PROTOCOL.match(storage_url(filepath))
+    return match.group("protocol").lower() if match else None
 
 
 def is_local_path(filepath: str) -> bool:

@@ -54,7 +54,10 @@ def node_vertex(role: Role, name: str) -> tuple[str, str, str]:
 
 
 def build_graph(training: Iterable[NodeSpec], inference: Iterable[NodeSpec]) -> nx.DiGraph:
-    """Both pipelines as one DAG: ``dataset -> node -> dataset`` edges.
+    """Both pipelines as one directed graph: ``dataset -> node -> dataset`` edges.
+
+    Each pipeline alone is acyclic (Kedro checks it); the union may loop when inference
+    feeds training, which the contract does not forbid.
 
     Node vertices carry ``role``; dataset vertices carry ``roles``, the set of pipelines
     that read or write them.

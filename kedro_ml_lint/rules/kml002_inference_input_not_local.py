@@ -17,7 +17,8 @@ def check(pair: PairModel) -> Iterator[Violation]:
         if spec.is_memory:
             reason = None  # KML001's business
         elif spec.filepath is None:
-            reason = f"its dataset `{spec.type}` has no `filepath`"
+            kind = f"dataset `{spec.type}`" if spec.type else "catalog entry"
+            reason = f"its {kind} has no `filepath`"
         elif not is_local_path(spec.filepath):
             reason = (
                 f"its filepath `{spec.filepath}` is on `{protocol_of(spec.filepath)}`, "
