@@ -73,8 +73,8 @@ class _ProjectLocator:
         self._nodes = NodeLocator(
             project.root,
             {
-                Role.TRAINING: declaration.training.nodes,
-                Role.INFERENCE: declaration.inference.nodes,
+                Role.TRAINING: declaration.training,
+                Role.INFERENCE: declaration.inference,
             },
         )
 
@@ -211,7 +211,7 @@ class _PipelinesLocator(engine.NoLocations):
 
     def __init__(self, training: Any, inference: Any) -> None:
         self._nodes = NodeLocator(
-            None, {Role.TRAINING: training.nodes, Role.INFERENCE: inference.nodes}
+            None, {Role.TRAINING: training, Role.INFERENCE: inference}
         )
 
     def node(self, role: Role, name: str) -> Location | None:

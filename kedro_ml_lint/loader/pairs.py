@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -213,9 +213,19 @@ def _registry_location(project: Project) -> Location | None:
     return Location(path.as_posix(), 1)
 
 
+def pipeline_nodes(pipeline: Any) -> list[Any]:
+    """A pipeline's nodes in any order.
+
+    ``Pipeline.nodes`` sorts them topologically, which the contract never needs and which
+    costs more than the whole check on large pipelines; ``_nodes`` is the same set unsorted.
+    """
+    nodes = getattr(pipeline, "_nodes", None)
+    return list(nodes) if isinstance(nodes, list) else list(pipeline.nodes)
+
+
 def node_specs(pipeline: Any) -> list[NodeSpec]:
     """Reduce a kedro ``Pipeline`` to the model's node specs."""
-    return [NodeSpec(n.name, tuple(n.inputs), tuple(n.outputs)) for n in pipeline.nodes]
+    return [NodeSpec(n.name, tuple(n.inputs), tuple(n.outputs)) for n in pipeline_nodes(pipeline)]
 
 
 class NodeLocator:
@@ -226,10 +236,17 @@ class NodeLocator:
         pipelines: The pipelines whose nodes may be located, by role.
     """
 
-    def __init__(self, root: Path | None, pipelines: dict[Role, Iterable[Any]]) -> None:
+    def __init__(self, root: Path | None, pipelines: dict[Role, Any]) -> None:
         self._root = root.resolve() if root else None
-        self._nodes = {
-            (role, node.name): node for role, nodes in pipelines.items() for node in nodes
+        self._pipelines = pipelines
+
+    @cached_property
+    def _nodes(self) -> dict[tuple[Role, str], Any]:
+        # Indexed on the first violation only: a clean run never pays for it.
+        return {
+            (role, node.name): node
+            for role, pipeline in self._pipelines.items()
+            for node in pipeline_nodes(pipeline)
         }
 
     def node(self, role: Role, name: str) -> Location | None:

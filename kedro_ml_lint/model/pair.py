@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 from functools import cached_property
+from typing import TYPE_CHECKING
 
-import networkx as nx
+if TYPE_CHECKING:
+    import networkx as nx
 
 from kedro_ml_lint.model.catalog import DatasetSpec
 from kedro_ml_lint.model.names import is_parameter, strip_transcoding
@@ -62,6 +64,8 @@ def build_graph(training: Iterable[NodeSpec], inference: Iterable[NodeSpec]) -> 
     Node vertices carry ``role``; dataset vertices carry ``roles``, the set of pipelines
     that read or write them.
     """
+    import networkx as nx  # only violations and pictures need the graph: import on demand
+
     graph = nx.DiGraph()
     for role, nodes in ((Role.TRAINING, training), (Role.INFERENCE, inference)):
         for node in nodes:
@@ -117,14 +121,13 @@ class DatasetFlow:
         return frozenset(map(strip_transcoding, self.all_inputs | self.all_outputs))
 
 
-def flow_of(graph: nx.DiGraph, role: Role) -> DatasetFlow:
-    """Read one pipeline's dataset flow off the shared graph."""
+def flow_of(nodes: Iterable[NodeSpec]) -> DatasetFlow:
+    """One pipeline's dataset flow, straight from its nodes (no graph needed)."""
     inputs: set[str] = set()
     outputs: set[str] = set()
-    for vertex, data in graph.nodes(data=True):
-        if data["kind"] == "node" and data["role"] is role:
-            inputs.update(graph.nodes[v]["name"] for v in graph.predecessors(vertex))
-            outputs.update(graph.nodes[v]["name"] for v in graph.successors(vertex))
+    for node in nodes:
+        inputs.update(node.inputs)
+        outputs.update(node.outputs)
     return DatasetFlow(frozenset(inputs), frozenset(outputs))
 
 
@@ -135,7 +138,8 @@ class PairModel:
     Attributes:
         name: The name the pair is known by (registry key or configured name).
         input_name: The dataset served at predict time, ``None`` when not given.
-        graph: Both pipelines as one DAG (see :func:`build_graph`).
+        training_nodes: The training pipeline's nodes.
+        inference_nodes: The inference pipeline's nodes.
         training: The training pipeline's dataset flow.
         inference: The inference pipeline's dataset flow.
         datasets: The catalog's view of every artifact.
@@ -147,13 +151,23 @@ class PairModel:
 
     name: str
     input_name: str | None
-    graph: nx.DiGraph = field(repr=False)
+    training_nodes: tuple[NodeSpec, ...]
+    inference_nodes: tuple[NodeSpec, ...]
     training: DatasetFlow
     inference: DatasetFlow
     datasets: dict[str, DatasetSpec]
     parameter_keys: frozenset[str] | None = None
     source: PairSource = PairSource.PIPELINE_ML
     missing_on_disk: frozenset[str] | None = None
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """Both pipelines as one graph (see :func:`build_graph`), built on first use.
+
+        A clean pair never needs it: the rules read the flows; placing a violation and
+        drawing the pair do.
+        """
+        return build_graph(self.training_nodes, self.inference_nodes)
 
     @property
     def artifacts(self) -> list[str]:
@@ -205,13 +219,14 @@ def build_pair(
         parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
         source: Where the pair was declared.
     """
-    graph = build_graph(training, inference)
+    training_nodes, inference_nodes = tuple(training), tuple(inference)
     pair = PairModel(
         name=name,
         input_name=input_name,
-        graph=graph,
-        training=flow_of(graph, Role.TRAINING),
-        inference=flow_of(graph, Role.INFERENCE),
+        training_nodes=training_nodes,
+        inference_nodes=inference_nodes,
+        training=flow_of(training_nodes),
+        inference=flow_of(inference_nodes),
         datasets={},
         parameter_keys=parameter_keys,
         source=source,
