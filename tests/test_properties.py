@@ -43,9 +43,10 @@ TRANSCODED = ("x@p", "x@q")
 Y_SPELLINGS = (("y",), ("y@p", "y@q"))
 
 # Catalog entry kinds, and what the reference expects of each.
-LOCAL_KINDS = ("local", "absolute", "file_url", "local_url", "wrapper_local", "partition_local")
+LOCAL_KINDS = ("local", "absolute", "file_url", "local_url", "wrapper_local")
 REMOTE_KINDS = ("s3", "credentials", "gs", "abfs", "https", "chained", "wrapper_s3", "partition_s3")
-NO_FILE_KINDS = ("sql", "tracking")
+# A PartitionedDataset is a folder of partitions, not one file MLflow can log.
+NO_FILE_KINDS = ("sql", "tracking", "partition_local")
 MEMORY_KINDS = ("memory", "memory_qualified", "shared_memory")
 KINDS = LOCAL_KINDS + REMOTE_KINDS + NO_FILE_KINDS + MEMORY_KINDS
 MEMORY = "memory"  # the reference's "nothing matched" kind
@@ -180,7 +181,8 @@ class Pair:
                 for n in inference.inputs()
                 if n.startswith("params:") and n not in defined
             }
-        if "parameters" in inference.inputs():
+        # Served as `input_name`, the dict comes from the caller: nothing to persist.
+        if "parameters" in inference.inputs() and self.input_name != "parameters":
             found.add(("KML007", "parameters"))
         return found
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import Enum
@@ -10,8 +11,7 @@ from typing import Any
 from kedro_ml_lint.model.names import redact_url_credentials
 
 MEMORY_TYPES = frozenset({"MemoryDataset", "SharedMemoryDataset"})
-# Keys under which Kedro datasets keep the location of their data.
-PATH_KEYS = ("filepath", "path")
+MLFLOW_ARTIFACT_TYPE = "MlflowArtifactDataset"
 
 
 class Origin(str, Enum):
@@ -79,12 +79,19 @@ def _type_name(dataset_type: Any) -> str | None:
 
 
 def _filepath_of(config: Mapping[str, Any]) -> str | None:
-    for key in PATH_KEYS:
-        value = config.get(key)
-        if isinstance(value, str) and value:
-            return redact_url_credentials(value)
-    # Wrappers (CachedDataset, MlflowArtifactDataset) keep the real dataset one level down.
+    """The file a dataset reads, when it reads exactly one.
+
+    Only a top-level ``filepath`` counts: a ``PartitionedDataset`` ``path`` is a folder of
+    partitions and a ``CachedDataset`` keeps its file one level down, and neither exposes a
+    single file MLflow can log. kedro-mlflow's ``MlflowArtifactDataset`` is the exception: it
+    *is* its wrapped dataset (a dynamic subclass), file included.
+    """
+    value = config.get("filepath")
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if isinstance(value, str) and value:
+        return redact_url_credentials(value)
     inner = config.get("dataset")
-    if isinstance(inner, Mapping):
+    if str(config.get("type", "")).endswith(MLFLOW_ARTIFACT_TYPE) and isinstance(inner, Mapping):
         return _filepath_of(inner)
     return None

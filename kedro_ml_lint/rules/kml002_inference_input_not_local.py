@@ -19,6 +19,11 @@ def check(pair: PairModel) -> Iterator[Violation]:
         elif spec.filepath is None:
             kind = f"dataset `{spec.type}`" if spec.type else "catalog entry"
             reason = f"its {kind} has no `filepath`"
+        elif "::" in spec.filepath:
+            reason = (
+                f"its filepath `{spec.filepath}` chains fsspec protocols, which Kedro does not "
+                "resolve: it would read and write a local file of that literal name"
+            )
         elif not is_local_path(spec.filepath):
             reason = (
                 f"its filepath `{spec.filepath}` is on `{protocol_of(spec.filepath)}`, "

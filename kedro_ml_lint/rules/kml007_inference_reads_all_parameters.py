@@ -11,8 +11,11 @@ from kedro_ml_lint.rules.base import Rule
 
 
 def check(pair: PairModel) -> Iterator[Violation]:
-    """Flag ``parameters`` among the inference pipeline's inputs."""
-    if ALL_PARAMETERS in pair.inference.inputs:
+    """Flag ``parameters`` among the inference pipeline's inputs.
+
+    Unless it is the served input: then the caller provides it at predict time.
+    """
+    if ALL_PARAMETERS in pair.inference.inputs and pair.input_name != ALL_PARAMETERS:
         yield RULE.violation(
             pair,
             "The inference pipeline reads the whole `parameters` dict, which is not "
