@@ -53,6 +53,9 @@ class LintResult:
         settings: The settings the run used.
         models: The pair models, for callers that go on (graph, fix).
         declarations: The pairs as declared, with their kedro pipelines (for ``--log``).
+        fixed: Violations ``--fix`` repaired (``fix.applied`` is true); they are not in
+            ``violations``.
+        unused_noqa: ``# noqa`` comments that silenced nothing (``--show-unused-noqa``).
     """
 
     project: Path
@@ -62,6 +65,8 @@ class LintResult:
     settings: LintSettings = field(default_factory=LintSettings)
     models: list[PairModel] = field(default_factory=list, repr=False)
     declarations: list[PairDeclaration] = field(default_factory=list, repr=False)
+    fixed: list[Violation] = field(default_factory=list)
+    unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
 
 
 class _ProjectLocator:
@@ -129,6 +134,7 @@ def lint_project(
     rules = settings.selection.rules(artifacts_on_disk)
     violations: list[Violation] = []
     models: list[PairModel] = []
+    suppressed: set[tuple[Location, str]] = set()
     for declaration in declarations:
         model = build_pair(
             declaration.name,
@@ -144,7 +150,12 @@ def lint_project(
             model = replace(model, missing_on_disk=missing)
         models.append(model)
         locator = _ProjectLocator(project, declaration)
-        violations += engine.run([model], settings.selection, locator, rules)
+        violations += engine.run([model], settings.selection, locator, rules, suppressed)
+    directives = [
+        (Location(p.path, p.line), p.noqa)
+        for p in project.catalog_index.directives()
+        if p.noqa is not None
+    ]
     return LintResult(
         project=project.root,
         pairs=[PairInfo(d.name, d.input_name, d.source) for d in declarations],
@@ -153,6 +164,7 @@ def lint_project(
         settings=settings,
         models=models,
         declarations=declarations,
+        unused_noqa=engine.unused_noqa(directives, suppressed, {r.code for r in rules}),
     )
 
 

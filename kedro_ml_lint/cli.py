@@ -6,27 +6,118 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Callable
+from functools import partial
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from kedro_ml_lint import __version__
 from kedro_ml_lint.errors import KedroMlLintError
 
+if TYPE_CHECKING:
+    from kedro_ml_lint.api import LintResult
+
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
-FORMAT_NAMES = ("text", "json")
+FORMAT_NAMES = ("text", "json", "sarif", "github", "markdown")
+GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
+STATISTICS_FORMATS = ("text", "json")
+T = TypeVar("T")
 
 
-def _fail(message: str, verbose: bool) -> None:
+def _fail(message: str, verbose: bool) -> NoReturn:
     if verbose:
         traceback.print_exc()
     click.echo(f"kedro-ml-lint: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
 
+def _call(action: Callable[[], T], verbose: bool) -> T:
+    """Run ``action``; anything that stops it is one line on stderr and exit code 2."""
+    try:
+        return action()
+    except KedroMlLintError as exc:
+        _fail(str(exc), verbose)
+    except Exception as exc:  # a bug or an unforeseen project: still one line
+        _fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", verbose)
+
+
 def _use_color(output: Path | None) -> bool:
     return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
+
+
+def _warn(message: str) -> None:
+    click.echo(f"kedro-ml-lint: warning: {message}", err=True)
+
+
+def _emit(text: str, output: Path | None, verbose: bool) -> None:
+    if output is None:
+        click.echo(text, nl=False, color=_use_color(None))
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        _fail(f"{output}: cannot write the report: {exc.strerror or exc}", verbose)
+
+
+def _project_dir(ctx: click.Context, project_dir: Path | None) -> Path:
+    """PROJECT_DIR, else the project ``kedro`` found (plugin), else the current folder."""
+    if project_dir is not None:
+        return project_dir
+    metadata = ctx.find_root().obj
+    found = getattr(metadata, "project_path", None)
+    return Path(found) if found else Path(".")
+
+
+def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say which project and which pairs (shared by check and graph)."""
+    options = [
+        click.argument(
+            "project_dir", required=False, type=click.Path(file_okay=False, path_type=Path)
+        ),
+        click.option("--env", "-e", help="Configuration environment layered over `base`."),
+        click.option("--conf-source", help="Configuration folder to read instead of `conf/`."),
+        click.option("--training", help="Registered name of the training pipeline of a pair."),
+        click.option("--inference", help="Registered name of the inference pipeline of a pair."),
+        click.option("--input-name", help="The dataset the explicit pair serves."),
+        click.option("--pipeline", "pipelines", multiple=True, help="Only this pair (repeatable)."),
+        click.option("--no-lite", is_flag=True, help="Import the project's modules for real."),
+        click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's logs."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def _linter(
+    ctx: click.Context,
+    project_dir: Path | None,
+    env: str | None,
+    conf_source: str | None,
+    explicit: tuple[str | None, str | None, str | None],
+    pipelines: tuple[str, ...],
+    no_lite: bool,
+    **codes: list[str] | None,
+) -> Callable[[], LintResult]:
+    """``lint_project`` bound to the command line's options (called again after --fix)."""
+    from kedro_ml_lint.api import lint_project
+    from kedro_ml_lint.loader.pairs import CliPair
+
+    if any(explicit) and not all(explicit):
+        raise click.UsageError("--training, --inference and --input-name go together")
+    cli_pair = CliPair(*explicit) if all(explicit) else None  # type: ignore[arg-type]
+    return partial(
+        lint_project,
+        _project_dir(ctx, project_dir),
+        env=env,
+        conf_source=conf_source,
+        cli_pair=cli_pair,
+        pipelines=pipelines,
+        lite=not no_lite,
+        **codes,  # type: ignore[arg-type]
+    )
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -36,89 +127,184 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("project_dir", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--env", "-e", help="Configuration environment layered over `base`.")
-@click.option("--conf-source", help="Configuration folder to read instead of `conf/`.")
-@click.option("--training", help="Registered name of the training pipeline of an explicit pair.")
-@click.option("--inference", help="Registered name of the inference pipeline of an explicit pair.")
-@click.option("--input-name", help="The dataset the explicit pair serves.")
-@click.option("--pipeline", "pipelines", multiple=True, help="Check only this pair (repeatable).")
+@_project_options
 @click.option("--select", help="Comma-separated rule codes or prefixes to run.")
 @click.option("--ignore", help="Comma-separated rule codes or prefixes to skip.")
 @click.option(
     "--format",
     "output_format",
     type=click.Choice(FORMAT_NAMES),
-    default="text",
-    show_default=True,
-    help="Output format.",
+    help="Output format [default: text, or github when GITHUB_ACTIONS=true].",
 )
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report to this file instead of stdout.",
+    help="Write the report (or the diff) to this file instead of stdout.",
 )
-@click.option("--no-lite", is_flag=True, help="Import the project's modules for real.")
+@click.option("--fix", is_flag=True, help="Apply the safe fixes to the fix-catalog file.")
+@click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; write nothing.")
+@click.option("--statistics", is_flag=True, help="Count the violations per rule instead.")
+@click.option("--show-unused-noqa", is_flag=True, help="Warn about `# noqa` that silence nothing.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
-@click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's own logs.")
+@click.pass_context
 def check(
-    project_dir: Path,
+    ctx: click.Context,
+    project_dir: Path | None,
     env: str | None,
     conf_source: str | None,
     training: str | None,
     inference: str | None,
     input_name: str | None,
     pipelines: tuple[str, ...],
+    no_lite: bool,
+    verbose: bool,
     select: str | None,
     ignore: str | None,
-    output_format: str,
+    output_format: str | None,
     output: Path | None,
-    no_lite: bool,
+    fix: bool,
+    diff: bool,
+    statistics: bool,
+    show_unused_noqa: bool,
     exit_zero: bool,
     quiet: bool,
-    verbose: bool,
 ) -> None:
     """Check the training/inference pairs of the Kedro project in PROJECT_DIR."""
-    from kedro_ml_lint.api import lint_project
-    from kedro_ml_lint.loader.pairs import CliPair
-    from kedro_ml_lint.report import FORMATS
+    from kedro_ml_lint.report import FORMATS, WORKSPACE_AWARE
     from kedro_ml_lint.settings import parse_codes
 
-    explicit = (training, inference, input_name)
-    if any(explicit) and not all(explicit):
-        raise click.UsageError("--training, --inference and --input-name go together")
-    cli_pair = CliPair(training, inference, input_name) if all(explicit) else None  # type: ignore[arg-type]
+    if output_format is None:
+        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
+    if statistics and output_format not in STATISTICS_FORMATS:
+        raise click.UsageError("--statistics prints text or json")
+    lint = _linter(
+        ctx,
+        project_dir,
+        env,
+        conf_source,
+        (training, inference, input_name),
+        pipelines,
+        no_lite,
+        select=parse_codes(select),
+        ignore=parse_codes(ignore),
+    )
     _quiet_kedro(verbose)
-    try:
-        result = lint_project(
-            project_dir,
-            env=env,
-            conf_source=conf_source,
-            select=parse_codes(select),
-            ignore=parse_codes(ignore),
-            cli_pair=cli_pair,
-            pipelines=pipelines,
-            lite=not no_lite,
-        )
-    except KedroMlLintError as exc:
-        _fail(str(exc), verbose)
-        return
-    except Exception as exc:  # a bug or an unforeseen project: still one line
-        _fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", verbose)
-        return
+    result = _call(lint, verbose)
     if not quiet:
         for note in result.warnings:
-            click.echo(f"kedro-ml-lint: warning: {note}", err=True)
-    report = FORMATS[output_format](result, color=_use_color(output))
-    if quiet and output_format == "text":
-        report = "".join(report.splitlines(keepends=True)[:-1])
-    if output is not None:
-        output.write_text(report, encoding="utf-8")
+            _warn(note)
+    if diff:
+        _diff(result, output, exit_zero, quiet, verbose)
+    if fix:
+        result = _fix(result, lint, quiet, verbose)
+    if show_unused_noqa:  # asked for explicitly: shown even with -q
+        from kedro_ml_lint.report.text import unused_noqa_line
+
+        for unused in result.unused_noqa:
+            _warn(unused_noqa_line(unused))
+    if statistics:
+        from kedro_ml_lint.report import statistics as stats
+
+        report = stats.render_json(result) if output_format == "json" else stats.render_text(result)
     else:
-        click.echo(report, nl=False, color=_use_color(None))
+        options: dict[str, Any] = {"fixed": len(result.fixed), "color": _use_color(output)}
+        if output_format in WORKSPACE_AWARE and os.environ.get("GITHUB_WORKSPACE"):
+            options["workspace"] = Path(os.environ["GITHUB_WORKSPACE"])
+        report = FORMATS[output_format](result, **options)
+        if quiet and output_format == "text":
+            report = "".join(report.splitlines(keepends=True)[:-1])
+    _emit(report, output, verbose)
     sys.exit(EXIT_CLEAN if exit_zero or not result.violations else EXIT_VIOLATIONS)
+
+
+def _diff(
+    result: LintResult, output: Path | None, exit_zero: bool, quiet: bool, verbose: bool
+) -> NoReturn:
+    """``--diff``: the safe fixes as a patch; exit 1 when there is something to apply."""
+    from kedro_ml_lint.fix import plan_fixes
+
+    plan = _call(
+        lambda: plan_fixes(result.project, result.settings.fix_catalog, result.violations),
+        verbose,
+    )
+    _skipped_notes(plan.skipped, quiet)
+    _emit(plan.diff(), output, verbose)
+    if not quiet:
+        count = len(plan.fixes)
+        noun = "violation" if count == 1 else "violations"
+        click.echo(
+            f"Would fix {count} {noun} in {plan.display_path} (apply with --fix)."
+            if plan.changed
+            else "No safe fixes to apply.",
+            err=True,
+        )
+    sys.exit(EXIT_CLEAN if exit_zero or not plan.changed else EXIT_VIOLATIONS)
+
+
+def _fix(
+    result: LintResult, lint: Callable[[], LintResult], quiet: bool, verbose: bool
+) -> LintResult:
+    """``--fix``: write the safe fixes, then lint again so the report shows what remains."""
+    from kedro_ml_lint.fix import fix_project
+
+    fixed, plan = _call(lambda: fix_project(result, lint), verbose)
+    _skipped_notes(plan.skipped, quiet)
+    return fixed
+
+
+def _skipped_notes(skipped: Any, quiet: bool) -> None:
+    if quiet:
+        return
+    for item in skipped:
+        violation = item.violation
+        _warn(f"fix not applied for `{violation.subject}` ({violation.code}): {item.reason}")
+
+
+@main.command()
+@_project_options
+@click.option(
+    "--format",
+    "graph_format",
+    type=click.Choice(GRAPH_FORMAT_NAMES),
+    default="mermaid",
+    show_default=True,
+    help="Picture format.",
+)
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the picture to this file instead of stdout.",
+)
+@click.pass_context
+def graph(
+    ctx: click.Context,
+    project_dir: Path | None,
+    env: str | None,
+    conf_source: str | None,
+    training: str | None,
+    inference: str | None,
+    input_name: str | None,
+    pipelines: tuple[str, ...],
+    no_lite: bool,
+    verbose: bool,
+    graph_format: str,
+    output: Path | None,
+) -> None:
+    """Draw each pair of PROJECT_DIR, its violating datasets highlighted with their codes."""
+    from kedro_ml_lint.report.graph import GRAPH_FORMATS, pictures
+
+    lint = _linter(
+        ctx, project_dir, env, conf_source, (training, inference, input_name), pipelines, no_lite
+    )
+    _quiet_kedro(verbose)
+    result = _call(lint, verbose)
+    for note in result.warnings:
+        _warn(note)
+    _emit(GRAPH_FORMATS[graph_format](pictures(result.models, result.violations)), output, verbose)
+    sys.exit(EXIT_CLEAN)
 
 
 def _quiet_kedro(verbose: bool) -> None:
@@ -169,9 +355,13 @@ def kedro_commands() -> None:
 
 @kedro_commands.group(name="ml-lint")
 def ml_lint() -> None:
-    """Check this project's training/inference pairs (kedro-ml-lint)."""
+    """Check this project's training/inference pairs (kedro-ml-lint).
+
+    PROJECT_DIR defaults to the Kedro project the ``kedro`` command runs in.
+    """
 
 
 ml_lint.add_command(check)
+ml_lint.add_command(graph)
 ml_lint.add_command(rules_table)
 ml_lint.add_command(rule_doc)

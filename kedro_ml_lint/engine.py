@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import Protocol
@@ -85,8 +86,18 @@ def run(
     selection: Selection = Selection(),
     locator: Locator | None = None,
     rules: Iterable[Rule] | None = None,
+    suppressed: set[tuple[Location, str]] | None = None,
 ) -> list[Violation]:
-    """Check every pair and return the violations that remain, sorted like ruff does."""
+    """Check every pair and return the violations that remain, sorted like ruff does.
+
+    Args:
+        pairs: The pair models to check.
+        selection: Which rules run and which violations are silenced.
+        locator: Where things are written (default: nowhere).
+        rules: The rules to run (default: the selection's).
+        suppressed: When given, receives ``(noqa location, code)`` for every violation a
+            ``# noqa`` comment silenced (for ``--show-unused-noqa``).
+    """
     locator = locator or NoLocations()
     active = list(rules) if rules is not None else selection.rules()
     found: list[Violation] = []
@@ -97,6 +108,8 @@ def run(
                     continue
                 location, noqa = _place(violation, pair, locator)
                 if noqa is not None and (not noqa or violation.code in noqa):
+                    if suppressed is not None and location is not None:
+                        suppressed.add((location, violation.code))
                     continue
                 found.append(violation.with_location(location))
     return sorted(found, key=Violation.sort_key)
@@ -123,3 +136,52 @@ def _place(
         if location is not None:
             return location, None
     return locator.pair(pair.name), None
+
+
+@dataclass(frozen=True)
+class UnusedNoqa:
+    """A ``# noqa`` comment that silenced nothing in this run (``--show-unused-noqa``).
+
+    Attributes:
+        location: The catalog key line that carries the comment.
+        unused: Codes it names, of rules that ran, that silenced nothing.
+        unknown: Codes it names that no rule has.
+        bare: True for a bare ``# noqa`` (it names no code and silenced nothing).
+    """
+
+    location: Location
+    unused: tuple[str, ...] = ()
+    unknown: tuple[str, ...] = ()
+    bare: bool = False
+
+
+def unused_noqa(
+    directives: Iterable[tuple[Location, frozenset[str]]],
+    suppressed: Collection[tuple[Location, str]],
+    ran: Collection[str],
+) -> list[UnusedNoqa]:
+    """The ``# noqa`` comments, or the codes in them, that silenced nothing.
+
+    A code of a rule that did not run (deselected, or KML101 outside ``--log``) is not
+    judged: it may silence something in another run.
+
+    Args:
+        directives: Every ``# noqa`` the run consulted: its location and codes (empty: bare).
+        suppressed: ``(location, code)`` of each violation a comment silenced.
+        ran: The codes of the rules that ran.
+    """
+    used: dict[Location, set[str]] = defaultdict(set)
+    for location, code in suppressed:
+        used[location].add(code)
+    known = {rule.code for rule in RULES}
+    found = []
+    for location, codes in directives:
+        if not codes:
+            if not used.get(location):
+                found.append(UnusedNoqa(location, bare=True))
+            continue
+        unknown = tuple(sorted(c for c in codes if c not in known))
+        idle = tuple(sorted(c for c in codes if c in ran and c not in used.get(location, ())))
+        if unknown or idle:
+            found.append(UnusedNoqa(location, idle, unknown))
+    return sorted(found, key=lambda u: u.location)

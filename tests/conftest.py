@@ -18,6 +18,9 @@ os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 
 REPO = Path(__file__).resolve().parents[1]
+# When the suite itself runs in GitHub Actions, `check` would switch to `--format github`
+# and make paths relative to the workspace: tests opt in to those explicitly.
+_CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_WORKSPACE")
 EXAMPLES = REPO / "examples"
 
 
@@ -46,7 +49,11 @@ def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None)
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**os.environ, "NO_COLOR": "1", **(env or {})},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in _CI_VARIABLES},
+            "NO_COLOR": "1",
+            **(env or {}),
+        },
         timeout=300,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)

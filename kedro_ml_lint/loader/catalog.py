@@ -17,7 +17,11 @@ CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
 _TOP_LEVEL_KEY = re.compile(
     r"""^(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#"'{\[&*!|>%@`-][^#]*?))\s*:(?:\s|$)"""
 )
-_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:\s*,\s*[A-Za-z]+\d+)*))?", re.I)
+# A bare noqa comment, or one naming codes after a colon (commas and/or spaces between them).
+_NOQA = re.compile(
+    r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:(?:\s*,\s*|\s+)[A-Za-z]+\d+)*))?", re.I
+)
+_CODE_SEPARATOR = re.compile(r"[\s,]+")
 
 
 def without_credentials(config: Any) -> Any:
@@ -109,6 +113,11 @@ class CatalogIndex:
         """Where ``key`` (an entry name or a pattern) is written, if it is."""
         return self._positions.get(key)
 
+    def directives(self) -> list[EntryPosition]:
+        """The positions whose key line carries a ``# noqa`` comment, in file order."""
+        found = [p for p in self._positions.values() if p.noqa is not None]
+        return sorted(found, key=lambda p: (p.path, p.line))
+
     def first_mentioned_in(self, message: str) -> EntryPosition | None:
         """The earliest-written key that ``message`` names, to place a catalog error."""
         named = [
@@ -133,7 +142,7 @@ def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
         noqa = None
         if noqa_match:
             codes = noqa_match.group("codes") or ""
-            noqa = frozenset(c.strip().upper() for c in codes.split(",") if c.strip())
+            noqa = frozenset(c.upper() for c in _CODE_SEPARATOR.split(codes) if c)
         yield key.strip(), EntryPosition(relative, number, noqa)
 
 

@@ -6,20 +6,26 @@ import json
 
 from kedro_ml_lint import __version__
 from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.report.summary import Summary
 
 SCHEMA_VERSION = 1
 
 
 def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
-    """The JSON document for ``result``; ``color`` is ignored."""
+    """The JSON document for ``result``; ``color`` is ignored.
+
+    After ``--fix``, the fixed violations are listed too, with ``fix.applied: true``;
+    ``summary.violations`` counts only the ones that remain.
+    """
     summary = Summary.of(result, fixed)
+    reported = sorted([*result.violations, *result.fixed], key=Violation.sort_key)
     document = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "kedro-ml-lint", "version": __version__},
         "project": str(result.project),
         "pairs": [pair.to_dict() for pair in result.pairs],
-        "violations": [violation.to_dict() for violation in result.violations],
+        "violations": [violation.to_dict() for violation in reported],
         "summary": {
             "violations": summary.violations,
             "fixed": summary.fixed,

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import click
 
 from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.engine import UnusedNoqa
 from kedro_ml_lint.report.summary import Summary
 
 
@@ -36,3 +37,17 @@ def _summary_line(result: LintResult, summary: Summary, style: Callable[..., str
     noun = "violation" if summary.violations == 1 else "violations"
     fixable = f" {summary.fixable} with a safe fix." if summary.fixable else ""
     return f"Found {summary.violations} {noun} ({checked}{fixed}).{fixable}"
+
+
+def unused_noqa_line(unused: UnusedNoqa) -> str:
+    """``path:line:col: unused `# noqa` (unused: KML002; unknown: KML999)``, for stderr."""
+    loc = unused.location
+    where = f"{loc.path}:{loc.line}:{loc.column}:"
+    if unused.bare:
+        return f"{where} unused `# noqa`: it silences nothing here"
+    parts = []
+    if unused.unused:
+        parts.append("unused: " + ", ".join(unused.unused))
+    if unused.unknown:
+        parts.append("unknown: " + ", ".join(unused.unknown))
+    return f"{where} unused `# noqa` ({'; '.join(parts)})"

@@ -1,0 +1,189 @@
+"""Plan the safe fixes of a lint result, show them as a diff, write them, lint again."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Violation
+from kedro_ml_lint.errors import KedroMlLintError
+from kedro_ml_lint.fix.files import write_atomic
+from kedro_ml_lint.fix.insert import append_entries
+from kedro_ml_lint.model.names import redact_url_credentials
+
+if TYPE_CHECKING:
+    from kedro_ml_lint.api import LintResult
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+class FixWriteError(KedroMlLintError):
+    """Raised when ``--fix`` cannot read or write the fix-catalog file (it is left intact)."""
+
+
+@dataclass(frozen=True)
+class SkippedFix:
+    """A safe fix that was not applied, and why.
+
+    Attributes:
+        violation: The violation the fix belongs to.
+        reason: One line naming the file and the cause.
+    """
+
+    violation: Violation
+    reason: str
+
+
+@dataclass(frozen=True)
+class FixPlan:
+    """The fix-catalog file before and after the safe fixes, nothing written yet.
+
+    Attributes:
+        path: The file, absolute.
+        display_path: The file as shown to the user (relative to the project root).
+        before: Its bytes, ``None`` when it does not exist yet.
+        after: Its bytes once fixed; ``before`` is always a prefix of it.
+        fixes: The violations whose fix ``after`` holds.
+        skipped: The safe fixes that cannot be applied.
+    """
+
+    path: Path
+    display_path: str
+    before: bytes | None
+    after: bytes
+    fixes: tuple[Violation, ...] = ()
+    skipped: tuple[SkippedFix, ...] = ()
+
+    @property
+    def changed(self) -> bool:
+        """True when writing the plan would change (or create) the file."""
+        return bool(self.fixes) and self.after != (self.before or b"")
+
+    def diff(self) -> str:
+        """The unified diff of the change, paths ``a/…``/``b/…`` from the project root.
+
+        URL credentials on context lines are redacted, like in every other output.
+        """
+        if not self.changed:
+            return ""
+        old = self.before.decode("utf-8") if self.before is not None else ""
+        lines = difflib.unified_diff(
+            old.splitlines(keepends=True),
+            self.after.decode("utf-8").splitlines(keepends=True),
+            fromfile=f"a/{self.display_path}" if self.before is not None else "/dev/null",
+            tofile=f"b/{self.display_path}",
+        )
+        out = []
+        for line in lines:
+            if not line.endswith("\n"):
+                line += "\n" + NO_NEWLINE
+            out.append(redact_url_credentials(line))
+        return "".join(out)
+
+    def write(self) -> None:
+        """Write ``after`` atomically; a failed write leaves the file as it was.
+
+        Raises:
+            FixWriteError: When the file cannot be written.
+        """
+        if not self.changed:
+            return
+        try:
+            write_atomic(self.path, self.after)
+        except OSError as exc:
+            raise FixWriteError(
+                f"cannot write the fixes: {exc.strerror or exc}; the file is unchanged",
+                self.display_path,
+            ) from exc
+
+
+def is_safe_fix(violation: Violation) -> bool:
+    """True when ``--fix`` applies this violation's fix by itself."""
+    fix = violation.fix
+    return (
+        fix is not None
+        and fix.applicability is Applicability.SAFE
+        and bool(fix.edits)
+        and not fix.applied
+    )
+
+
+def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violation]) -> FixPlan:
+    """Work out the safe fixes of ``violations`` against the fix-catalog file.
+
+    Args:
+        project_root: The project root.
+        fix_catalog: The file entries are added to, relative to ``project_root``.
+        violations: The violations found; only safe fixes with catalog edits are used.
+
+    Raises:
+        FixWriteError: When the file exists but cannot be read.
+    """
+    path = project_root / fix_catalog
+    display = Path(fix_catalog).as_posix()
+    candidates = [v for v in violations if is_safe_fix(v)]
+    try:
+        before = path.read_bytes() if path.exists() else None
+    except OSError as exc:
+        raise FixWriteError(f"cannot read the file: {exc.strerror or exc}", display) from exc
+    if not candidates:
+        return FixPlan(path, display, before, before or b"")
+    try:
+        text = before.decode("utf-8") if before is not None else ""
+    except UnicodeDecodeError:
+        reason = f"`{display}` is not valid UTF-8"
+        return FixPlan(path, display, before, before or b"", skipped=_skip_all(candidates, reason))
+    edits: list[CatalogEdit] = [e for v in candidates for e in v.fix.edits]  # type: ignore[union-attr]
+    insertion = append_entries(text, edits)
+    added = set(insertion.added)
+    fixes, skipped = [], []
+    for violation in candidates:
+        names = [e.dataset for e in violation.fix.edits]  # type: ignore[union-attr]
+        refused = [insertion.refused[n] for n in names if n not in added]
+        if refused:
+            reason = f"`{display}`: {refused[0].value}"
+            skipped.append(SkippedFix(violation, reason))
+        else:
+            fixes.append(violation)
+    after = (before or b"") + insertion.suffix.encode("utf-8")
+    return FixPlan(path, display, before, after, tuple(fixes), tuple(skipped))
+
+
+def _skip_all(violations: Sequence[Violation], reason: str) -> tuple[SkippedFix, ...]:
+    return tuple(SkippedFix(v, reason) for v in violations)
+
+
+def fix_project(result: LintResult, relint: Callable[[], LintResult]) -> tuple[LintResult, FixPlan]:
+    """Apply the safe fixes of ``result`` and lint again, as ``check --fix`` does.
+
+    Args:
+        result: The first lint of the project.
+        relint: Lints the project again with the same options.
+
+    Returns:
+        The new result, whose ``fixed`` lists the violations that the fixes made disappear
+        (their ``fix.applied`` is true), and the plan that was written.
+
+    Raises:
+        FixWriteError: When the file cannot be read or written; it is left intact.
+    """
+    plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations)
+    if not plan.changed:
+        return result, plan
+    plan.write()
+    after = relint()
+    remaining = {_identity(v) for v in after.violations}
+    fixed = [_applied(v) for v in plan.fixes if _identity(v) not in remaining]
+    return replace(after, fixed=fixed), plan
+
+
+def _applied(violation: Violation) -> Violation:
+    assert violation.fix is not None  # only violations with a safe fix are planned
+    return replace(violation, fix=replace(violation.fix, applied=True))
+
+
+def _identity(violation: Violation) -> tuple[str, str, str | None]:
+    return violation.pipeline, violation.code, violation.subject

@@ -1,0 +1,83 @@
+"""``--format markdown``: a summary for a GitHub job summary or a pull-request comment.
+
+A headline, a table of the remaining violations, then each pair drawn as a Mermaid
+flowchart (GitHub renders ```` ```mermaid ```` blocks) with the violating datasets highlighted.
+"""
+
+from __future__ import annotations
+
+import re
+
+from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.report import graph
+from kedro_ml_lint.report.summary import Summary
+
+TITLE = "## kedro-ml-lint"
+_CODE_SPAN = re.compile(r"(`[^`]*`)")
+
+
+def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
+    """The Markdown summary of ``result``; ``color`` is ignored."""
+    summary = Summary.of(result, fixed)
+    lines = [TITLE, "", _headline(result, summary), ""]
+    if result.violations:
+        lines += [
+            "| Code | Pair | Subject | Location | Message |",
+            "|---|---|---|---|---|",
+            *(_row(v) for v in result.violations),
+            "",
+        ]
+    for item in graph.pictures(result.models, result.violations):
+        served = f" — served input `{item.input_name}`" if item.input_name else ""
+        lines += [
+            f"### Pair `{item.pipeline}`{served}",
+            "",
+            "```mermaid",
+            graph.to_mermaid([item]).rstrip("\n"),
+            "```",
+            "",
+        ]
+    return "\n".join(lines)
+
+
+def _headline(result: LintResult, summary: Summary) -> str:
+    pairs = len(result.pairs)
+    checked = f"{pairs} pair{'s' if pairs != 1 else ''} checked"
+    fixed = f", {summary.fixed} fixed" if summary.fixed else ""
+    if not summary.violations:
+        return f":white_check_mark: **All checks passed** ({checked}{fixed})."
+    noun = "violation" if summary.violations == 1 else "violations"
+    fixable = (
+        f" {summary.fixable} can be fixed with `kedro-ml-lint check --fix`."
+        if summary.fixable
+        else ""
+    )
+    return f":x: **{summary.violations} {noun}** ({checked}{fixed}).{fixable}"
+
+
+def _row(violation: Violation) -> str:
+    location = ""
+    if violation.location is not None:
+        loc = violation.location
+        location = f"`{loc.path}:{loc.line}:{loc.column}`"
+    subject = f"`{violation.subject}`" if violation.subject else ""
+    cells = [
+        f"**{violation.code}** {violation.name}",
+        f"`{violation.pipeline}`",
+        subject,
+        location,
+        violation.message,
+    ]
+    return "| " + " | ".join(cell_text(cell) for cell in cells) + " |"
+
+
+def cell_text(text: str) -> str:
+    """Make ``text`` safe in a GFM table cell: one line, ``|`` escaped, no stray HTML."""
+    parts = _CODE_SPAN.split(" ".join(text.splitlines()))
+    out = []
+    for part in parts:
+        if not (part.startswith("`") and part.endswith("`") and len(part) > 1):
+            part = part.replace("<", "&lt;").replace(">", "&gt;")
+        out.append(part.replace("|", "\\|"))
+    return "".join(out)
