@@ -35,7 +35,7 @@ def _summary_line(result: LintResult, summary: Summary, style: Callable[..., str
     if not summary.violations:
         return f"All checks passed! ({checked}{fixed})"
     noun = "violation" if summary.violations == 1 else "violations"
-    fixable = f" {summary.fixable} with a safe fix." if summary.fixable else ""
+    fixable = f" {summary.fixable} fixable with `--fix`." if summary.fixable else ""
     return f"Found {summary.violations} {noun} ({checked}{fixed}).{fixable}"
 
 
