@@ -104,7 +104,7 @@ def load_project(
             + " (use --no-lite to import them for real)"
         )
     with (
-        _project_imports(package_name),
+        _project_imports(package_name, source_dir),
         mocked_modules(imported, missing),
         warnings.catch_warnings(),
     ):
@@ -139,10 +139,19 @@ def load_project(
 
 
 @contextmanager
-def _project_imports(package_name: str) -> Iterator[None]:
-    """Import the project fresh: drop modules a previous load left under the same name."""
+def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
+    """Import the project fresh, from its own source folder.
+
+    Modules a previous load left under the same name are dropped, and the source folder goes
+    first on ``sys.path``: ``bootstrap_project`` leaves an entry that is already there where
+    it is, so another copy of a same-named project would win.
+    """
     for name in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
         del sys.modules[name]
+    source = str(source_dir.resolve())
+    while source in sys.path:
+        sys.path.remove(source)
+    sys.path.insert(0, source)
     importlib.invalidate_caches()
     yield
 
