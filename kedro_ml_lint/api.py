@@ -222,9 +222,7 @@ class _PipelinesLocator(engine.NoLocations):
     """Node functions are the only positions a bare pair of pipelines has."""
 
     def __init__(self, training: Any, inference: Any) -> None:
-        self._nodes = NodeLocator(
-            None, {Role.TRAINING: training, Role.INFERENCE: inference}
-        )
+        self._nodes = NodeLocator(None, {Role.TRAINING: training, Role.INFERENCE: inference})
 
     def node(self, role: Role, name: str) -> Location | None:
         return self._nodes.node(role, name)

@@ -99,6 +99,7 @@ def _linter(
     explicit: tuple[str | None, str | None, str | None],
     pipelines: tuple[str, ...],
     no_lite: bool,
+    artifacts_on_disk: bool = False,
     **codes: list[str] | None,
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
@@ -116,7 +117,8 @@ def _linter(
         cli_pair=cli_pair,
         pipelines=pipelines,
         lite=not no_lite,
-        **codes,  # type: ignore[arg-type]
+        artifacts_on_disk=artifacts_on_disk,
+        **codes,
     )
 
 
@@ -146,6 +148,18 @@ def main() -> None:
 @click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; write nothing.")
 @click.option("--statistics", is_flag=True, help="Count the violations per rule instead.")
 @click.option("--show-unused-noqa", is_flag=True, help="Warn about `# noqa` that silence nothing.")
+@click.option(
+    "--log",
+    "log_model",
+    is_flag=True,
+    help="When no violation remains, log each pair to MLflow as a servable model "
+    "(needs kedro-ml-lint[mlflow]).",
+)
+@click.option(
+    "--tracking-uri", help="MLflow tracking URI for --log [default: $MLFLOW_TRACKING_URI]."
+)
+@click.option("--experiment", help="MLflow experiment for --log (created when missing).")
+@click.option("--registered-model-name", help="With --log, also register the model (one pair).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
 @click.pass_context
@@ -168,6 +182,10 @@ def check(
     diff: bool,
     statistics: bool,
     show_unused_noqa: bool,
+    log_model: bool,
+    tracking_uri: str | None,
+    experiment: str | None,
+    registered_model_name: str | None,
     exit_zero: bool,
     quiet: bool,
 ) -> None:
@@ -179,6 +197,10 @@ def check(
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if statistics and output_format not in STATISTICS_FORMATS:
         raise click.UsageError("--statistics prints text or json")
+    if log_model:
+        from kedro_ml_lint.mlflow import require_mlflow
+
+        _call(lambda: require_mlflow("`check --log`"), verbose)
     lint = _linter(
         ctx,
         project_dir,
@@ -186,7 +208,8 @@ def check(
         conf_source,
         (training, inference, input_name),
         pipelines,
-        no_lite,
+        no_lite or log_model,  # a mocked module cannot be served
+        artifacts_on_disk=log_model,
         select=parse_codes(select),
         ignore=parse_codes(ignore),
     )
@@ -216,6 +239,30 @@ def check(
         if quiet and output_format == "text":
             report = "".join(report.splitlines(keepends=True)[:-1])
     _emit(report, output, verbose)
+    if log_model and not result.violations:
+        from kedro_ml_lint.mlflow import log_models
+
+        models = _call(
+            lambda: log_models(
+                result,
+                env=env,
+                conf_source=conf_source,
+                tracking_uri=tracking_uri,
+                experiment=experiment,
+                registered_model_name=registered_model_name,
+            ),
+            verbose,
+        )
+        for model in models:
+            registered = (
+                f" (registered as `{model.registered_model}` version {model.registered_version})"
+                if model.registered_version
+                else ""
+            )
+            click.echo(
+                f"Logged `{model.pipeline}` as {model.model_uri}{registered}",
+                err=output_format != "text" or output is not None,
+            )
     sys.exit(EXIT_CLEAN if exit_zero or not result.violations else EXIT_VIOLATIONS)
 
 

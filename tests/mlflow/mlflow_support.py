@@ -1,0 +1,179 @@
+"""Shared helpers of the MLflow tests: trained example projects, a real tracking store.
+
+Not a ``conftest.py``: ``tests/conftest.py`` is imported as ``conftest`` by the other test
+modules, and a second ``conftest`` module would shadow it. No ``__init__.py`` here either:
+it would make this folder a package named ``mlflow`` and shadow the real one.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+TESTS = Path(__file__).resolve().parents[1]
+if str(TESTS) not in sys.path:  # pragma: no cover - pytest puts it there already
+    sys.path.insert(0, str(TESTS))
+
+from conftest import EXAMPLES  # noqa: E402
+
+BIN = Path(sys.executable).parent
+KEDRO_ENV = {
+    **os.environ,
+    "DO_NOT_TRACK": "1",
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "NO_COLOR": "1",
+    "PYTHONWARNINGS": "ignore",
+    "COLUMNS": "300",  # Kedro's rich log lines, unwrapped
+    # `mlflow models serve` starts `uvicorn` from PATH: this venv's, even when not activated.
+    "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+}
+KEDRO_ENV.pop("MLFLOW_TRACKING_URI", None)
+KEDRO_ENV.pop("PYTHONPATH", None)  # bootstrap_project exports every project's src here
+SECRET = "S3CR3T-kml-7f3a9c"
+
+_TRAINED: dict[str, Path] = {}
+
+
+def copy_project(source: Path, target: Path) -> Path:
+    """Copy an example (or a trained copy of one) without its caches."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return target
+
+
+def kedro(
+    project: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """Run the real ``kedro`` CLI in ``project``."""
+    return subprocess.run(
+        [str(BIN / "kedro"), *args],
+        cwd=project,
+        env={**KEDRO_ENV, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def run_sessions(project: Path, *runs: dict[str, Any]) -> None:
+    """Run several ``KedroSession.run`` calls in ONE subprocess (one interpreter start-up).
+
+    Each item of ``runs`` is ``{"pipeline_names": [...], "runtime_params": {...}}``.
+    """
+    script = textwrap.dedent(
+        f"""
+        import json, sys
+        from kedro.framework.session import KedroSession
+        from kedro.framework.startup import bootstrap_project
+        bootstrap_project({str(project)!r})
+        for run in json.loads(sys.argv[1]):
+            with KedroSession.create(
+                project_path={str(project)!r}, runtime_params=run.get("runtime_params")
+            ) as session:
+                session.run(pipeline_names=run["pipeline_names"])
+        """
+    )
+    import json
+
+    result = subprocess.run(
+        [sys.executable, "-c", script, json.dumps(list(runs))],
+        cwd=project,
+        env=KEDRO_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+
+
+def trained(example: str, root: Path) -> Path:
+    """A copy of ``example`` on which training and inference have run, once per session."""
+    if example not in _TRAINED:
+        project = copy_project(EXAMPLES / example, root / f"{example}-trained")
+        run_sessions(project, {"pipeline_names": ["training"]}, {"pipeline_names": ["inference"]})
+        assert (project / "data/07_model_output/predictions.csv").is_file()
+        _TRAINED[example] = project
+    return _TRAINED[example]
+
+
+def lint(project: Path) -> Any:
+    """``lint_project(..., artifacts_on_disk=True)``, importing THIS copy's package.
+
+    Several copies of one example share a package name in this process, and
+    ``bootstrap_project`` does not move a ``src`` folder already on ``sys.path`` to the
+    front: put this copy's first, or its package would be imported from another copy.
+    """
+    from kedro_ml_lint.api import lint_project
+
+    source = str((project / "src").resolve())
+    while source in sys.path:
+        sys.path.remove(source)
+    sys.path.insert(0, source)
+    return lint_project(project, artifacts_on_disk=True, lite=False)
+
+
+def tracking_uri(folder: Path) -> str:
+    """A fresh sqlite tracking store in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{folder / 'mlflow.db'}"
+
+
+def instances(project: Path) -> pd.DataFrame:
+    return pd.read_csv(project / "data/01_raw/instances.csv")
+
+
+def kedro_predictions(project: Path) -> pd.DataFrame:
+    """What ``kedro run --pipelines inference`` wrote."""
+    return pd.read_csv(project / "data/07_model_output/predictions.csv")
+
+
+def assert_same_predictions(actual: Any, expected: pd.DataFrame) -> None:
+    frame = pd.DataFrame(actual).reset_index(drop=True)
+    pd.testing.assert_frame_equal(
+        frame[list(expected.columns)], expected, check_dtype=False, rtol=1e-9, atol=1e-12
+    )
+
+
+def store_state(uri: str) -> dict[str, Any]:
+    """Everything a logging attempt may have left in a tracking store."""
+    import mlflow
+    from mlflow.entities import ViewType
+
+    client = mlflow.MlflowClient(uri)
+    experiments = client.search_experiments(view_type=ViewType.ALL)
+    ids = [e.experiment_id for e in experiments]
+    models = list(client.search_logged_models(experiment_ids=ids)) if ids else []
+    runs = list(client.search_runs(ids, run_view_type=ViewType.ACTIVE_ONLY)) if ids else []
+    return {
+        "models": [(m.model_id, str(m.status)) for m in models],
+        "ready_models": [m.model_id for m in models if "READY" in str(m.status)],
+        "active_runs": [(r.info.run_id, r.info.status) for r in runs],
+        "registered": [
+            (rm.name, [v.version for v in client.search_model_versions(f"name='{rm.name}'")])
+            for rm in client.search_registered_models()
+        ],
+    }
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def enable_hook(project: Path, arguments: str = "") -> None:
+    """Register ``MlflowPipelineHook`` in a project's ``settings.py``."""
+    package = next(p for p in (project / "src").iterdir() if (p / "settings.py").is_file())
+    settings = package / "settings.py"
+    settings.write_text(
+        settings.read_text()
+        + "\nfrom kedro_ml_lint.hooks import MlflowPipelineHook\n\n"
+        + f"HOOKS = (MlflowPipelineHook({arguments}),)\n"
+    )

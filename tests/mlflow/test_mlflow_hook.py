@@ -1,0 +1,124 @@
+"""``MlflowPipelineHook`` in real ``kedro run`` processes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import mlflow
+import pytest
+from mlflow_support import (
+    EXAMPLES,
+    assert_same_predictions,
+    copy_project,
+    enable_hook,
+    instances,
+    kedro,
+    kedro_predictions,
+    store_state,
+    tracking_uri,
+    trained,
+)
+
+MARKER = "first_node_ran.marker"
+
+
+def _mark_first_node(project: Path) -> None:
+    """The first training node leaves a file behind: proof that it ran."""
+    nodes = project / "src/churn/pipelines/training/nodes.py"
+    nodes.write_text(
+        nodes.read_text().replace(
+            '    """Separate the model\'s inputs from the ``churned`` target."""\n',
+            '    """Separate the model\'s inputs from the ``churned`` target."""\n'
+            f"    Path({MARKER!r}).touch()\n",
+        )
+        + "\nfrom pathlib import Path\n"
+    )
+
+
+def test_hook_stops_a_broken_run_before_its_first_node(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "broken")
+    _mark_first_node(project)
+    enable_hook(project)
+    catalog = project / "conf/base/catalog.yml"
+    text = catalog.read_text()
+    # `model` loses its entry: a MemoryDataset (KML001); `params:threshold` is misspelt (KML006).
+    text = text.replace("model:  # the LogisticRegression classifier\n", "modell:\n")
+    catalog.write_text(text)
+    pipeline = project / "src/churn/pipelines/inference/pipeline.py"
+    pipeline.write_text(pipeline.read_text().replace("params:threshold", "params:treshold"))
+    uri = tracking_uri(tmp_path / "store")
+
+    proc = kedro(project, "run", "--pipelines", "training", env={"MLFLOW_TRACKING_URI": uri})
+
+    assert proc.returncode != 0
+    output = proc.stdout + proc.stderr
+    assert "KML001" in output and "KML006" in output  # every violation is named
+    assert "PipelineContractError" in output
+    assert not (project / MARKER).exists()
+    assert not list((project / "data/06_models").glob("*.pkl"))
+    assert store_state(uri)["models"] == []
+
+
+@pytest.fixture(scope="module")
+def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return trained("churn", tmp_path_factory.mktemp("shared"))
+
+
+def test_hook_logs_after_kedro_run_training(tmp_path: Path, churn: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "hooked")
+    _mark_first_node(project)
+    enable_hook(project, 'experiment="churn-hook"')
+    uri = tracking_uri(tmp_path / "store")
+
+    proc = kedro(project, "run", "--pipelines", "training", env={"MLFLOW_TRACKING_URI": uri})
+
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert (project / MARKER).exists()
+    state = store_state(uri)
+    assert len(state["ready_models"]) == 1 and state["active_runs"]
+    assert f"logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+    mlflow.set_tracking_uri(uri)
+    client = mlflow.MlflowClient(uri)
+    [run] = client.search_runs([client.get_experiment_by_name("churn-hook").experiment_id])
+    assert run.data.tags["kedro_ml_lint.pipeline"] == "training"
+    loaded = mlflow.pyfunc.load_model(f"models:/{state['ready_models'][0]}")
+    assert_same_predictions(loaded.predict(instances(project)), kedro_predictions(churn))
+
+
+def test_hook_does_not_log_a_partial_run(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "partial")
+    enable_hook(project)
+    uri = tracking_uri(tmp_path / "store")
+    proc = kedro(
+        project,
+        "run",
+        "--pipelines",
+        "training",
+        "--to-nodes",
+        "fit_encoder",
+        env={"MLFLOW_TRACKING_URI": uri},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert store_state(uri)["models"] == []
+
+
+@pytest.fixture(autouse=True)
+def _reset_tracking_uri():
+    yield
+    mlflow.set_tracking_uri(None)
+
+
+def test_hook_next_to_kedro_mlflows_own_hook(tmp_path: Path) -> None:
+    """kedro-mlflow's hook sets the tracking URI and an experiment id of its store and
+    opens a run: ours logs into that store, as a child of its training run."""
+    project = copy_project(EXAMPLES / "churn-kedro-mlflow", tmp_path / "both-hooks")
+    enable_hook(project)
+    proc = kedro(project, "run", "--pipelines", "training")
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    uri = f"sqlite:///{project / 'mlflow.db'}"  # kedro-mlflow's conf/base/mlflow.yml
+    client = mlflow.MlflowClient(uri)
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    ours = [r for r in runs if r.data.tags.get("kedro_ml_lint.pipeline") == "training"]
+    assert len(ours) == 1 and ours[0].info.status == "FINISHED"
+    parent = client.get_run(ours[0].data.tags["mlflow.parentRunId"])
+    assert parent.info.run_name == "training"  # kedro-mlflow's run of the pipeline
