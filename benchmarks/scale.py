@@ -41,7 +41,7 @@ CATALOG_ENTRIES = 10_000
 PATTERNS = 100
 MEMORY_TARGET = 1.2
 
-PIPELINES = '''
+PIPELINES = """
 from kedro.pipeline import Pipeline, node
 
 
@@ -72,9 +72,9 @@ def inference():
     nodes.append(node(step, [*ends, "instances", "model", "scaler", "params:threshold"],
                       "predictions", name="predict"))
     return Pipeline(nodes)
-'''
+"""
 
-REGISTRY = '''
+REGISTRY = """
 from kedro_ml_lint import pipeline_ml_factory
 
 from scaled.pipelines import inference, training
@@ -83,7 +83,7 @@ from scaled.pipelines import inference, training
 def register_pipelines():
     pair = pipeline_ml_factory(training(), inference(), input_name="instances")
     return {"training": pair, "inference": inference(), "__default__": pair}
-'''
+"""
 
 
 def write_project(root: Path, training_nodes: int) -> Path:
@@ -92,13 +92,15 @@ def write_project(root: Path, training_nodes: int) -> Path:
     (root / "conf" / "base").mkdir(parents=True)
     (root / "conf" / "local").mkdir()
     package.mkdir(parents=True)
-    (root / "pyproject.toml").write_text(textwrap.dedent("""
+    (root / "pyproject.toml").write_text(
+        textwrap.dedent("""
         [tool.kedro]
         package_name = "scaled"
         project_name = "scaled"
         kedro_init_version = "1.7.0"
         source_dir = "src"
-    """))
+    """)
+    )
     (package / "__init__.py").write_text("")
     (package / "settings.py").write_text("")
     (package / "pipelines.py").write_text(
