@@ -68,6 +68,22 @@ def tree_digest(root: Path) -> dict[str, str]:
     }
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _session_in_tmp_path(tmp_path_factory: pytest.TempPathFactory):
+    """Module-scoped fixtures run before any per-test folder exists: give them one too."""
+    previous = Path.cwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(previous)
+
+
+@pytest.fixture(autouse=True)
+def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test runs in its own folder: nothing it writes by default (MLflow's ``./mlruns``
+    artifact root, say) lands in the repository."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def example(tmp_path: Path):
     """Copy a bundled example project to ``tmp_path`` and return its root."""

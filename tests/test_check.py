@@ -10,6 +10,7 @@ import pytest
 from conftest import EXAMPLES, run_cli, tree_digest
 from project_factory import CATALOG, NODES, PIPELINES, REGISTRY, write_project
 
+import kedro_ml_lint
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.loader.pairs import CliPair
 
@@ -121,7 +122,7 @@ def test_rules_and_rule_commands() -> None:
     assert doc.code == 0 and doc.stdout.startswith("---")
     assert "code: KML002" in doc.stdout
     assert run_cli("rule", "KML999").code == 2
-    assert run_cli("--version").stdout.strip().endswith("0.1.0")
+    assert run_cli("--version").stdout.strip().endswith(kedro_ml_lint.__version__)
 
 
 def test_check_never_imports_mlflow() -> None:
