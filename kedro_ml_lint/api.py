@@ -178,6 +178,7 @@ def lint_pipelines(
     name: str = "pipeline",
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    per_dataset_ignores: Mapping[str, Sequence[str]] | None = None,
     project_root: str | Path | None = None,
     artifacts_on_disk: bool = False,
 ) -> list[Violation]:
@@ -193,13 +194,16 @@ def lint_pipelines(
         name: The name reported as each violation's ``pipeline``.
         select: Rule codes or prefixes to run.
         ignore: Rule codes or prefixes to skip.
+        per_dataset_ignores: Dataset name or glob -> codes silenced for it, as in
+            ``[tool.kedro-ml-lint]``.
         project_root: Relative filepaths are read from here (default: the current folder).
         artifacts_on_disk: Also check that each artifact's file exists (KML101).
 
     Returns:
         The violations, sorted; their locations point at node functions when known.
     """
-    settings = build_settings({}, select=select, ignore=ignore)
+    table = {"per-dataset-ignores": dict(per_dataset_ignores)} if per_dataset_ignores else {}
+    settings = build_settings(table, select=select, ignore=ignore)
     model = build_pair(
         name,
         node_specs(training),

@@ -73,6 +73,7 @@ class MlflowPipelineHook:
         log_model: ``False`` only lints before the run (and needs no MLflow).
         select: Rule codes or prefixes to run; default: ``[tool.kedro-ml-lint]`` ``select``.
         ignore: Rule codes or prefixes to skip; default: ``[tool.kedro-ml-lint]`` ``ignore``.
+            ``per-dataset-ignores`` of that table apply too.
 
     Raises:
         MlflowNotInstalledError: When ``log_model`` is true and MLflow is not installed.
@@ -98,6 +99,7 @@ class MlflowPipelineHook:
         self.log_model = log_model
         self._select = list(select) if select is not None else None
         self._ignore = list(ignore) if ignore is not None else None
+        self._per_dataset_ignores: dict[str, Any] = {}
         self._config_loader: Any = None
         self._project_path: Path | None = None
         self._pairs: dict[str, Any] = {}
@@ -113,8 +115,10 @@ class MlflowPipelineHook:
         # Say which model was logged whenever Kedro itself is chatty (its default).
         if logger.level == logging.NOTSET and logging.getLogger("kedro").isEnabledFor(logging.INFO):
             logger.setLevel(logging.INFO)
+        table = _lint_table(self._project_path)
+        if isinstance(table.get("per-dataset-ignores"), dict):
+            self._per_dataset_ignores = table["per-dataset-ignores"]
         if self._select is None or self._ignore is None:
-            table = _lint_table(self._project_path)
             if self._select is None and isinstance(table.get("select"), list):
                 self._select = [str(code) for code in table["select"]]
             if self._ignore is None and isinstance(table.get("ignore"), list):
@@ -124,7 +128,12 @@ class MlflowPipelineHook:
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
         """Lint the PipelineML pairs about to run; raise before any node executes."""
         self._pairs = _requested_pairs(run_params)
-        violations = self._lint(self._pairs, select=self._select, ignore=self._ignore)
+        violations = self._lint(
+            self._pairs,
+            select=self._select,
+            ignore=self._ignore,
+            per_dataset_ignores=self._per_dataset_ignores,
+        )
         if violations:
             self._pairs = {}
             raise PipelineContractError(

@@ -143,3 +143,19 @@ def test_wrong_argument_types_raise(pair: PipelineML) -> None:
         pipeline_ml_factory(pair.training, "inference", "instances")  # type: ignore[arg-type]
     with pytest.raises(TypeError):
         pipeline_ml_factory(pair.training, pair.inference, 3)  # type: ignore[arg-type]
+
+
+def test_lint_pipelines_honours_per_dataset_ignores(pair: PipelineML) -> None:
+    from kedro_ml_lint import lint_pipelines
+
+    catalog = {"scaler": {"type": "pickle.PickleDataset", "filepath": "s3://b/scaler.pkl"}}
+    found = lint_pipelines(pair.training, pair.inference, "instances", catalog)
+    assert {(v.code, v.subject) for v in found} == {("KML002", "scaler"), ("KML001", "model")}
+    quiet = lint_pipelines(
+        pair.training,
+        pair.inference,
+        "instances",
+        catalog,
+        per_dataset_ignores={"sca*": ["KML002"], "model": ["KML0"]},
+    )
+    assert quiet == []
