@@ -30,7 +30,8 @@ T = TypeVar("T")
 def _fail(message: str, verbose: bool) -> NoReturn:
     if verbose:
         traceback.print_exc()
-    click.echo(f"kedro-ml-lint: error: {message}", err=True)
+    # One line, always: messages relayed from libraries (MLflow's) may span several.
+    click.echo(f"kedro-ml-lint: error: {' '.join(message.split())}", err=True)
     sys.exit(EXIT_ERROR)
 
 

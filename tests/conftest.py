@@ -73,6 +73,8 @@ def _session_in_tmp_path(tmp_path_factory: pytest.TempPathFactory):
     """Module-scoped fixtures run before any per-test folder exists: give them one too."""
     previous = Path.cwd()
     os.chdir(tmp_path_factory.mktemp("cwd"))
+    # Deferred MLflow roll-backs are remembered in a cache folder: keep the tests' apart.
+    os.environ["KEDRO_ML_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
     yield
     os.chdir(previous)
 

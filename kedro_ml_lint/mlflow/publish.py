@@ -17,6 +17,7 @@ hook manager: no project hook and no plugin hook (kedro-mlflow's auto-registered
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -48,6 +49,16 @@ DEFAULT_EXPERIMENT = "Default"
 DEFAULT_EXPERIMENT_ID = "0"
 DEFAULT_MODEL_NAME = "model"
 SMOKE_TEST_ROWS = 5
+REACHABLE_TIMEOUT = 5  # seconds for one look at an HTTP tracking server before logging
+CACHE_DIR_ENV = "KEDRO_ML_LINT_CACHE_DIR"
+# How a request to a tracking server that is not there fails (urllib3, requests, MLflow).
+CONNECTION_ERRORS = (
+    "Connection refused",
+    "Connection aborted",
+    "Connection reset",
+    "Max retries exceeded",
+    "Failed to establish a new connection",
+)
 # Our own distribution: its code ships with the model (``code_paths``), so it is never a
 # pip requirement of the served model.
 _OWN_DISTRIBUTIONS = frozenset({"kedro-ml-lint"})
@@ -489,26 +500,115 @@ def _log_all(
     from mlflow import MlflowClient
 
     uri = tracking_uri or os.environ.get(TRACKING_URI_ENV) or None
+    _check_reachable(uri)
     records = _Records()
     published: list[PublishedModel] = []
     with _tracking_uri(uri), _quiet_kedro():
         client = MlflowClient()
+        _replay_pending(mlflow, client, uri)
         try:
             records.experiment_id = _experiment_id(client, experiment, records)
             for item in prepared:
                 published.append(_log_one(mlflow, client, item, project_root, records))
         except BaseException as exc:  # Ctrl-C too: never leave a half-logged model
             problems = _roll_back(mlflow, client, records)
+            if problems:
+                _remember_pending(uri, records)
             if not isinstance(exc, Exception) or (isinstance(exc, PublishError) and not problems):
                 raise
-            detail = exc if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}"
+            detail = one_line(
+                str(exc) if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}",
+                300,
+            )
             note = (
                 "nothing was kept in the tracking store"
                 if not problems
-                else "cleaning up failed too: " + "; ".join(problems)
+                else "cleaning up failed too ("
+                + "; ".join(problems)
+                + "); the next `--log` to this tracking store removes "
+                + ", ".join(f"run {run_id}" for run_id in records.runs)
+                + " and what it logged"
             )
-            raise PublishError(f"logging the model failed ({detail}); {note}") from exc
+            raise PublishError(
+                one_line(f"logging the model failed ({detail}); {note}", 2000)
+            ) from exc
     return published
+
+
+def one_line(text: str, limit: int = 600) -> str:
+    """``text`` on one line (MLflow's messages span several), cut at ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _check_reachable(uri: str | None) -> None:
+    """Fail in seconds, not after MLflow's minutes of retries, when a server is not there."""
+    if not uri or not uri.lower().startswith(("http://", "https://")):
+        return
+    import urllib.error
+    import urllib.request
+
+    from kedro_ml_lint.model.names import redact_url_credentials
+
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=REACHABLE_TIMEOUT).close()
+    except urllib.error.HTTPError:
+        return  # it answered: whatever the status, the server is there
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise PublishError(
+            f"the tracking server at `{redact_url_credentials(uri)}` is unreachable "
+            f"({reason}); nothing was logged"
+        ) from exc
+
+
+def _pending_file(uri: str | None) -> Path:
+    """Where roll-backs that could not finish are remembered, one file per tracking store."""
+    import hashlib
+
+    cache = os.environ.get(CACHE_DIR_ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kedro-ml-lint"
+    )
+    key = hashlib.sha256((uri or "<default>").encode()).hexdigest()[:16]
+    return Path(cache) / "pending-rollbacks" / f"{key}.json"
+
+
+def _remember_pending(uri: str | None, records: _Records) -> None:
+    """Keep what a roll-back could not remove (the server died?) for the next ``--log``."""
+    import json
+
+    path = _pending_file(uri)
+    with suppress(OSError):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pending = json.loads(path.read_text()) if path.exists() else []
+        pending.append(dataclasses.asdict(records))
+        path.write_text(json.dumps(pending))
+
+
+def _replay_pending(mlflow: Any, client: Any, uri: str | None) -> None:
+    """Finish the roll-backs an earlier failed attempt on this store could not."""
+    import json
+
+    path = _pending_file(uri)
+    try:
+        pending = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return
+    left = []
+    for entry in pending:
+        records = _Records(**{**entry, "versions": [tuple(v) for v in entry["versions"]]})
+        problems = _roll_back(mlflow, client, records)
+        if problems:
+            logger.warning(
+                "kedro-ml-lint: an earlier failed log is still not cleaned up: %s",
+                one_line("; ".join(problems)),
+            )
+            left.append(entry)
+    with suppress(OSError):
+        if left:
+            path.write_text(json.dumps(left))
+        else:
+            path.unlink()
 
 
 def _experiment_id(client: Any, experiment: str | None, records: _Records) -> str:
@@ -620,25 +720,38 @@ def _registered_model_exists(client: Any, name: str) -> bool:
 
 
 def _roll_back(mlflow: Any, client: Any, records: _Records) -> list[str]:
-    """Remove every record this call made; return what could not be removed."""
+    """Remove every record this call made; return what could not be removed.
+
+    Once a request finds the server gone, no other is sent: each would only wait out
+    MLflow's retries and fail the same way.
+    """
     problems: list[str] = []
 
+    def server_gone() -> bool:
+        return bool(problems) and _unreachable(problems[-1])
+
     def attempt(what: str, action: Any, *args: Any) -> None:
+        if server_gone():
+            return
         try:
             action(*args)
         except Exception as exc:
-            problems.append(f"{what}: {type(exc).__name__}: {exc}")
+            problems.append(one_line(f"{what}: {type(exc).__name__}: {exc}", 300))
 
     active = mlflow.active_run()
     while active is not None and active.info.run_id in records.runs:
         attempt("ending the run", mlflow.end_run, "FAILED")
         active = mlflow.active_run()
+        if server_gone():
+            break
     for name, version in records.versions:
         attempt(f"deleting `{name}` v{version}", client.delete_model_version, name, version)
     for name in records.registered_models_created:
-        if _registered_model_exists(client, name):
+        if not server_gone() and _registered_model_exists(client, name):
             attempt(f"deleting registered model `{name}`", client.delete_registered_model, name)
     for run_id in records.runs:
+        if server_gone():
+            break
         for model in _models_of_run(client, records.experiment_id, run_id, problems):
             attempt(f"deleting the artifacts of {model.model_id}", _delete_artifacts, model)
             attempt(f"deleting {model.model_id}", client.delete_logged_model, model.model_id)
@@ -647,6 +760,10 @@ def _roll_back(mlflow: Any, client: Any, records: _Records) -> list[str]:
     if records.experiment_created and records.experiment_id is not None:
         attempt("deleting the experiment", client.delete_experiment, records.experiment_id)
     return problems
+
+
+def _unreachable(problem: str) -> bool:
+    return any(sign in problem for sign in CONNECTION_ERRORS)
 
 
 def _models_of_run(
@@ -661,7 +778,7 @@ def _models_of_run(
             )
         )
     except Exception as exc:
-        problems.append(f"finding the models of run {run_id}: {exc}")
+        problems.append(one_line(f"finding the models of run {run_id}: {exc}", 300))
         return []
 
 
