@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, run_cli, tree_digest
+from conftest import BROKEN_EXPECTED, EXAMPLES, run_cli, tree_digest
 from project_factory import CATALOG, NODES, PIPELINES, REGISTRY, write_project
 
 import kedro_ml_lint
@@ -15,16 +15,6 @@ from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.loader.pairs import CliPair
 
 SECRETS = ("supersecret", "AKIAEXAMPLE")
-BROKEN = {
-    ("training", "KML001", "encoder"),
-    ("training", "KML002", "scaler"),
-    ("training", "KML003", "reference_stats"),
-    ("training", "KML006", "params:treshold"),
-    ("legacy", "KML003", "instances"),
-    ("legacy", "KML004", None),
-    ("legacy", "KML005", None),
-    ("legacy", "KML007", "parameters"),
-}
 TEXT_LINE = re.compile(
     r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): "
     r"(?P<code>KML\d{3}) .+ \[(?P<pipeline>[\w.]+)\]$"
@@ -49,7 +39,7 @@ def test_clean_example_passes() -> None:
 def test_broken_example_reports_every_violation_at_once() -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--format", "json")
     assert run.code == 1, run.stderr
-    assert run.pairs == BROKEN
+    assert run.pairs == BROKEN_EXPECTED
     document = run.json
     assert document["schema_version"] == 1
     assert document["tool"]["name"] == "kedro-ml-lint"
@@ -83,7 +73,7 @@ def test_text_format_lines_and_exit_code() -> None:
     *lines, summary = run.stdout.strip().splitlines()
     parsed = [TEXT_LINE.match(line) for line in lines]
     assert all(parsed), lines
-    assert {(m["pipeline"], m["code"]) for m in parsed} == {(p, c) for p, c, _ in BROKEN}
+    assert {(m["pipeline"], m["code"]) for m in parsed} == {(p, c) for p, c, _ in BROKEN_EXPECTED}
     assert all((EXAMPLES / "churn-broken" / m["path"]).is_file() for m in parsed)
     assert summary.startswith("Found 8 violations")
     assert "\x1b[" not in run.stdout  # no colour when not a TTY

@@ -44,12 +44,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from kedro.io import CachedDataset, DataCatalog, MemoryDataset, SharedMemoryDataset
 from kedro.io.core import DatasetError, DatasetNotFoundError
-from kedro.pipeline import Pipeline, node, pipeline
+from kedro.pipeline import Pipeline, pipeline
 from kedro_datasets.partitions import PartitionedDataset
 from kedro_mlflow.mlflow import KedroPipelineModel
 from kedro_mlflow.mlflow.kedro_pipeline_model import KedroPipelineModelError
 from kedro_mlflow.pipeline import pipeline_ml_factory
 from kedro_mlflow.pipeline.pipeline_ml import KedroMlflowPipelineMLError
+from pipeline_specs import build
 
 from kedro_ml_lint import lint_pipelines
 from kedro_ml_lint.diagnostics import Severity
@@ -211,29 +212,6 @@ class Pair:
         return (
             f"training:\n{nodes(self.training)}\ninference:\n{nodes(self.inference)}\n"
             f"input_name: {self.input_name!r}\ncatalog:\n{catalog}"
-        )
-
-
-def _func(n_outputs: int) -> Any:
-    def func(*args: Any) -> Any:
-        return (None,) * n_outputs if n_outputs > 1 else None
-
-    return func
-
-
-def build(specs: list[tuple[list[str], list[str]]]) -> Pipeline:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return Pipeline(
-            [
-                node(
-                    _func(len(outs)),
-                    ins,
-                    (outs[0] if len(outs) == 1 else outs) or None,
-                    name=f"n{index}",
-                )
-                for index, (ins, outs) in enumerate(specs)
-            ]
         )
 
 

@@ -8,18 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import CliRun
-
-BROKEN = {
-    ("training", "KML001", "encoder"),
-    ("training", "KML002", "scaler"),
-    ("training", "KML003", "reference_stats"),
-    ("training", "KML006", "params:treshold"),
-    ("legacy", "KML003", "instances"),
-    ("legacy", "KML004", None),
-    ("legacy", "KML005", None),
-    ("legacy", "KML007", "parameters"),
-}
+from conftest import BROKEN_EXPECTED, CliRun
 
 
 def kedro(*args: str | Path, cwd: Path) -> CliRun:
@@ -53,7 +42,9 @@ def test_broken_project_from_a_sub_folder_reports_every_violation(example) -> No
     run = kedro("ml-lint", "check", "--format", "json", "--output", report, cwd=root / "src")
     assert run.code == 1, run.stdout + run.stderr
     document = json.loads(report.read_text())
-    assert {(v["pipeline"], v["code"], v["subject"]) for v in document["violations"]} == BROKEN
+    assert {
+        (v["pipeline"], v["code"], v["subject"]) for v in document["violations"]
+    } == BROKEN_EXPECTED
     assert Path(document["project"]) == root.resolve()
     assert "supersecret" not in run.stdout + run.stderr + report.read_text()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import re
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +16,9 @@ import networkx as nx
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from kedro.pipeline import Pipeline, node
+from kedro.pipeline import Pipeline
 from parse import parse
+from pipeline_specs import build
 
 from kedro_ml_lint import lint_pipelines
 from kedro_ml_lint.diagnostics import Applicability
@@ -195,13 +195,6 @@ class Pair:
 # --- strategies ------------------------------------------------------------------------------
 
 
-def _func(n_outputs: int) -> Any:
-    def func(*args: Any) -> Any:
-        return (None,) * n_outputs if n_outputs > 1 else None
-
-    return func
-
-
 @st.composite
 def pipelines(draw: st.DrawFn, datasets: tuple[str, ...], min_nodes: int) -> Pipeline:
     """A random DAG over ``datasets``: nodes in topological order, outputs never read earlier."""
@@ -221,20 +214,8 @@ def pipelines(draw: st.DrawFn, datasets: tuple[str, ...], min_nodes: int) -> Pip
         written |= {strip(o) for o in outputs}
         specs.append((inputs, outputs))
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # Both pipelines reuse the node names n0, n1…: the model must keep them apart.
-            return Pipeline(
-                [
-                    node(
-                        _func(len(outs)),
-                        ins,
-                        (outs[0] if len(outs) == 1 else outs) or None,
-                        name=f"n{index}",
-                    )
-                    for index, (ins, outs) in enumerate(specs)
-                ]
-            )
+        # Both pipelines reuse the node names n0, n1…: the model must keep them apart.
+        return build(specs)
     except Exception:  # anything kedro rejects is not a pipeline a user can have
         assume(False)
         raise
