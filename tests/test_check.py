@@ -398,3 +398,36 @@ def test_registry_pair_location_points_at_factory_call(tmp_path: Path) -> None:
     source = (root / "src/demo/pipeline_registry.py").read_text().splitlines()
     assert kml005.location is not None
     assert "pipeline_ml_factory(" in source[kml005.location.line - 1]
+
+
+@pytest.mark.parametrize(("no_color", "coloured"), [(False, True), (True, False)])
+def test_colour_only_on_a_tty_and_never_with_no_color(no_color: bool, coloured: bool) -> None:
+    import os
+    import pty
+    import subprocess
+
+    primary, replica = pty.openpty()
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "GITHUB_ACTIONS")}
+    if no_color:
+        env["NO_COLOR"] = "1"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kedro_ml_lint", "check", str(EXAMPLES / "churn-broken")],
+        stdout=replica,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
+    os.close(replica)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert proc.wait(timeout=120) == 1
+    output = b"".join(chunks).decode()
+    assert "KML001" in output
+    assert ("\x1b[" in output) is coloured
