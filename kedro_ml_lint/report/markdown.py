@@ -20,7 +20,7 @@ _CODE_SPAN = re.compile(r"(`[^`]*`)")
 def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
     """The Markdown summary of ``result``; ``color`` is ignored."""
     summary = Summary.of(result, fixed)
-    lines = [TITLE, "", _headline(result, summary), ""]
+    lines = [TITLE, "", _headline(summary), ""]
     if result.violations:
         lines += [
             "| Code | Pair | Subject | Location | Message |",
@@ -41,19 +41,15 @@ def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _headline(result: LintResult, summary: Summary) -> str:
-    pairs = len(result.pairs)
-    checked = f"{pairs} pair{'s' if pairs != 1 else ''} checked"
-    fixed = f", {summary.fixed} fixed" if summary.fixed else ""
+def _headline(summary: Summary) -> str:
     if not summary.violations:
-        return f":white_check_mark: **All checks passed** ({checked}{fixed})."
-    noun = "violation" if summary.violations == 1 else "violations"
+        return f":white_check_mark: **All checks passed** ({summary.checked})."
     fixable = (
         f" {summary.fixable} can be fixed with `kedro-ml-lint check --fix`."
         if summary.fixable
         else ""
     )
-    return f":x: **{summary.violations} {noun}** ({checked}{fixed}).{fixable}"
+    return f":x: **{summary.found}** ({summary.checked}).{fixable}"
 
 
 def _row(violation: Violation) -> str:

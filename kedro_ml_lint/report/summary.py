@@ -15,6 +15,7 @@ class Summary:
     violations: int
     fixed: int
     fixable: int
+    pairs: int = 0
 
     @classmethod
     def of(cls, result: LintResult, fixed: int = 0) -> Summary:
@@ -24,4 +25,15 @@ class Summary:
             for v in result.violations
             if v.fix and v.fix.applicability is Applicability.SAFE and v.fix.edits
         )
-        return cls(len(result.violations), fixed, fixable)
+        return cls(len(result.violations), fixed, fixable, len(result.pairs))
+
+    @property
+    def checked(self) -> str:
+        """``2 pairs checked, 1 fixed``: the parenthesis every summary line carries."""
+        text = f"{self.pairs} pair{'s' if self.pairs != 1 else ''} checked"
+        return text + (f", {self.fixed} fixed" if self.fixed else "")
+
+    @property
+    def found(self) -> str:
+        """``3 violations`` (or ``1 violation``)."""
+        return f"{self.violations} violation{'s' if self.violations != 1 else ''}"

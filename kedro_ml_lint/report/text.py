@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import click
 
 from kedro_ml_lint.api import LintResult
@@ -24,19 +22,15 @@ def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
             loc = v.location
             where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
         lines.append(f"{where}{style(v.code, fg='red', bold=True)} {v.message} [{v.pipeline}]")
-    lines.append(_summary_line(result, Summary.of(result, fixed), style))
+    lines.append(_summary_line(Summary.of(result, fixed)))
     return "\n".join(lines) + "\n"
 
 
-def _summary_line(result: LintResult, summary: Summary, style: Callable[..., str]) -> str:
-    pairs = len(result.pairs)
-    checked = f"{pairs} pair{'s' if pairs != 1 else ''} checked"
-    fixed = f", {summary.fixed} fixed" if summary.fixed else ""
+def _summary_line(summary: Summary) -> str:
     if not summary.violations:
-        return f"All checks passed! ({checked}{fixed})"
-    noun = "violation" if summary.violations == 1 else "violations"
+        return f"All checks passed! ({summary.checked})"
     fixable = f" {summary.fixable} fixable with `--fix`." if summary.fixable else ""
-    return f"Found {summary.violations} {noun} ({checked}{fixed}).{fixable}"
+    return f"Found {summary.found} ({summary.checked}).{fixable}"
 
 
 def unused_noqa_line(unused: UnusedNoqa) -> str:
