@@ -15,7 +15,8 @@ from functools import wraps
 from typing import Any
 from unittest.mock import patch
 
-from kedro_ml_lint.pipeline_ml import PipelineML, remember_call_site
+from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
+from kedro_ml_lint.pipeline_ml import remember_call_site
 
 _KEDRO_MLFLOW_FACTORY_HOMES = ("kedro_mlflow.pipeline", "kedro_mlflow.pipeline.pipeline_ml_factory")
 
@@ -47,13 +48,7 @@ def _tolerant(factory: Any) -> Any:
         try:
             result = factory(training, inference, input_name, kpm_kwargs, log_model_kwargs)
         except Exception as exc:  # kedro-mlflow's own contract check: keep the arguments
-            result = PipelineML(
-                training.nodes,
-                inference=inference,
-                input_name=input_name,
-                kpm_kwargs=kpm_kwargs,
-                log_model_kwargs=log_model_kwargs,
-            )
+            result = tolerant_factory(training, inference, input_name, kpm_kwargs, log_model_kwargs)
             result.rejected_by = f"{type(exc).__name__}: {exc}"
         remember_call_site(result, depth=2)
         return result
