@@ -91,7 +91,7 @@ def load_project(
     if not package_dir.is_dir():
         raise NotAKedroProjectError(
             f"the package `{package_name}` named in `[tool.kedro]` is not at "
-            f"`{_relative(package_dir, root)}`",
+            f"`{relative(package_dir, root)}`",
             "pyproject.toml",
         )
     notes: list[str] = []
@@ -175,7 +175,7 @@ def _config_loader(root: Path, env: str | None, conf_source: str | None) -> Any:
         source = (Path.cwd() / source).resolve()
     if not source.exists():
         raise NotAKedroProjectError(
-            f"the configuration folder `{_relative(source, root)}` does not exist"
+            f"the configuration folder `{relative(source, root)}` does not exist"
             + ("" if conf_source else "; a Kedro project keeps its configuration in `conf/`")
         )
     args = dict(settings.CONFIG_LOADER_ARGS)
@@ -223,7 +223,7 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
         except KedroMlLintError:
             raise
         except Exception as exc:
-            registry_file = _relative(package_dir / "pipeline_registry.py", root)
+            registry_file = relative(package_dir / "pipeline_registry.py", root)
             if (
                 isinstance(exc, ModuleNotFoundError)
                 and exc.name == f"{package_dir.name}.pipeline_registry"
@@ -243,7 +243,7 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
     if not isinstance(registry, Mapping):
         raise ProjectCodeError(
             f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of pipelines",
-            _relative(package_dir / "pipeline_registry.py", root),
+            relative(package_dir / "pipeline_registry.py", root),
         )
     return dict(registry)
 
@@ -252,12 +252,12 @@ def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
     """Point at the deepest frame of the project's own code that raised."""
     path, line = None, None
     if isinstance(exc, SyntaxError) and exc.filename:
-        path, line = _relative(Path(exc.filename), root), exc.lineno
+        path, line = relative(Path(exc.filename), root), exc.lineno
         detail = f"syntax error: {exc.msg}"
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
             if _is_inside(Path(frame.filename), root):
-                path, line = _relative(Path(frame.filename), root), frame.lineno
+                path, line = relative(Path(frame.filename), root), frame.lineno
         detail = (
             f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
         )
@@ -271,6 +271,3 @@ def _is_inside(path: Path, root: Path) -> bool:
         return path.is_file() and path.resolve().is_relative_to(root)
     except OSError:
         return False
-
-
-_relative = relative
