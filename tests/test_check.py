@@ -431,3 +431,13 @@ def test_colour_only_on_a_tty_and_never_with_no_color(no_color: bool, coloured: 
     output = b"".join(chunks).decode()
     assert "KML001" in output
     assert ("\x1b[" in output) is coloured
+
+
+def test_cli_pair_violation_points_at_register_pipelines(tmp_path: Path) -> None:
+    root = write_project(tmp_path)
+    result = lint_project(root, cli_pair=CliPair("training", "inference", "nope"))
+    (kml005,) = [v for v in result.violations if v.code == "KML005"]
+    assert kml005.location is not None
+    assert kml005.location.path == "src/demo/pipeline_registry.py"
+    lines = (root / kml005.location.path).read_text().splitlines()
+    assert lines[kml005.location.line - 1].startswith("def register_pipelines")

@@ -202,15 +202,14 @@ def _call_site(project: Project, pipeline: Any) -> Location | None:
 
 
 def _registry_location(project: Project) -> Location | None:
-    path = Path("src") / project.package_name / "pipeline_registry.py"
-    for candidate in project.root.glob(f"*/{project.package_name}/pipeline_registry.py"):
-        path = candidate.relative_to(project.root)
-    if not (project.root / path).is_file():
+    registry = project.package_dir / "pipeline_registry.py"
+    if not registry.is_file():
         return None
-    for number, line in enumerate((project.root / path).read_text().splitlines(), start=1):
+    path = registry.relative_to(project.root).as_posix()
+    for number, line in enumerate(registry.read_text().splitlines(), start=1):
         if line.lstrip().startswith("def register_pipelines"):
-            return Location(path.as_posix(), number)
-    return Location(path.as_posix(), 1)
+            return Location(path, number)
+    return Location(path, 1)
 
 
 def pipeline_nodes(pipeline: Any) -> list[Any]:

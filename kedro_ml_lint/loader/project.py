@@ -38,6 +38,7 @@ class Project:
     Attributes:
         root: The project root (holds ``pyproject.toml``).
         package_name: The project's Python package.
+        package_dir: Where that package's sources are (``<root>/<source_dir>/<package>``).
         lint_config: The ``[tool.kedro-ml-lint]`` table.
         registry: The pipeline registry, name -> pipeline.
         catalog: Static resolution of dataset names.
@@ -48,6 +49,7 @@ class Project:
 
     root: Path
     package_name: str
+    package_dir: Path
     lint_config: dict[str, Any]
     registry: dict[str, Any]
     catalog: CatalogView
@@ -129,6 +131,7 @@ def load_project(
     return Project(
         root=root,
         package_name=package_name,
+        package_dir=package_dir,
         lint_config=lint_table(pyproject),
         registry=registry,
         catalog=catalog,
