@@ -56,6 +56,7 @@ class LintResult:
         fixed: Violations ``--fix`` repaired (``fix.applied`` is true); they are not in
             ``violations``.
         unused_noqa: ``# noqa`` comments that silenced nothing (``--show-unused-noqa``).
+        loaded: The loaded project (its configuration can be read again through it).
     """
 
     project: Path
@@ -67,6 +68,7 @@ class LintResult:
     declarations: list[PairDeclaration] = field(default_factory=list, repr=False)
     fixed: list[Violation] = field(default_factory=list)
     unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
+    loaded: Project | None = field(default=None, repr=False)
 
 
 class _ProjectLocator:
@@ -165,6 +167,7 @@ def lint_project(
         models=models,
         declarations=declarations,
         unused_noqa=engine.unused_noqa(directives, suppressed, {r.code for r in rules}),
+        loaded=project,
     )
 
 

@@ -6,7 +6,7 @@ import importlib
 import sys
 import traceback
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +31,31 @@ from kedro_ml_lint.loader.pyproject import kedro_metadata, lint_table, read_pypr
 from kedro_ml_lint.model.names import flatten_parameter_keys
 
 
+class ConfigSource:
+    """The project's configuration as its own config loader reads it.
+
+    Args:
+        make_loader: Builds a fresh config loader (nothing is cached between reads).
+        root: The project root, for messages.
+    """
+
+    def __init__(self, make_loader: Callable[[], Any], root: Path) -> None:
+        self._make_loader = make_loader
+        self._root = root
+
+    def read(self, key: str) -> dict[str, Any]:
+        """The merged configuration for ``key`` (``catalog``, ``parameters``…), read now.
+
+        Raises:
+            ProjectConfigError: When the files cannot be read or merged; it names the file.
+        """
+        return _read_config(self._make_loader(), key, self._root)
+
+    def files(self, key: str) -> list[Path]:
+        """The files read for ``key``, run environment first."""
+        return _config_files(self._make_loader(), key)
+
+
 @dataclass
 class Project:
     """A loaded Kedro project: everything the linter reads, nothing instantiated.
@@ -44,6 +69,8 @@ class Project:
         catalog: Static resolution of dataset names.
         catalog_index: Where each catalog key is written.
         parameter_keys: Every ``params:`` name the parameters define.
+        config: Reads configuration again the way this load read it (same loader class,
+            environment and source): ``--fix`` reads its edit back through it.
         warnings: Things the user should know that did not stop the analysis.
     """
 
@@ -55,6 +82,7 @@ class Project:
     catalog: CatalogView
     catalog_index: CatalogIndex
     parameter_keys: frozenset[str]
+    config: ConfigSource
     warnings: list[str] = field(default_factory=list)
 
     def relative(self, filename: str) -> str | None:
@@ -137,6 +165,7 @@ def load_project(
         catalog=catalog,
         catalog_index=index,
         parameter_keys=flatten_parameter_keys(parameters),
+        config=ConfigSource(lambda: _config_loader(root, env, conf_source), root),
         warnings=notes,
     )
 
