@@ -15,6 +15,7 @@ from kedro.pipeline.node import Node
 _FILTERS = (
     "only_nodes",
     "only_nodes_with_namespaces",
+    "only_nodes_with_namespace",  # Kedro 0.19's name
     "only_nodes_with_inputs",
     "only_nodes_with_outputs",
     "only_nodes_with_tags",
@@ -129,7 +130,8 @@ def _filtering(method_name: str) -> Callable[..., PipelineML]:
 
 
 for _name in _FILTERS:
-    setattr(PipelineML, _name, _filtering(_name))
+    if hasattr(Pipeline, _name):  # the installed Kedro's filters (0.19 and 1.x differ)
+        setattr(PipelineML, _name, _filtering(_name))
 
 
 CALL_SITE = "call_site"

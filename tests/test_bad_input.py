@@ -63,11 +63,25 @@ def test_missing_kedro_keys(tmp_path: Path) -> None:
     assert "package_name" in run.stderr
 
 
-def test_kedro_major_version_mismatch(tmp_path: Path) -> None:
-    write_project(tmp_path, kedro_version="0.19.9")
+@pytest.mark.parametrize("version", ["0.16.5", "0.15.9", "2.0.0"])
+def test_unsupported_kedro_version(tmp_path: Path, version: str) -> None:
+    write_project(tmp_path, kedro_version=version)
     run = _check(tmp_path)
     _assert_clean_error(run, "pyproject.toml")
-    assert "0.19.9" in run.stderr
+    assert version in run.stderr
+    assert "0.17 to 1.x" in run.stderr
+
+
+def test_project_without_a_kedro_version(tmp_path: Path) -> None:
+    write_project(tmp_path)
+    pyproject = tmp_path / "pyproject.toml"
+    text = pyproject.read_text()
+    pyproject.write_text(
+        "\n".join(line for line in text.splitlines() if "kedro_init_version" not in line)
+    )
+    run = _check(tmp_path)
+    _assert_clean_error(run, "pyproject.toml")
+    assert "project_version" in run.stderr and "kedro_init_version" in run.stderr
 
 
 def test_missing_conf_folder(tmp_path: Path) -> None:

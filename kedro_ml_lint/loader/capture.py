@@ -15,6 +15,7 @@ from functools import wraps
 from typing import Any
 from unittest.mock import patch
 
+from kedro_ml_lint.loader.compat.kedro_mlflow import normalise_factory_call
 from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
 from kedro_ml_lint.pipeline_ml import remember_call_site
 
@@ -38,19 +39,15 @@ def captured_factories() -> Iterator[None]:
 
 def _tolerant(factory: Any) -> Any:
     @wraps(factory)
-    def pipeline_ml_factory(
-        training: Any,
-        inference: Any,
-        input_name: str | None = None,
-        kpm_kwargs: dict[str, Any] | None = None,
-        log_model_kwargs: dict[str, Any] | None = None,
-    ) -> Any:
+    def pipeline_ml_factory(*args: Any, **kwargs: Any) -> Any:
+        # A call of any kedro-mlflow era, in the installed kedro-mlflow's terms.
+        call = normalise_factory_call(*args, **kwargs)
         try:
-            result = factory(training, inference, input_name, kpm_kwargs, log_model_kwargs)
+            result = factory(*call.arguments())
         except Exception as exc:  # kedro-mlflow's own contract check: keep the arguments
-            result = tolerant_factory(training, inference, input_name, kpm_kwargs, log_model_kwargs)
+            result = tolerant_factory(*call.arguments())
             result.rejected_by = f"{type(exc).__name__}: {exc}"
-        remember_call_site(result, depth=2)
+        remember_call_site(result, depth=1)  # the project's line that called the factory
         return result
 
     return pipeline_ml_factory

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.errors import ProjectConfigError
+from kedro_ml_lint.loader.compat.catalog import Resolver, normalise_dataset_config
 from kedro_ml_lint.model import DatasetSpec, Origin
 
 CREDENTIALS_KEY = "credentials"
@@ -41,11 +42,6 @@ class CatalogView:
     """
 
     def __init__(self, config: Mapping[str, Any]) -> None:
-        from kedro.io.catalog_config_resolver import (
-            DEFAULT_RUNTIME_PATTERN,
-            CatalogConfigResolver,
-        )
-
         entries = {
             key: value
             for key, value in without_credentials(dict(config)).items()
@@ -57,26 +53,26 @@ class CatalogView:
                     f"catalog entry `{key}` is a {type(value).__name__}, not a mapping; "
                     "prefix it with `_` if it only feeds interpolation"
                 )
+        entries = {key: normalise_dataset_config(value) for key, value in entries.items()}
         try:
-            self._resolver = CatalogConfigResolver(
-                config=entries, default_runtime_patterns=DEFAULT_RUNTIME_PATTERN
-            )
+            self._resolver = Resolver(entries)
         except Exception as exc:  # kedro's DatasetError for a malformed pattern
             raise ProjectConfigError(f"invalid catalog: {exc}") from exc
 
     def resolve(self, name: str) -> DatasetSpec:
         """What the catalog makes of ``name``: entry, pattern, catch-all or nothing."""
         resolver = self._resolver
-        if name in resolver.config:
-            return DatasetSpec.from_config(name, resolver.config[name], Origin.ENTRY, name)
-        pattern = resolver.match_dataset_pattern(name)
+        config = resolver.config
+        if name in config:
+            return DatasetSpec.from_config(name, config[name], Origin.ENTRY, name)
+        pattern = resolver.dataset_pattern(name)
         origin = Origin.PATTERN
         if pattern is None:
-            pattern = resolver.match_user_catch_all_pattern(name)
+            pattern = resolver.catch_all(name)
             origin = Origin.CATCH_ALL
         if pattern is None:
             return DatasetSpec.unconfigured(name)
-        return DatasetSpec.from_config(name, resolver.resolve_pattern(name), origin, pattern)
+        return DatasetSpec.from_config(name, resolver.resolve(name), origin, pattern)
 
 
 @dataclass(frozen=True)

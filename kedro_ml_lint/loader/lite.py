@@ -1,91 +1,454 @@
-"""Lite import: let a project's registry load when its third-party imports are missing.
+"""Lite import: load a project's registry where some of its libraries are not installed.
 
-The technique is kedro-viz ``--lite``'s: scan the project's sources for imports, and put
-a ``MagicMock`` in ``sys.modules`` for every module that cannot be found. Node functions
-are never called, so a mocked ``sklearn`` costs nothing but a warning.
+The pre-commit case: kedro-ml-lint runs in an environment of its own, without the
+project's pandas or scikit-learn. Importing the registry must still work, so a module
+that cannot be found gets a *stand-in*. A stand-in never guesses: it supports what
+import-time code does without looking at data (attribute chains, calls, decorators,
+base classes, ``isinstance`` checks, ``__version__``), and any use that could change
+the pipelines' structure (iterating it, ``len``, truth value, comparing, converting it
+to ``str``/``int``/``float``…) stops the check with :class:`StandInUsed`, naming the
+project's file and line. A verdict in the lean environment is therefore the verdict of
+the full one, or an exit 2 that says what to install (docs/design.md §10).
+
+What is never stood in: the project's own modules (anything in its source folder or
+at its root), installed libraries (imported for real), and missing submodules of an
+installed library other than Kedro (a real import error, as ``kedro run`` would give).
+Modules that Kedro itself removed (``kedro.extras``, ``kedro.versioning``…) are stood
+in, so projects of older Kedro versions load.
 """
 
 from __future__ import annotations
 
-import ast
-import importlib.util
+import importlib.abc
+import importlib.machinery
+import inspect
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
-from unittest.mock import MagicMock
+from types import FrameType, ModuleType
+from typing import Any
 
+from kedro_ml_lint.errors import ProjectCodeError
+
+KEDRO = "kedro"
 KEDRO_MLFLOW = "kedro_mlflow"
+# Import names whose distribution is named otherwise, for the "install it" advice.
+_DISTRIBUTIONS = {
+    "sklearn": "scikit-learn",
+    "cv2": "opencv-python",
+    "yaml": "PyYAML",
+    "PIL": "Pillow",
+    "skimage": "scikit-image",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "kedro_mlflow": "kedro-mlflow",
+    "kedro_datasets": "kedro-datasets",
+    "kedro_viz": "kedro-viz",
+    "pyspark": "pyspark",
+    "lightgbm": "lightgbm",
+    "google": "the google-* package the project uses",
+}
+# Dunder attributes a module or object may be asked for that hold metadata strings.
+_METADATA = frozenset({"__version__", "__author__", "__license__", "__copyright__", "__email__"})
+STAND_IN_VERSION = "stand-in"
 
 
-def imported_modules(package_dir: Path) -> set[str]:
-    """Every absolute module name imported anywhere under ``package_dir``.
+class StandInUsed(ProjectCodeError):
+    """Raised when project code uses a stand-in in a way that can change the pipelines."""
 
-    Files that do not parse are skipped: importing them reports the syntax error
-    with its file and line.
+
+def distribution_hint(module: str) -> str:
+    """The distribution to install for top-level ``module``, as pip names it."""
+    return _DISTRIBUTIONS.get(module, module)
+
+
+@dataclass
+class LiteSession:
+    """What one lite import stood in for, and every structural use that stopped it.
+
+    Attributes:
+        roots: Folders of the project's own code; frames there are "the project's".
+        local_names: Top-level module names that belong to the project: never stood in.
+        stood_in: Top-level names that got a stand-in, in the order they were first needed.
+        stopped: Every :class:`StandInUsed` raised, even those that library code caught
+            (``find_pipelines`` turns import errors into warnings): the first one stops
+            the check all the same.
     """
-    names: set[str] = set()
-    for path in sorted(package_dir.rglob("*.py")):
-        try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (SyntaxError, ValueError, OSError):
-            continue
-        for stmt in ast.walk(tree):
-            if isinstance(stmt, ast.Import):
-                names.update(alias.name for alias in stmt.names)
-            elif isinstance(stmt, ast.ImportFrom) and stmt.module and stmt.level == 0:
-                names.add(stmt.module)
-                names.update(f"{stmt.module}.{alias.name}" for alias in stmt.names)
-    return names
 
+    roots: tuple[Path, ...]
+    local_names: frozenset[str]
+    stood_in: list[str] = field(default_factory=list)
+    stopped: list[StandInUsed] = field(default_factory=list)
+    make_module: Callable[[str], ModuleType | None] | None = None
+    stand_in_missing: bool = True
+    older_kedro: bool = False
 
-def missing_modules(names: Iterable[str], own_package: str) -> list[str]:
-    """The top-level packages among ``names`` that are neither installed nor the project's."""
-    tops = {name.split(".", 1)[0] for name in names}
-    tops -= {own_package, *sys.stdlib_module_names}
-    return sorted(top for top in tops if top not in sys.modules and not _findable(top))
+    def used(self, stand_in: StandIn, how: str) -> StandInUsed:
+        """Record and return the error for a structural use of ``stand_in``."""
+        top = stand_in._kml_path.split(".", 1)[0].split("(", 1)[0]
+        path, line = self._project_frame(sys._getframe(2))
+        if top == KEDRO:
+            missing = "the installed Kedro no longer has it"
+            remedy = "run kedro-ml-lint in an environment with the project's own Kedro version"
+        else:
+            missing = f"`{top}` is not installed here"
+            remedy = (
+                f"add `{distribution_hint(top)}` to the hook's `additional_dependencies`, or "
+                "run kedro-ml-lint in the project's own environment"
+            )
+        error = StandInUsed(
+            f"the project {how} `{stand_in._kml_path}`, but {missing}, so kedro-ml-lint stood "
+            f"in for it and cannot know the pipelines this code builds; {remedy}",
+            path,
+            line,
+        )
+        self.stopped.append(error)
+        return error
 
-
-def _findable(module: str) -> bool:
-    try:
-        return importlib.util.find_spec(module) is not None
-    except (ImportError, ValueError):
+    def imported_by_project(self) -> bool:
+        """True when the import being resolved was written in the project's own code."""
+        frame: FrameType | None = sys._getframe(1)
+        while frame is not None:
+            filename = frame.f_code.co_filename
+            if not (
+                filename.startswith("<frozen")
+                or filename == __file__
+                or Path(filename).parent == _IMPORTLIB_DIR
+            ):
+                return self.relative(filename) is not None
+            frame = frame.f_back
         return False
+
+    def _project_frame(self, frame: FrameType | None) -> tuple[str | None, int | None]:
+        """The innermost frame of the project's own code, as ``(relative path, line)``."""
+        while frame is not None:
+            relative = self.relative(frame.f_code.co_filename)
+            if relative is not None:
+                return relative, frame.f_lineno
+            frame = frame.f_back
+        return None, None
+
+    def relative(self, filename: str) -> str | None:
+        """``filename`` relative to the project root when it is the project's own code."""
+        path = Path(filename)
+        if not path.is_absolute() or "site-packages" in path.parts:
+            return None
+        root = self.roots[0]
+        for folder in self.roots:
+            if path.is_relative_to(folder):
+                return path.relative_to(root).as_posix()
+        return None
+
+
+_ACTIVE: list[LiteSession] = []
+_IMPORTLIB_DIR = Path(importlib.abc.__file__).parent
+
+
+def _session() -> LiteSession | None:
+    return _ACTIVE[-1] if _ACTIVE else None
+
+
+def _stop(stand_in: StandIn, how: str) -> StandInUsed:
+    session = _session()
+    if session is None:  # touched after the load: still never a silent answer
+        return StandInUsed(
+            f"`{stand_in._kml_path}` stands in for a library that is not installed; "
+            "it cannot be used outside lite import"
+        )
+    return session.used(stand_in, how)
+
+
+class MetadataString(str):
+    """A metadata string (``__version__``…) of a stood-in library.
+
+    It formats and concatenates like any string (a ``conda_env`` pin works), but
+    comparing it, which a version check does, stops the check.
+    """
+
+    _kml_path: str
+
+    def __new__(cls, path: str) -> MetadataString:
+        """Make the placeholder for ``path`` (``pandas.__version__``)."""
+        text = super().__new__(cls, STAND_IN_VERSION)
+        text._kml_path = path
+        return text
+
+    def _compare(self, other: object) -> Any:
+        raise _stop(StandIn(self._kml_path), "compares")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _compare
+    __hash__ = str.__hash__
+
+
+class StandIn:
+    """A value of a library that is not installed: lazy, and strict about structure."""
+
+    __slots__ = ("__dict__", "_kml_origin", "_kml_path")
+
+    def __init__(self, path: str, origin: StandIn | None = None) -> None:
+        """A stand-in for ``path``; ``origin`` is the stand-in called to make it, if any."""
+        object.__setattr__(self, "_kml_path", path)
+        object.__setattr__(self, "_kml_origin", origin)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") and name.endswith("__"):
+            if name in _METADATA:
+                return MetadataString(f"{self._kml_path}.{name}")
+            if name in ("__name__", "__qualname__"):
+                return self._kml_path.rsplit(".", 1)[-1].split("(", 1)[0]
+            raise AttributeError(name)
+        return StandIn(f"{self._kml_path}.{name}")
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """Another stand-in, or the decorated function or class itself."""
+        # A decorator returns what it decorates: the project's function or class stays real.
+        if (
+            len(args) == 1
+            and not kwargs
+            and (inspect.isroutine(args[0]) or isinstance(args[0], type))
+        ):
+            return args[0]
+        return StandIn(f"{self._kml_path}(...)", origin=self)
+
+    def __getitem__(self, key: Any) -> Any:
+        # Lazy, like a call: only what is done with the result can change the structure.
+        return StandIn(f"{self._kml_path}[...]")
+
+    def __mro_entries__(self, bases: tuple[Any, ...]) -> tuple[type, ...]:
+        return (_base_class(self._kml_path),)
+
+    def __instancecheck__(self, instance: Any) -> bool:
+        if isinstance(instance, StandIn):
+            return instance._kml_origin is self
+        return isinstance(instance, _base_class(self._kml_path))
+
+    def __subclasscheck__(self, subclass: Any) -> bool:
+        return isinstance(subclass, type) and issubclass(subclass, _base_class(self._kml_path))
+
+    def __repr__(self) -> str:
+        return f"<stand-in for {self._kml_path}>"
+
+    def __enter__(self) -> StandIn:
+        return StandIn(f"{self._kml_path}.__enter__()")
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+    def __hash__(self) -> int:
+        return id(self)
+
+    # Arithmetic makes another stand-in: the result stops the check only if it is used.
+    def _lazy(self, *other: Any) -> StandIn:
+        return StandIn(f"({self._kml_path} op ...)")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _lazy
+    __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _lazy
+    __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = __invert__ = _lazy
+    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _lazy
+
+    # Uses that decide what the pipelines look like: never guessed.
+    def __iter__(self) -> Iterator[Any]:
+        raise _stop(self, "iterates")
+
+    def __len__(self) -> int:
+        raise _stop(self, "takes the length of")
+
+    def __bool__(self) -> bool:
+        raise _stop(self, "takes the truth value of")
+
+    def __contains__(self, item: Any) -> bool:
+        raise _stop(self, "looks for an item in")
+
+    def __compare(self, other: Any) -> Any:
+        raise _stop(self, "compares")
+
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __compare
+
+    def __str__(self) -> str:
+        raise _stop(self, "converts to a string")
+
+    def __format__(self, spec: str) -> str:
+        raise _stop(self, "formats")
+
+    def __int__(self) -> int:
+        raise _stop(self, "converts to a number")
+
+    __float__ = __index__ = __complex__ = __round__ = __int__
+
+    def __fspath__(self) -> str:
+        raise _stop(self, "uses as a path")
+
+    def __bytes__(self) -> bytes:
+        raise _stop(self, "converts to bytes")
+
+
+_BASES: dict[str, type] = {}
+
+
+def _base_class(path: str) -> type:
+    """The real class a stand-in becomes when project code derives a class from it.
+
+    A plain class with metaclass ``type``: it mixes with any other base, whatever that
+    base's metaclass (``ABC``, ``Enum``…), and accepts any arguments.
+    """
+    if path not in _BASES:
+
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            pass
+
+        def __init_subclass__(cls: type, **kwargs: Any) -> None:
+            pass
+
+        def __getattr__(self: Any, name: str) -> Any:
+            if name.startswith("__") and name.endswith("__"):
+                raise AttributeError(name)
+            return StandIn(f"{path}().{name}")
+
+        name = path.rsplit(".", 1)[-1]
+        _BASES[path] = type(
+            name,
+            (),
+            {
+                "__init__": __init__,
+                "__init_subclass__": classmethod(__init_subclass__),
+                "__getattr__": __getattr__,
+                "__module__": path.rsplit(".", 1)[0] if "." in path else path,
+                "__doc__": f"Stands in for `{path}`, which is not installed.",
+            },
+        )
+    return _BASES[path]
+
+
+def is_real(value: Any) -> bool:
+    """False when ``value`` is, holds or derives from a stand-in."""
+    if isinstance(value, StandIn | MetadataString | StandInModule):
+        return False
+    if _BASES and isinstance(value, tuple(_BASES.values())):
+        return False
+    if isinstance(value, type):
+        return not any(issubclass(value, base) for base in _BASES.values())
+    if isinstance(value, tuple | list | set | frozenset):
+        return all(is_real(item) for item in value)
+    if isinstance(value, dict):
+        return all(is_real(k) and is_real(v) for k, v in value.items())
+    return True
+
+
+class StandInModule(ModuleType):
+    """A module that is not installed: every attribute is a :class:`StandIn`."""
+
+    def __init__(self, name: str) -> None:
+        """The stand-in for module ``name``."""
+        super().__init__(name)
+        self.__path__: list[str] = []  # a package: its submodules are stood in too
+
+    def __getattr__(self, name: str) -> Any:
+        if name in _METADATA:
+            return MetadataString(f"{self.__name__}.{name}")
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(name)
+        return StandIn(f"{self.__name__}.{name}")
+
+
+class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on ``sys.meta_path``: only what no other finder found reaches it."""
+
+    def __init__(self, session: LiteSession) -> None:
+        self._session = session
+        self._made: dict[str, ModuleType] = {}
+
+    def find_spec(
+        self, fullname: str, path: Any = None, target: ModuleType | None = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        top, _, _ = fullname.partition(".")
+        if top in self._session.local_names:
+            return None  # the project's own module: its import error is real
+        made = self._session.make_module(fullname) if self._session.make_module else None
+        if made is not None:
+            self._made[fullname] = made
+            return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+        if not self._session.stand_in_missing or not self._session.imported_by_project():
+            # A library's own optional import (``try: import snappy``) must fail as usual.
+            return None
+        if "." in fullname:
+            parent = sys.modules.get(fullname.rpartition(".")[0])
+            # A missing submodule of an installed library is a real error, except
+            # Kedro's: modules an older Kedro had are stood in for older projects.
+            if not isinstance(parent, StandInModule) and not (
+                top == KEDRO and self._session.older_kedro
+            ):
+                return None
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType:
+        return self._made.pop(spec.name, None) or StandInModule(spec.name)
+
+    def exec_module(self, module: ModuleType) -> None:
+        if not isinstance(module, StandInModule):
+            return
+        top = module.__name__.partition(".")[0]
+        name = module.__name__ if top == KEDRO else top
+        if name not in self._session.stood_in:
+            self._session.stood_in.append(name)
+
+
+def local_module_names(*folders: Path) -> frozenset[str]:
+    """Top-level names importable from ``folders``: the project's own modules."""
+    names: set[str] = set()
+    for folder in folders:
+        if not folder.is_dir():
+            continue
+        for child in folder.iterdir():
+            if child.suffix == ".py":
+                names.add(child.stem)
+            elif child.is_dir() and child.name.isidentifier():
+                names.add(child.name)
+    return frozenset(names)
 
 
 @contextmanager
-def mocked_modules(names: Iterable[str], missing: list[str]) -> Iterator[None]:
-    """Put mocks for ``missing`` packages (and their imported submodules) in ``sys.modules``.
+def lite_import(
+    roots: tuple[Path, ...],
+    local_names: frozenset[str],
+    make_module: Callable[[str], ModuleType | None] | None = None,
+    stand_in_missing: bool = True,
+    older_kedro: bool = False,
+) -> Iterator[LiteSession]:
+    """Stand in for modules that cannot be found while the block imports the project.
 
-    ``kedro_mlflow`` gets a real stand-in instead of a mock, so a registry that calls
-    kedro-mlflow's ``pipeline_ml_factory`` still yields a checkable pair.
+    Args:
+        roots: The project root first, then other folders of its own code.
+        local_names: Top-level names that are the project's own: never stood in.
+        make_module: Builds a real module for a name instead of a stand-in (kedro-mlflow's
+            factory, Kedro's removed APIs), or returns ``None``.
+        stand_in_missing: Stand in for missing modules; when false (``--no-lite``), only
+            the modules ``make_module`` builds are provided.
+        older_kedro: The project was written for an older Kedro: the modules that Kedro
+            removed since are stood in.
+
+    Yields:
+        The session: what was stood in, and any structural use.
     """
-    added: dict[str, ModuleType] = {}
-    for name in sorted(names):
-        top = name.split(".", 1)[0]
-        if top not in missing:
-            continue
-        parts = name.split(".")
-        for depth in range(1, len(parts) + 1):
-            dotted = ".".join(parts[:depth])
-            if dotted not in sys.modules and dotted not in added:
-                added[dotted] = _stand_in(dotted)
-    sys.modules.update(added)
+    session = LiteSession(
+        tuple(p.resolve() for p in roots),
+        local_names,
+        make_module=make_module,
+        stand_in_missing=stand_in_missing,
+        older_kedro=older_kedro,
+    )
+    finder = _StandInFinder(session)
+    before = set(sys.modules)
+    sys.meta_path.append(finder)
+    _ACTIVE.append(session)
     try:
-        yield
+        yield session
     finally:
-        for dotted in added:
-            sys.modules.pop(dotted, None)
-
-
-def _stand_in(dotted: str) -> ModuleType:
-    if dotted.split(".", 1)[0] != KEDRO_MLFLOW:
-        return MagicMock(name=dotted)
-    from kedro_ml_lint import pipeline_ml
-
-    module = ModuleType(dotted)
-    module.__path__ = []  # a package, so submodule imports resolve through sys.modules
-    module.pipeline_ml_factory = pipeline_ml.pipeline_ml_factory  # type: ignore[attr-defined]
-    module.PipelineML = pipeline_ml.PipelineML  # type: ignore[attr-defined]
-    return module
+        _ACTIVE.remove(session)
+        sys.meta_path.remove(finder)
+        for name in set(sys.modules) - before:
+            if isinstance(sys.modules[name], StandInModule) or getattr(
+                sys.modules[name], "__kml_stand_in__", False
+            ):
+                del sys.modules[name]

@@ -1,8 +1,15 @@
-"""Load a Kedro project without running it: metadata, config, registry, catalog."""
+"""Load a Kedro project without running it: metadata, config, registry, catalog.
+
+The load reads a project the way ``kedro run`` of the project's own Kedro version
+would, from one installed kedro-ml-lint: version-specific knowledge is behind
+:mod:`kedro_ml_lint.loader.compat`, libraries that are not installed get stand-ins
+(:mod:`kedro_ml_lint.loader.lite`).
+"""
 
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 import traceback
 import warnings
@@ -10,6 +17,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from kedro_ml_lint.errors import (
@@ -18,16 +26,27 @@ from kedro_ml_lint.errors import (
     ProjectCodeError,
     ProjectConfigError,
 )
+from kedro_ml_lint.loader import compat
 from kedro_ml_lint.loader.capture import captured_factories
 from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
+from kedro_ml_lint.loader.compat import KedroVersion
+from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.config_errors import config_error, relative
 from kedro_ml_lint.loader.lite import (
-    KEDRO_MLFLOW,
-    imported_modules,
-    missing_modules,
-    mocked_modules,
+    LiteSession,
+    StandIn,
+    distribution_hint,
+    is_real,
+    lite_import,
+    local_module_names,
 )
-from kedro_ml_lint.loader.pyproject import kedro_metadata, lint_table, read_pyproject
+from kedro_ml_lint.loader.pyproject import (
+    PYPROJECT,
+    find_project_root,
+    kedro_metadata,
+    lint_table,
+    read_pyproject,
+)
 from kedro_ml_lint.model.names import flatten_parameter_keys
 
 
@@ -42,6 +61,7 @@ class ConfigSource:
     def __init__(self, make_loader: Callable[[], Any], root: Path) -> None:
         self._make_loader = make_loader
         self._root = root
+        self.loader_class: str = "unknown"
 
     def read(self, key: str) -> dict[str, Any]:
         """The merged configuration for ``key`` (``catalog``, ``parameters``…), read now.
@@ -64,6 +84,7 @@ class Project:
         root: The project root (holds ``pyproject.toml``).
         package_name: The project's Python package.
         package_dir: Where that package's sources are (``<root>/<source_dir>/<package>``).
+        kedro_version: The Kedro version the project was made with (``pyproject.toml``).
         lint_config: The ``[tool.kedro-ml-lint]`` table.
         registry: The pipeline registry, name -> pipeline.
         catalog: Static resolution of dataset names.
@@ -71,18 +92,21 @@ class Project:
         parameter_keys: Every ``params:`` name the parameters define.
         config: Reads configuration again the way this load read it (same loader class,
             environment and source): ``--fix`` reads its edit back through it.
+        settings: The project's ``settings`` module as imported (hooks, plugins).
         warnings: Things the user should know that did not stop the analysis.
     """
 
     root: Path
     package_name: str
     package_dir: Path
+    kedro_version: KedroVersion
     lint_config: dict[str, Any]
     registry: dict[str, Any]
     catalog: CatalogView
     catalog_index: CatalogIndex
     parameter_keys: frozenset[str]
     config: ConfigSource
+    settings: ModuleType | None = None
     warnings: list[str] = field(default_factory=list)
 
     def relative(self, filename: str) -> str | None:
@@ -93,28 +117,45 @@ class Project:
             return None
 
 
+def project_root(project_dir: str | Path) -> Path:
+    """The root of the project at or above ``project_dir``.
+
+    Raises:
+        NotAKedroProjectError: When no folder at or above it is a Kedro project.
+    """
+    start = Path(project_dir).expanduser().resolve()
+    if not start.is_dir():
+        raise NotAKedroProjectError(f"`{project_dir}` is not a folder")
+    root = find_project_root(start)
+    if root is None:
+        raise NotAKedroProjectError(
+            f"`{project_dir}` is not in a Kedro project: no `{PYPROJECT}` with a "
+            "`[tool.kedro]` table in it or any folder above it; pass the project's root folder"
+        )
+    return root
+
+
 def load_project(
     project_dir: str | Path,
     env: str | None = None,
     conf_source: str | None = None,
     lite: bool = True,
 ) -> Project:
-    """Load the project at ``project_dir`` statically.
+    """Load the project at (or above) ``project_dir`` statically.
 
     Args:
-        project_dir: The project root.
+        project_dir: The project root, or any folder inside the project.
         env: The run environment layered over ``base`` (Kedro's default when ``None``).
-        conf_source: Another configuration folder than ``conf/``.
-        lite: Mock third-party modules the project imports but that are not installed.
+        conf_source: Another configuration folder than the project's.
+        lite: Stand in for libraries the project imports that are not installed.
 
     Raises:
         KedroMlLintError: When the project cannot be read; the message names the file.
     """
-    root = Path(project_dir).expanduser().resolve()
-    if not root.is_dir():
-        raise NotAKedroProjectError(f"`{project_dir}` is not a folder")
+    root = project_root(project_dir)
     pyproject = read_pyproject(root)
     metadata = kedro_metadata(pyproject, root)
+    version: KedroVersion = metadata["kedro_version"]
     package_name = metadata["package_name"]
     source_dir = root / metadata.get("source_dir", "src")
     package_dir = source_dir / package_name
@@ -122,32 +163,45 @@ def load_project(
         raise NotAKedroProjectError(
             f"the package `{package_name}` named in `[tool.kedro]` is not at "
             f"`{relative(package_dir, root)}`",
-            "pyproject.toml",
+            PYPROJECT,
         )
     notes: list[str] = []
-    imported = imported_modules(package_dir)
-    missing = missing_modules(imported, package_name) if lite else []
-    if missing:
-        notes.append(
-            "lite import: mocked modules the project imports but that are not installed: "
-            + ", ".join(f"`{m}`" for m in missing)
-            + " (use --no-lite to import them for real)"
+    with ExitStack() as stack:
+        stack.enter_context(_project_imports(package_name, source_dir))
+        stack.enter_context(_working_directory(root))
+        session = stack.enter_context(
+            lite_import(
+                (root, source_dir),
+                local_module_names(source_dir, root),
+                compat.make_module if lite else compat.kedro_module,
+                stand_in_missing=lite,
+                older_kedro=compat.is_older(version),
+            )
         )
-    with (
-        _project_imports(package_name, source_dir),
-        mocked_modules(imported, missing),
-        warnings.catch_warnings(),
-    ):
+        stack.enter_context(compat.project_era(version))
         # Libraries' deprecation chatter is not the user's concern while linting.
+        stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")
-        _bootstrap(root)
-        config_loader = _config_loader(root, env, conf_source)
-        catalog_config = _read_config(config_loader, "catalog", root)
-        parameters = _read_config(config_loader, "parameters", root)
-        uses_kedro_mlflow = any(m.split(".", 1)[0] == KEDRO_MLFLOW for m in imported)
-        if uses_kedro_mlflow and KEDRO_MLFLOW not in missing:
-            importlib.import_module("kedro_mlflow.pipeline")
-        registry = _load_registry(root, package_dir, notes)
+        try:
+            settings = _import_settings(package_name, root, session)
+            make_loader = _loader_factory(settings, version, root, env, conf_source)
+            config_loader = make_loader()
+            catalog_config = _read_config(config_loader, "catalog", root)
+            parameters = _read_config(config_loader, "parameters", root)
+            if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
+                importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
+            registry = _load_registry(root, package_dir, settings, notes, session)
+        except KedroMlLintError:
+            raise
+        except Exception as exc:
+            raise _code_error(exc, root, "the project could not be loaded", session) from exc
+        _stop_on_stand_in_use(session)
+    if session.stood_in:
+        notes.append(
+            "lite import: stood in for modules that are not installed here: "
+            + ", ".join(f"`{m}`" for m in session.stood_in)
+            + " (the project's pipelines did not depend on them)"
+        )
     index = CatalogIndex(root, _config_files(config_loader, "catalog"))
     try:
         catalog = CatalogView(catalog_config)
@@ -156,16 +210,20 @@ def load_project(
         if position is not None:
             exc.path, exc.line = position.path, position.line
         raise
+    config = ConfigSource(make_loader, root)
+    config.loader_class = type(config_loader).__name__
     return Project(
         root=root,
         package_name=package_name,
         package_dir=package_dir,
+        kedro_version=version,
         lint_config=lint_table(pyproject),
         registry=registry,
         catalog=catalog,
         catalog_index=index,
         parameter_keys=flatten_parameter_keys(parameters),
-        config=ConfigSource(lambda: _config_loader(root, env, conf_source), root),
+        config=config,
+        settings=settings,
         warnings=notes,
     )
 
@@ -175,8 +233,8 @@ def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
     """Import the project fresh, from its own source folder.
 
     Modules a previous load left under the same name are dropped, and the source folder goes
-    first on ``sys.path``: ``bootstrap_project`` leaves an entry that is already there where
-    it is, so another copy of a same-named project would win.
+    first on ``sys.path`` (as ``bootstrap_project`` does), so another copy of a same-named
+    project, or a stale import, cannot win.
     """
     for name in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
         del sys.modules[name]
@@ -188,33 +246,158 @@ def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
     yield
 
 
-def _bootstrap(root: Path) -> None:
-    from kedro.framework.startup import bootstrap_project
+@contextmanager
+def _working_directory(root: Path) -> Iterator[None]:
+    """Run the load from the project root, where ``kedro run`` runs.
 
+    Registries that read a file at import (``pd.read_csv("data/…")``, ``ConfigLoader("conf")``)
+    name it relative to the root.
+    """
+    before = Path.cwd()
+    os.chdir(root)
     try:
-        bootstrap_project(root)
+        yield
+    finally:
+        os.chdir(before)
+
+
+def _import_settings(package_name: str, root: Path, session: LiteSession) -> ModuleType | None:
+    """The project's ``settings`` module, imported (``None`` when it has none).
+
+    Kedro's own ``settings`` object is pointed at it too, so project code that reads
+    ``settings.CONF_SOURCE`` at import sees the project's values, as under ``kedro run``.
+    Kedro's validation of every setting is not run: the load uses only the configuration
+    ones, and a session store or context class stood in for must not stop it.
+    """
+    name = f"{package_name}.settings"
+    try:
+        module = importlib.import_module(name)
+    except ModuleNotFoundError as exc:
+        if exc.name == name:
+            return None
+        raise _code_error(exc, root, "the project's settings could not be loaded", session) from exc
     except KedroMlLintError:
         raise
     except Exception as exc:
-        raise _code_error(exc, root, "the project's settings could not be loaded") from exc
+        raise _code_error(exc, root, "the project's settings could not be loaded", session) from exc
+    _configure_kedro_settings(module, package_name, root)
+    return module
 
 
-def _config_loader(root: Path, env: str | None, conf_source: str | None) -> Any:
-    from kedro.framework.project import settings
+def _configure_kedro_settings(module: ModuleType, package_name: str, root: Path) -> None:
+    """Point Kedro's ``settings`` at the project's, minus the values stood in for.
 
-    source = Path(conf_source).expanduser() if conf_source else root / settings.CONF_SOURCE
-    if not source.is_absolute():
-        source = (Path.cwd() / source).resolve()
-    if not source.exists():
+    Kedro (through dynaconf) reads and validates every setting when it is configured; a
+    stood-in session store or hook class is not something it can check, and the load
+    uses none of them, so those settings keep Kedro's defaults here.
+    """
+    import kedro.framework.project as kedro_project
+
+    mirror = ModuleType(f"{module.__name__}__kedro_ml_lint")
+    mirror.__file__ = module.__file__
+    for key, value in vars(module).items():
+        if key.isupper() and is_real(value):
+            setattr(mirror, key, value)
+    sys.modules[mirror.__name__] = mirror
+    try:
+        kedro_project.settings.configure(mirror.__name__)
+    except Exception as exc:
+        raise ProjectCodeError(
+            f"Kedro rejects the project's settings: {type(exc).__name__}: "
+            f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''}",
+            _settings_path(module, root),
+        ) from exc
+    finally:
+        del sys.modules[mirror.__name__]
+    kedro_project.PACKAGE_NAME = package_name  # type: ignore[assignment]  # find_pipelines
+
+
+def _loader_factory(
+    settings: ModuleType | None,
+    version: KedroVersion,
+    root: Path,
+    env: str | None,
+    conf_source: str | None,
+) -> Callable[[], Any]:
+    """A function that makes the project's config loader as ``kedro run`` made it."""
+    folder = (
+        Path(conf_source).expanduser()
+        if conf_source
+        else root / compat.conf_source_setting(settings or ModuleType("settings"))
+    )
+    if not folder.is_absolute():
+        folder = (Path.cwd() / folder).resolve() if conf_source else (root / folder).resolve()
+    if not folder.is_dir():
         raise NotAKedroProjectError(
-            f"the configuration folder `{relative(source, root)}` does not exist"
+            f"the configuration folder `{relative(folder, root)}` does not exist"
             + ("" if conf_source else "; a Kedro project keeps its configuration in `conf/`")
         )
-    args = dict(settings.CONFIG_LOADER_ARGS)
-    try:
-        return settings.CONFIG_LOADER_CLASS(conf_source=str(source), env=env, **args)
-    except Exception as exc:
-        raise ProjectConfigError(f"the config loader could not start: {exc}") from exc
+    loader_class = getattr(settings, "CONFIG_LOADER_CLASS", None)
+    args = getattr(settings, "CONFIG_LOADER_ARGS", None)
+    if loader_class is None:
+        loader_class = compat.default_config_loader(version)
+    if args is None:
+        args = dict(compat.DEFAULT_CONFIG_LOADER_ARGS)
+    if isinstance(loader_class, StandIn) or not callable(loader_class):
+        raise ProjectCodeError(
+            f"`CONFIG_LOADER_CLASS` is {loader_class!r}, not a config loader class"
+            + (
+                f"; install `{distribution_hint(loader_class._kml_path.split('.')[0])}`"
+                if isinstance(loader_class, StandIn)
+                else ""
+            ),
+            _settings_path(settings, root),
+        )
+    if not isinstance(args, Mapping):
+        raise ProjectCodeError(
+            "`CONFIG_LOADER_ARGS` must be a dict", _settings_path(settings, root)
+        )
+    base_env = args.get("base_env", "base") or "base"
+    run_env = env or args.get("default_run_env") or ""
+    for needed in dict.fromkeys(e for e in (base_env, run_env) if e):
+        if not (folder / needed).is_dir():
+            present = sorted(p.name for p in folder.iterdir() if p.is_dir())
+            how = (
+                f"`--env {env}`"
+                if needed == env
+                else f"the {'base' if needed == base_env else 'default run'} environment"
+            )
+            raise ProjectConfigError(
+                f"the configuration environment folder does not exist: {how} needs it, and "
+                f"`kedro run` fails without it (environments here: "
+                f"{', '.join(f'`{e}`' for e in present) or 'none'})",
+                relative(folder / needed, root),
+            )
+    hook = (
+        compat.hook_implementation(settings, "register_config_loader")
+        if settings is not None and version.minor_version < (0, 18)
+        else None
+    )
+
+    def make() -> Any:
+        try:
+            if hook is not None:  # Kedro 0.17: the project's hook builds its loader
+                conf_paths = list(
+                    dict.fromkeys(str(folder / e) for e in (base_env, run_env or "local"))
+                )
+                return compat.call_hook(
+                    hook, conf_paths=conf_paths, env=env or "local", extra_params={}
+                )
+            return loader_class(conf_source=str(folder), env=env, **args)
+        except KedroMlLintError:
+            raise
+        except Exception as exc:
+            raise ProjectConfigError(
+                f"the config loader could not start: {type(exc).__name__}: {exc}",
+                _settings_path(settings, root),
+            ) from exc
+
+    return make
+
+
+def _settings_path(settings: ModuleType | None, root: Path) -> str | None:
+    filename = getattr(settings, "__file__", None)
+    return relative(Path(filename), root) if filename else None
 
 
 def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
@@ -223,6 +406,7 @@ def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
     try:
         config = config_loader[key]
     except (KeyError, MissingConfigException):
+        # Folders were checked before: what is missing here is files, read as empty.
         return {}
     except Exception as exc:
         raise config_error(exc, key, _config_files(config_loader, key), root) from exc
@@ -233,6 +417,8 @@ def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
 
 def _config_files(config_loader: Any, key: str) -> list[Path]:
     """The files the config loader reads for ``key``, run environment first."""
+    if hasattr(config_loader, "files") and callable(config_loader.files):
+        return list(config_loader.files(key))
     patterns = getattr(config_loader, "config_patterns", {}).get(key, [f"{key}*"])
     base_env = getattr(config_loader, "base_env", "base") or "base"
     run_env = getattr(config_loader, "env", None) or getattr(config_loader, "default_run_env", "")
@@ -241,31 +427,45 @@ def _config_files(config_loader: Any, key: str) -> list[Path]:
     return config_files(conf_source, list(dict.fromkeys(envs)), patterns)
 
 
-def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str, Any]:
-    from kedro.framework.project import pipelines
+def _mentions_kedro_mlflow(source_dir: Path) -> bool:
+    """True when some source file names kedro-mlflow (a cheap scan, no parsing)."""
+    needle = kedro_mlflow_compat.KEDRO_MLFLOW.encode()
+    for path in source_dir.rglob("*.py"):
+        try:
+            if needle in path.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
+
+def _load_registry(
+    root: Path,
+    package_dir: Path,
+    settings: ModuleType | None,
+    notes: list[str],
+    session: LiteSession,
+) -> dict[str, Any]:
+    """``register_pipelines()`` of the registry module (or Kedro 0.17's hook), called."""
+    registry_file = relative(package_dir / "pipeline_registry.py", root)
+    module_name = f"{package_dir.name}.pipeline_registry"
     with ExitStack() as stack:
         stack.enter_context(captured_factories())
         caught = stack.enter_context(warnings.catch_warnings(record=True))
         warnings.simplefilter("always")
         try:
-            registry = (
-                pipelines._load_data() if hasattr(pipelines, "_load_data") else dict(pipelines)
-            )
-        except KedroMlLintError:
-            raise
-        except Exception as exc:
-            registry_file = relative(package_dir / "pipeline_registry.py", root)
-            if (
-                isinstance(exc, ModuleNotFoundError)
-                and exc.name == f"{package_dir.name}.pipeline_registry"
-            ):
+            register = _registry_function(module_name, settings)
+            if register is None:
                 raise ProjectCodeError(
                     "the project has no pipeline registry; Kedro reads the pipelines from "
                     "`register_pipelines()` in this file",
                     registry_file,
-                ) from exc
-            error = _code_error(exc, root, "the pipeline registry could not be loaded")
+                )
+            registry = register()
+        except KedroMlLintError:
+            raise
+        except Exception as exc:
+            error = _code_error(exc, root, "the pipeline registry could not be loaded", session)
             error.path = error.path or registry_file
             raise error from exc
     for warning in caught:
@@ -275,13 +475,35 @@ def _load_registry(root: Path, package_dir: Path, notes: list[str]) -> dict[str,
     if not isinstance(registry, Mapping):
         raise ProjectCodeError(
             f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of pipelines",
-            relative(package_dir / "pipeline_registry.py", root),
+            registry_file,
         )
     return dict(registry)
 
 
-def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
+def _registry_function(module_name: str, settings: ModuleType | None) -> Any | None:
+    """``register_pipelines`` from the registry module, or from a hook (Kedro 0.17.0/0.17.1)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        hook = compat.hook_implementation(settings, "register_pipelines") if settings else None
+        return hook
+    return getattr(module, "register_pipelines", None)
+
+
+def _stop_on_stand_in_use(session: LiteSession) -> None:
+    """A structural use of a stand-in stops the check, even if library code caught it."""
+    if session.stopped:
+        raise session.stopped[0]
+
+
+def _code_error(
+    exc: BaseException, root: Path, what: str, session: LiteSession | None = None
+) -> ProjectCodeError:
     """Point at the deepest frame of the project's own code that raised."""
+    if session is not None and session.stopped:
+        return session.stopped[0]
     path, line = None, None
     if isinstance(exc, SyntaxError) and exc.filename:
         path, line = relative(Path(exc.filename), root), exc.lineno
@@ -290,16 +512,31 @@ def _code_error(exc: BaseException, root: Path, what: str) -> ProjectCodeError:
         for frame in traceback.extract_tb(exc.__traceback__):
             if _is_inside(Path(frame.filename), root):
                 path, line = relative(Path(frame.filename), root), frame.lineno
-        detail = (
-            f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
-        )
+        message = str(exc).strip()
+        detail = f"{type(exc).__name__}: {message.splitlines()[0] if message else ''}"
         if isinstance(exc, ModuleNotFoundError) and exc.name:
-            detail += " (install it, or drop --no-lite to mock missing modules)"
+            detail += " (install it in this environment"
+            detail += (
+                ")"
+                if session is not None and session.stand_in_missing
+                else (", or drop --no-lite to stand in for missing modules)")
+            )
+    if session is not None and session.stood_in:
+        detail += (
+            f"; kedro-ml-lint stood in for {', '.join(f'`{m}`' for m in session.stood_in)}, "
+            "which are not installed here: add them to the hook's `additional_dependencies` "
+            "or run kedro-ml-lint in the project's own environment"
+        )
     return ProjectCodeError(f"{what}: {detail}".rstrip(": "), path, line)
 
 
 def _is_inside(path: Path, root: Path) -> bool:
     try:
-        return path.is_file() and path.resolve().is_relative_to(root)
+        resolved = path.resolve()
+        return (
+            path.is_file()
+            and resolved.is_relative_to(root)
+            and "site-packages" not in resolved.parts
+        )
     except OSError:
         return False

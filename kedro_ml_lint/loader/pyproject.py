@@ -14,7 +14,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"
-KEDRO_KEYS = ("package_name", "project_name", "kedro_init_version")
+KEDRO_KEYS = ("package_name", "project_name")
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -45,8 +45,12 @@ def _toml_error_line(message: str) -> int | None:
 
 
 def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
-    """The ``[tool.kedro]`` table, checked the way ``bootstrap_project`` checks it."""
-    from kedro import __version__ as kedro_version
+    """The ``[tool.kedro]`` table, checked as Kedro of the project's era checked it.
+
+    The project's Kedro version (``kedro_init_version`` or, before 0.19,
+    ``project_version``) is stored under ``kedro_version`` as a ``KedroVersion``.
+    """
+    from kedro_ml_lint.loader.compat import project_version
 
     table = pyproject.get("tool", {}).get("kedro")
     if not isinstance(table, dict):
@@ -57,16 +61,31 @@ def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
     missing = [key for key in KEDRO_KEYS if not isinstance(table.get(key), str)]
     if missing:
         raise NotAKedroProjectError(
-            f"`[tool.kedro]` is missing {', '.join(f'`{k}`' for k in missing)}", PYPROJECT
-        )
-    project_major = table["kedro_init_version"].split(".")[0]
-    if project_major != kedro_version.split(".")[0]:
-        raise ProjectConfigError(
-            f"the project was made with Kedro {table['kedro_init_version']} but Kedro "
-            f"{kedro_version} is installed; install Kedro {project_major}.x to check it",
+            f"`[tool.kedro]` is missing {', '.join(f'`{k}`' for k in missing)}",
             PYPROJECT,
+            table_line(root, "tool.kedro"),
         )
-    return table
+    return {**table, "kedro_version": project_version(table, PYPROJECT)}
+
+
+def find_project_root(start: Path) -> Path | None:
+    """The nearest folder at or above ``start`` whose ``pyproject.toml`` has ``[tool.kedro]``.
+
+    Like ``kedro`` itself, ruff and sqlfluff, a command run from a sub-folder finds its
+    project. A ``pyproject.toml`` that does not parse stops the search there: it is
+    reported rather than skipped.
+    """
+    for folder in (start, *start.parents):
+        path = folder / PYPROJECT
+        if not path.is_file():
+            continue
+        try:
+            table = tomllib.loads(path.read_text(encoding="utf-8")).get("tool", {})
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError, OSError):
+            return folder
+        if "kedro" in table:
+            return folder
+    return None
 
 
 def lint_table(pyproject: dict[str, Any]) -> dict[str, Any]:

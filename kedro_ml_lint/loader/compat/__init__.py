@@ -1,0 +1,178 @@
+"""Everything that depends on which Kedro (and kedro-mlflow) a project was written for.
+
+One installed kedro-ml-lint (on Kedro 0.19 or 1.x) reads projects of Kedro 0.17 to 1.x
+statically. The differences between eras live here and nowhere else:
+
+- which ``pyproject.toml`` key records the project's Kedro version (:func:`project_version`);
+- the APIs older Kedros had (:mod:`.kedro_apis`) and their config loaders
+  (:mod:`.legacy_config`), with the era's default loader (:func:`default_config_loader`);
+- how Kedro 0.17 made its config loader and registry: ``register_config_loader`` and
+  ``register_pipelines`` hooks (:func:`hook_implementation`);
+- the settings name of the configuration folder (``CONF_ROOT`` before 0.18);
+- kedro-mlflow's factory signatures (:mod:`.kedro_mlflow`).
+
+See docs/design.md §11 for the supported versions and what is emulated.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from kedro_ml_lint.errors import NotAKedroProjectError
+
+OLDEST_SUPPORTED = (0, 17)
+NEWEST_MAJOR = 1
+SUPPORTED_RANGE = "0.17 to 1.x"
+_VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
+# The default run environment's folder and the base's, in every supported era.
+DEFAULT_CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local"}
+
+
+@dataclass(frozen=True, order=True)
+class KedroVersion:
+    """A Kedro ``major.minor`` and the text it was read from."""
+
+    major: int
+    minor: int
+    text: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> KedroVersion | None:
+        """``0.18.2`` → ``KedroVersion(0, 18)``; ``None`` when ``text`` is no version."""
+        match = _VERSION.match(text)
+        return cls(int(match.group(1)), int(match.group(2)), text.strip()) if match else None
+
+    def __str__(self) -> str:
+        return self.text or f"{self.major}.{self.minor}"
+
+    @property
+    def minor_version(self) -> tuple[int, int]:
+        """``(major, minor)``."""
+        return (self.major, self.minor)
+
+
+def installed_kedro() -> KedroVersion:
+    """The Kedro kedro-ml-lint runs on."""
+    from kedro import __version__
+
+    version = KedroVersion.parse(__version__)
+    assert version is not None, __version__
+    return version
+
+
+def project_version(table: dict[str, Any], where: str) -> KedroVersion:
+    """The Kedro version a project was made with, from its ``[tool.kedro]`` table.
+
+    ``kedro_init_version`` since 0.19, ``project_version`` before.
+
+    Raises:
+        NotAKedroProjectError: When neither key holds a version, or the version is
+            outside what kedro-ml-lint reads.
+    """
+    for key in ("kedro_init_version", "project_version"):
+        value = table.get(key)
+        if isinstance(value, str):
+            version = KedroVersion.parse(value)
+            if version is None:
+                raise NotAKedroProjectError(
+                    f"`{key} = {value!r}` in `[tool.kedro]` is not a Kedro version", where
+                )
+            if version.minor_version < OLDEST_SUPPORTED or version.major > NEWEST_MAJOR:
+                raise NotAKedroProjectError(
+                    f"the project was made with Kedro {version}; kedro-ml-lint reads projects "
+                    f"of Kedro {SUPPORTED_RANGE}",
+                    where,
+                )
+            installed = installed_kedro()
+            if version.major > installed.major:
+                raise NotAKedroProjectError(
+                    f"the project was made with Kedro {version} but this kedro-ml-lint runs on "
+                    f"Kedro {installed}; install kedro-ml-lint in an environment with Kedro "
+                    f"{version.major}.x (its own, or the pre-commit hook's) to check it",
+                    where,
+                )
+            return version
+    raise NotAKedroProjectError(
+        "`[tool.kedro]` records no Kedro version: `kedro_init_version` (Kedro 0.19 and "
+        "later) or `project_version` (0.17, 0.18)",
+        where,
+    )
+
+
+def is_older(project: KedroVersion) -> bool:
+    """True when the project was written for an older Kedro than the installed one."""
+    return project.minor_version < installed_kedro().minor_version
+
+
+def default_config_loader(project: KedroVersion) -> Any:
+    """The config loader class ``kedro run`` of the project's era used by default."""
+    if project.minor_version < (0, 19):
+        from kedro_ml_lint.loader.compat.legacy_config import LegacyConfigLoader
+
+        return LegacyConfigLoader
+    from kedro.config import OmegaConfigLoader
+
+    return OmegaConfigLoader
+
+
+def conf_source_setting(settings: ModuleType) -> str:
+    """The configuration folder a project's settings name (``CONF_ROOT`` in 0.17)."""
+    for name in ("CONF_SOURCE", "CONF_ROOT"):
+        value = getattr(settings, name, None)
+        if isinstance(value, str) and value:
+            return value
+    return "conf"
+
+
+def hook_implementation(settings: ModuleType, name: str) -> Any | None:
+    """The first hook in ``settings.HOOKS`` that implements ``name`` (Kedro 0.17's way)."""
+    hooks = getattr(settings, "HOOKS", ())
+    if not isinstance(hooks, tuple | list):
+        return None
+    for hook in hooks:
+        method = getattr(type(hook), name, None)
+        if method is not None and callable(method):
+            return getattr(hook, name)
+    return None
+
+
+def call_hook(method: Any, **available: Any) -> Any:
+    """Call a hook implementation with the arguments it declares, as pluggy does."""
+    try:
+        accepted = inspect.signature(method).parameters
+    except (TypeError, ValueError):
+        return method(**available)
+    if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
+        return method(**available)
+    return method(**{k: v for k, v in available.items() if k in accepted})
+
+
+@contextmanager
+def project_era(version: KedroVersion) -> Iterator[None]:
+    """While a project loads, answer for the Kedro APIs its era had."""
+    with ExitStack() as stack:
+        if is_older(version):
+            from kedro_ml_lint.loader.compat.kedro_apis import older_kedro_apis
+
+            stack.enter_context(older_kedro_apis())
+        yield
+
+
+def kedro_module(name: str) -> ModuleType | None:
+    """A module an older Kedro had that the installed one answers with a real module."""
+    from kedro_ml_lint.loader.compat.kedro_apis import MODULAR_PIPELINE, modular_pipeline_module
+
+    return modular_pipeline_module() if name == MODULAR_PIPELINE else None
+
+
+def make_module(name: str) -> ModuleType | None:
+    """Real modules lite import puts where a stand-in would otherwise go."""
+    from kedro_ml_lint.loader.compat.kedro_mlflow import kedro_mlflow_stand_in
+
+    return kedro_module(name) or kedro_mlflow_stand_in(name)

@@ -1,0 +1,117 @@
+"""kedro-mlflow's ``pipeline_ml_factory`` as every era of it was called.
+
+- 0.7.x: ``pipeline_ml_factory(training, inference, input_name=None, conda_env=None,
+  model_name="model", model_signature="auto", **kpm_kwargs)``;
+- 0.8 to 2.x: ``pipeline_ml_factory(training, inference, input_name=None,
+  kpm_kwargs=None, log_model_kwargs=None)`` (0.8's migration guide moved
+  ``conda_env``, ``model_name`` → ``artifact_path`` and ``model_signature`` →
+  ``signature`` into ``log_model_kwargs``; MLflow 3 later renamed ``artifact_path``
+  to ``name``, which the factory maps itself).
+
+A call of any era is normalised to the 2.x arguments, so the installed kedro-mlflow,
+or our own factory where it is missing, receives what it understands.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any
+
+KEDRO_MLFLOW = "kedro_mlflow"
+# 0.7's keyword arguments, and where 0.8+ keeps each one.
+_LEGACY_LOG_MODEL_KWARGS = {
+    "conda_env": "conda_env",
+    "model_name": "artifact_path",
+    "model_signature": "signature",
+}
+
+
+@dataclass(frozen=True)
+class FactoryCall:
+    """One ``pipeline_ml_factory`` call in 2.x terms."""
+
+    training: Any
+    inference: Any
+    input_name: Any = None
+    kpm_kwargs: dict[str, Any] | None = None
+    log_model_kwargs: dict[str, Any] | None = None
+    legacy: tuple[str, ...] = field(default=())
+
+    def arguments(self) -> tuple[Any, ...]:
+        """The positional arguments of the 2.x factory."""
+        return (
+            self.training,
+            self.inference,
+            self.input_name,
+            self.kpm_kwargs,
+            self.log_model_kwargs,
+        )
+
+
+def normalise_factory_call(*args: Any, **kwargs: Any) -> FactoryCall:
+    """Read a factory call of any era (see the module docstring).
+
+    Raises:
+        TypeError: When the call fits no era (no training or inference pipeline).
+    """
+    names = ("training", "inference", "input_name", "kpm_kwargs", "log_model_kwargs")
+    if len(args) > len(names):
+        raise TypeError("pipeline_ml_factory() takes at most 5 positional arguments")
+    given = dict(zip(names, args, strict=False))
+    for name in names:
+        if name in kwargs:
+            if name in given:
+                raise TypeError(f"pipeline_ml_factory() got multiple values for '{name}'")
+            given[name] = kwargs.pop(name)
+    if "training" not in given or "inference" not in given:
+        raise TypeError("pipeline_ml_factory() needs `training` and `inference` pipelines")
+    legacy = tuple(sorted(kwargs))
+    if kwargs:
+        log_model_kwargs = dict(given.get("log_model_kwargs") or {})
+        kpm_kwargs = dict(given.get("kpm_kwargs") or {})
+        for key, value in kwargs.items():
+            if key in _LEGACY_LOG_MODEL_KWARGS:
+                log_model_kwargs.setdefault(_LEGACY_LOG_MODEL_KWARGS[key], value)
+            else:  # 0.7 passed the rest to KedroPipelineModel (``copy_mode``…)
+                kpm_kwargs.setdefault(key, value)
+        given["log_model_kwargs"] = log_model_kwargs or None
+        given["kpm_kwargs"] = kpm_kwargs or None
+    return FactoryCall(**given, legacy=legacy)
+
+
+def kedro_mlflow_stand_in(name: str) -> ModuleType | None:
+    """A module for ``kedro_mlflow`` (or a submodule) where it is not installed.
+
+    Its ``pipeline_ml_factory`` and ``PipelineML`` are ours, so the project's pairs are
+    still found; any other name is a stand-in (lite import).
+    """
+    if name.partition(".")[0] != KEDRO_MLFLOW:
+        return None
+    from kedro_ml_lint.loader.lite import StandInModule
+    from kedro_ml_lint.pipeline_ml import PipelineML, pipeline_ml_factory, remember_call_site
+
+    def factory(*args: Any, **kwargs: Any) -> Any:
+        call = normalise_factory_call(*args, **kwargs)
+        result = pipeline_ml_factory(*call.arguments())
+        remember_call_site(result, depth=1)  # the project's line, not this wrapper's
+        return result
+
+    module = StandInModule(name)
+    module.pipeline_ml_factory = factory  # type: ignore[attr-defined]
+    module.PipelineML = PipelineML  # type: ignore[attr-defined]
+    module.__kml_stand_in__ = True  # type: ignore[attr-defined]
+    return module
+
+
+def installed() -> bool:
+    """True when the real kedro-mlflow can be imported."""
+    if KEDRO_MLFLOW in sys.modules:
+        return not getattr(sys.modules[KEDRO_MLFLOW], "__kml_stand_in__", False)
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(KEDRO_MLFLOW) is not None
+    except (ImportError, ValueError):
+        return False

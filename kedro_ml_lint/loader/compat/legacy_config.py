@@ -1,0 +1,236 @@
+"""Kedro 0.17/0.18's ``ConfigLoader`` and ``TemplatedConfigLoader``, read statically.
+
+Kedro 0.19 removed both, so a project that names them in ``settings.py`` (0.18) or in
+its ``register_config_loader`` hook (0.17) gets these classes in their place while it
+is loaded. They keep the semantics that era's ``kedro run`` had (checked against
+Kedro 0.17.7 and 0.18.14's ``kedro/config``):
+
+- configuration paths ``base`` then the run environment, each of which must exist;
+- files matched by glob patterns, recursively, with a ``.yml``/``.yaml``/``.json``
+  suffix, hidden files included only when a pattern names them;
+- a top-level key in two files of one environment is an error; the run environment
+  replaces ``base``'s top-level keys; keys starting with ``_`` are dropped;
+- ``TemplatedConfigLoader``: ``${path.to.value}`` and ``${key|default}`` replaced
+  from the globals files and ``globals_dict`` (which wins), a whole-string template
+  keeping the global's type.
+
+Not emulated (said in docs/design.md §11): Jinja2 templating through anyconfig and
+JMESPath expressions beyond dotted keys; both are rare in catalogs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from glob import iglob
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kedro.config import AbstractConfigLoader, BadConfigException, MissingConfigException
+
+SUPPORTED_SUFFIXES = (".yml", ".yaml", ".json")
+DEFAULT_PATTERNS: dict[str, list[str]] = {
+    "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
+    "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
+    "credentials": ["credentials*", "credentials*/**", "**/credentials*"],
+    "logging": ["logging*", "logging*/**", "**/logging*"],
+}
+_TEMPLATE = re.compile(r"\$\{(?P<path>[A-Za-z0-9_.]+)(?:\|(?P<default>[^}]*))?\}")
+_WHOLE_TEMPLATE = re.compile(rf"^{_TEMPLATE.pattern}$")
+
+
+class LegacyConfigLoader(AbstractConfigLoader):
+    """Kedro 0.17/0.18's ``ConfigLoader``.
+
+    Args:
+        conf_source: The configuration folder (0.18), or a list of configuration paths
+            (0.17's ``conf_paths``, given by its ``register_config_loader`` hook).
+        env: The run environment; ``default_run_env`` when ``None``.
+        runtime_params: Accepted and unused, as in Kedro 0.18.
+        config_patterns: Extra or replaced glob patterns per key (0.18).
+        base_env: The base environment's folder name.
+        default_run_env: The environment used when ``env`` is ``None``.
+        **kwargs: Other arguments of that era (``extra_params``, ``log_warnings``).
+    """
+
+    def __init__(
+        self,
+        conf_source: str | Path | Iterable[str] | None = None,
+        env: str | None = None,
+        runtime_params: dict[str, Any] | None = None,
+        *,
+        config_patterns: dict[str, list[str]] | None = None,
+        base_env: str = "base",
+        default_run_env: str = "local",
+        conf_paths: str | Iterable[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        paths = conf_paths if conf_paths is not None else conf_source
+        if paths is None:
+            raise ValueError("a config loader needs `conf_source` (or `conf_paths`)")
+        if isinstance(paths, str | Path):
+            source = Path(paths)
+            run_env = env or default_run_env
+            self.conf_paths = list(dict.fromkeys([str(source / base_env), str(source / run_env)]))
+        else:  # 0.17: the paths themselves
+            self.conf_paths = [str(p) for p in paths]
+            source = Path(self.conf_paths[0]).parent if self.conf_paths else Path("conf")
+        super().__init__(conf_source=str(source), env=env, runtime_params=runtime_params)
+        self.base_env = base_env
+        self.default_run_env = default_run_env
+        self.config_patterns = {**DEFAULT_PATTERNS, **(config_patterns or {})}
+
+    def __getitem__(self, key: str) -> Any:
+        if key not in self.config_patterns:
+            raise KeyError(key)
+        return self.get(*self.config_patterns[key])
+
+    def get(self, *patterns: Any) -> Any:
+        """The merged configuration of the files matching ``patterns`` (0.17's API)."""
+        return load_patterns(self.conf_paths, patterns)
+
+    def files(self, key: str) -> list[Path]:
+        """The files read for ``key``, run environment first (for file:line lookups)."""
+        patterns = self.config_patterns.get(key, [f"{key}*"])
+        return [f for path in reversed(self.conf_paths) for f in _lookup(Path(path), patterns)]
+
+
+class LegacyTemplatedConfigLoader(LegacyConfigLoader):
+    """Kedro 0.17/0.18's ``TemplatedConfigLoader``: ``${…}`` filled from globals.
+
+    Args:
+        conf_source: As for :class:`LegacyConfigLoader`.
+        env: As for :class:`LegacyConfigLoader`.
+        runtime_params: As for :class:`LegacyConfigLoader`.
+        globals_pattern: Glob of the files holding the template values.
+        globals_dict: Template values given in code; they win over the files.
+        **kwargs: As for :class:`LegacyConfigLoader`.
+    """
+
+    def __init__(
+        self,
+        conf_source: str | Path | Iterable[str] | None = None,
+        env: str | None = None,
+        runtime_params: dict[str, Any] | None = None,
+        *,
+        globals_pattern: str | None = None,
+        globals_dict: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(conf_source, env, runtime_params, **kwargs)
+        from_files = load_patterns(self.conf_paths, [globals_pattern]) if globals_pattern else {}
+        self._globals = {**from_files, **(globals_dict or {})}
+
+    def get(self, *patterns: Any) -> Any:
+        """The merged configuration with every ``${…}`` filled in."""
+        config = super().get(*patterns)
+        return fill_templates(config, self._globals) if self._globals else config
+
+
+def load_patterns(conf_paths: Iterable[str], patterns: Iterable[str]) -> dict[str, Any]:
+    """Kedro 0.17/0.18's ``_get_config_from_patterns``: load, check and merge.
+
+    Raises:
+        MissingConfigException: When a configuration path is missing, or no file matches.
+        BadConfigException: When a file cannot be parsed or two files of one
+            environment define the same key.
+    """
+    patterns = [p for p in patterns if p]
+    config: dict[str, Any] = {}
+    processed: set[Path] = set()
+    for conf_path in conf_paths:
+        if not Path(conf_path).is_dir():
+            raise MissingConfigException(
+                f"Given configuration path either does not exist or is not a valid directory: "
+                f"{conf_path}"
+            )
+        files = sorted(set(_lookup(Path(conf_path), patterns)) - processed)
+        seen: dict[Path, set[str]] = {}
+        env_config: dict[str, Any] = {}
+        for path in files:
+            single = _load_file(path)
+            for other, keys in seen.items():
+                common = sorted(keys & single.keys())
+                if common:
+                    raise BadConfigException(
+                        f"Duplicate keys found in {path} and {other}: {', '.join(common)}"
+                    )
+            seen[path] = set(single)
+            env_config.update(single)
+        config.update(env_config)
+        processed |= set(files)
+    if not processed:
+        raise MissingConfigException(
+            f"No files found in {list(conf_paths)} matching the glob pattern(s): {patterns}"
+        )
+    return config
+
+
+def _lookup(conf_path: Path, patterns: Iterable[str]) -> list[Path]:
+    found: set[Path] = set()
+    root = conf_path.resolve()
+    for pattern in patterns:
+        # ``Path.glob`` skips files when a pattern ends with ``**``: Kedro used iglob too.
+        for each in iglob(str(root / pattern), recursive=True):
+            path = Path(each).resolve()
+            if path.is_file() and path.suffix in SUPPORTED_SUFFIXES:
+                found.add(path)
+    return sorted(found)
+
+
+def _load_file(path: Path) -> dict[str, Any]:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+    except (yaml.YAMLError, json.JSONDecodeError) as exc:
+        raise BadConfigException(f"Invalid config file {path}: {exc}") from exc
+    if data is None:
+        return {}
+    if not isinstance(data, Mapping):
+        raise BadConfigException(f"Couldn't load config file: {path}")
+    return {k: v for k, v in data.items() if not str(k).startswith("_")}
+
+
+def fill_templates(value: Any, values: Mapping[str, Any]) -> Any:
+    """Replace ``${dotted.key}`` and ``${key|default}`` the way TemplatedConfigLoader did.
+
+    Raises:
+        BadConfigException: When a template names no value and has no default.
+    """
+    if isinstance(value, Mapping):
+        filled: dict[Any, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str):
+                new_key = fill_templates(key, values)
+                if not isinstance(new_key, str):
+                    raise BadConfigException(
+                        f"When formatting '{key}' key, only string values can be used. "
+                        f"'{new_key}' found"
+                    )
+                key = new_key
+            filled[key] = fill_templates(item, values)
+        return filled
+    if isinstance(value, list):
+        return [fill_templates(item, values) for item in value]
+    if isinstance(value, str):
+        whole = _WHOLE_TEMPLATE.match(value)
+        if whole:
+            return _lookup_template(whole, values)
+        return _TEMPLATE.sub(lambda m: str(_lookup_template(m, values)), value)
+    return value
+
+
+def _lookup_template(match: re.Match[str], values: Mapping[str, Any]) -> Any:
+    found: Any = values
+    for part in match.group("path").split("."):
+        found = found.get(part) if isinstance(found, Mapping) else None
+    if found is None:
+        if match.group("default") is None:
+            raise BadConfigException(
+                f"Failed to format pattern '{match.group(0)}': no config value found, "
+                "no default provided"
+            )
+        return match.group("default")
+    return found
