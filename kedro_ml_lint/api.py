@@ -57,6 +57,8 @@ class LintResult:
             ``violations``.
         unused_noqa: ``# noqa`` comments that silenced nothing (``--show-unused-noqa``).
         loaded: The loaded project (its configuration can be read again through it).
+        kedro_version: The Kedro version the project was made with, as its
+            ``pyproject.toml`` records it; ``None`` for pipelines checked without a project.
     """
 
     project: Path
@@ -69,6 +71,7 @@ class LintResult:
     fixed: list[Violation] = field(default_factory=list)
     unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
     loaded: Project | None = field(default=None, repr=False)
+    kedro_version: str | None = None
 
 
 class _ProjectLocator:
@@ -168,6 +171,7 @@ def lint_project(
         declarations=declarations,
         unused_noqa=engine.unused_noqa(directives, suppressed, {r.code for r in rules}),
         loaded=project,
+        kedro_version=str(project.kedro_version),
     )
 
 

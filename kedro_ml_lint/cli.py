@@ -216,6 +216,8 @@ def check(
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)
+    if verbose:
+        _warn(_project_line(result))
     if not quiet:
         for note in result.warnings:
             _warn(note)
@@ -353,6 +355,17 @@ def graph(
         _warn(note)
     _emit(GRAPH_FORMATS[graph_format](pictures(result.models, result.violations)), output, verbose)
     sys.exit(EXIT_CLEAN)
+
+
+def _project_line(result: Any) -> str:
+    """``-v``: which project, made with which Kedro, read how."""
+    from kedro import __version__ as kedro_version
+
+    loader = result.loaded.config.loader_class if result.loaded else "unknown"
+    return (
+        f"project {result.project}: made with Kedro {result.kedro_version}, read with "
+        f"Kedro {kedro_version} ({loader})"
+    )
 
 
 def _quiet_kedro(verbose: bool) -> None:

@@ -111,3 +111,59 @@ def example(tmp_path: Path):
         return target
 
     return copy
+
+
+def run_cli_with(python: str | Path, *args: str | Path, cwd: Path | None = None) -> CliRun:
+    """Run ``kedro-ml-lint ARGS`` with another interpreter (the lean environment's)."""
+    proc = subprocess.run(
+        [str(python), "-m", "kedro_ml_lint", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in (*_CI_VARIABLES, "PYTHONPATH")},
+            "NO_COLOR": "1",
+        },
+        timeout=300,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _lean_venv() -> Path:
+    """A virtual environment with kedro-ml-lint alone, as the pre-commit hook has it.
+
+    ``KML_LEAN_PYTHON`` names one (``.ci/run`` builds it); otherwise it is built once
+    under the user's cache folder and rebuilt when ``pyproject.toml`` changes. The
+    package is installed editable, so the tests always run the working tree's code.
+    """
+    given = os.environ.get("KML_LEAN_PYTHON")
+    if given:
+        return Path(given)
+    stamp = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
+    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
+    venv = home / "kedro-ml-lint-tests" / f"lean-{stamp}"
+    python = venv / "bin" / "python"
+    if not (venv / "ready").is_file():
+        shutil.rmtree(venv, ignore_errors=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-e", str(REPO)],
+            check=True,
+            capture_output=True,
+        )
+        (venv / "ready").write_text("kedro-ml-lint alone\n")
+    return python
+
+
+@pytest.fixture(scope="session")
+def lean_python() -> Path:
+    """The interpreter of an environment holding kedro-ml-lint and its dependencies only."""
+    python = _lean_venv()
+    probe = subprocess.run(
+        [str(python), "-c", "import importlib.util as u; print(u.find_spec('pandas') is None)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert probe.stdout.strip() == "True", f"{python} is not lean: pandas is installed"
+    return python

@@ -41,7 +41,7 @@ def test_broken_example_reports_every_violation_at_once() -> None:
     assert run.code == 1, run.stderr
     assert run.pairs == BROKEN_EXPECTED
     document = run.json
-    assert document["schema_version"] == 1
+    assert document["schema_version"] == 2
     assert document["tool"]["name"] == "kedro-ml-lint"
     assert {(p["pipeline"], p["input_name"], p["source"]) for p in document["pairs"]} == {
         ("training", "instances", "pipeline_ml"),

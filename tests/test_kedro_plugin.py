@@ -45,7 +45,7 @@ def test_broken_project_from_a_sub_folder_reports_every_violation(example) -> No
     assert {
         (v["pipeline"], v["code"], v["subject"]) for v in document["violations"]
     } == BROKEN_EXPECTED
-    assert Path(document["project"]) == root.resolve()
+    assert Path(document["project"]["root"]) == root.resolve()
     assert "supersecret" not in run.stdout + run.stderr + report.read_text()
 
 

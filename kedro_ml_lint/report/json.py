@@ -9,7 +9,7 @@ from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.report.summary import Summary
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: `project` became an object (root, kedro_version)
 
 
 def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
@@ -23,7 +23,7 @@ def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
     document = {
         "schema_version": SCHEMA_VERSION,
         "tool": {"name": "kedro-ml-lint", "version": __version__},
-        "project": str(result.project),
+        "project": {"root": str(result.project), "kedro_version": result.kedro_version},
         "pairs": [pair.to_dict() for pair in result.pairs],
         "violations": [violation.to_dict() for violation in reported],
         "summary": {

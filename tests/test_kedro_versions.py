@@ -1,0 +1,288 @@
+"""Projects of Kedro 0.17, 0.18 and 0.19, read by one install, in a lean and a full environment.
+
+Each fixture under tests/fixtures is laid out the way ``kedro new`` of its Kedro version
+generated projects (see each README), with a clean pair. Every variant below is one edit
+away from it and names the verdict Kedro and kedro-mlflow *of that version* give: the
+(pipeline, code, subject) set, or an exit 2 whose message names the file.
+
+``needs``: libraries the project's import-time code uses in a way that shapes its
+pipelines. Where one is missing (the lean environment, the pre-commit case), the only
+right answer is exit 2 naming the project's line and the library to install, never a
+verdict. The differential test at the end runs every variant and every example in both
+environments and holds them to exactly that.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import EXAMPLES, CliRun, run_cli, run_cli_with, tree_digest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+Verdict = frozenset[tuple[str, str, str | None]]
+
+
+@dataclass(frozen=True)
+class Variant:
+    """A fixture project, edited once, and what checking it must give."""
+
+    fixture: str
+    name: str
+    edits: tuple[tuple[str, str, str], ...] = ()  # (file, old text, new text)
+    expected: Verdict = frozenset()
+    error: str | None = None  # exit 2: the file the one-line message must name
+    needs: tuple[str, ...] = ()
+    args: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()  # files or folders deleted from the copy
+
+    @property
+    def id(self) -> str:
+        return f"{self.fixture}:{self.name}"
+
+    def build(self, folder: Path) -> Path:
+        project = folder / self.fixture
+        shutil.copytree(
+            FIXTURES / self.fixture, project, ignore=shutil.ignore_patterns("__pycache__")
+        )
+        for relative, old, new in self.edits:
+            path = project / relative
+            text = path.read_text()
+            assert old in text, f"{self.id}: `{old}` not in {relative}"
+            path.write_text(text.replace(old, new, 1))
+        for relative in self.removed:
+            target = project / relative
+            shutil.rmtree(target) if target.is_dir() else target.unlink()
+        return project
+
+
+K17, K18, K19 = "kedro017-spam-filter", "kedro018-house-prices", "kedro019-fraud-detection"
+PANDAS_COLUMNS = (
+    "src/house_prices/pipelines/training/pipeline.py",
+    "for feature in feature_names()",
+    'for feature in pd.read_csv("data/01_raw/houses.csv").columns.drop("price")',
+)
+
+VARIANTS = (
+    # Kedro 0.17.7 + kedro-mlflow 0.7: hooks build a TemplatedConfigLoader.
+    Variant(K17, "clean"),
+    Variant(
+        K17,
+        "templated-remote-models",
+        (("conf/base/globals.yml", "models: data/06_models", "models: s3://spam/models"),),
+        frozenset({("training", "KML002", "vectorizer"), ("training", "KML002", "classifier")}),
+    ),
+    Variant(
+        K17,
+        "memory-dataset-artifact",
+        (
+            (
+                "conf/base/catalog.yml",
+                "type: kedro.extras.datasets.pickle.PickleDataSet\n"
+                "  filepath: ${folders.models}/vectorizer.pkl",
+                "type: MemoryDataSet",
+            ),
+        ),
+        frozenset({("training", "KML001", "vectorizer")}),
+    ),
+    Variant(
+        K17,
+        "legacy-factory-input-name-typo",
+        (
+            (
+                "src/spam_filter/pipeline_registry.py",
+                'input_name="incoming_messages"',
+                'input_name="incoming_message"',
+            ),
+        ),
+        frozenset({("training", "KML005", None), ("training", "KML003", "incoming_messages")}),
+    ),
+    Variant(
+        K17,
+        "template-without-value",
+        (("conf/base/catalog.yml", "${folders.raw}/messages.csv", "${folders.rw}/messages.csv"),),
+        error="conf/base/catalog.yml",
+    ),
+    Variant(K17, "no-local-env", removed=("conf/local",), error="conf/local"),
+    # Kedro 0.18.14 + kedro-mlflow 0.11: TemplatedConfigLoader in settings, find_pipelines.
+    Variant(K18, "clean"),
+    Variant(
+        K18,
+        "feature-list-grows",  # read from conf at import: both pipelines follow it
+        (("conf/base/features.yml", "  - rooms\n", "  - rooms\n  - garden\n"),),
+    ),
+    Variant(
+        K18,
+        "imputer-pattern-removed",
+        (
+            (
+                "conf/base/catalog.yml",
+                '"{name}_imputer":\n  type: pickle.PickleDataSet\n'
+                "  filepath: ${paths.models}/{name}_imputer.pkl\n",
+                "",
+            ),
+        ),
+        frozenset(
+            {("training_ml", "KML001", "surface_imputer"), ("training_ml", "KML001", "rooms_imputer")}
+        ),
+    ),
+    Variant(
+        K18,
+        "parameter-typo",
+        (
+            (
+                "src/house_prices/pipelines/inference/pipeline.py",
+                '"params:inference"',
+                '"params:inferense"',
+            ),
+        ),
+        frozenset({("training_ml", "KML006", "params:inferense")}),
+    ),
+    Variant(
+        K18,
+        "columns-read-with-pandas",
+        (
+            PANDAS_COLUMNS,
+            (
+                "src/house_prices/pipelines/training/pipeline.py",
+                "from functools import partial\n",
+                "from functools import partial\n\nimport pandas as pd\n",
+            ),
+        ),
+        needs=("pandas",),
+    ),
+    Variant(K18, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
+    # Kedro 0.19.9 + kedro-mlflow 0.14: OmegaConfigLoader with globals, namespaces.
+    Variant(K19, "clean"),
+    Variant(
+        K19,
+        "input-name-typo",
+        (
+            (
+                "src/fraud_detection/pipeline_registry.py",
+                'input_name="transactions_to_score"',
+                'input_name="transaction_to_score"',
+            ),
+        ),
+        frozenset({("training", "KML005", None), ("training", "KML003", "transactions_to_score")}),
+    ),
+    Variant(
+        K19,
+        "namespaced-artifact-unlisted",
+        (("conf/base/catalog.yml", "fraud.encoder:", "fraud.encoders:"),),
+        frozenset({("training", "KML001", "fraud.encoder")}),
+    ),
+    Variant(
+        K19,
+        "version-checked-at-import",
+        (
+            (
+                "src/fraud_detection/pipeline_registry.py",
+                "    pipelines = find_pipelines()\n",
+                "    pipelines = find_pipelines()\n"
+                "    if kedro_mlflow.__version__ < '0.12':\n"
+                "        raise RuntimeError('kedro-mlflow too old')\n",
+            ),
+            (
+                "src/fraud_detection/pipeline_registry.py",
+                "from kedro.framework.project import find_pipelines\n",
+                "import kedro_mlflow\nfrom kedro.framework.project import find_pipelines\n",
+            ),
+        ),
+        needs=("kedro_mlflow",),
+    ),
+    Variant(K19, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
+)
+
+
+def _available(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def _assert_verdict(variant: Variant, run: CliRun, lean: bool) -> None:
+    """``run`` gave the variant's verdict, or (``lean``) the one-line exit 2 it allows."""
+    missing = [m for m in variant.needs if lean or not _available(m)]
+    if variant.error is not None:
+        assert run.code == 2, run.stdout + run.stderr
+        lines = run.stderr.strip().splitlines()
+        assert len(lines) == 1, run.stderr
+        assert variant.error in lines[0], lines[0]
+        assert "Traceback" not in run.stderr
+    elif missing:
+        assert run.code == 2, run.stdout + run.stderr
+        message = run.stderr.strip().splitlines()[-1]
+        assert any(f"`{m}`" in message for m in missing), message
+        assert "additional_dependencies" in message and ".py:" in message, message
+    else:
+        assert run.code == (1 if variant.expected else 0), run.stdout + run.stderr
+        assert run.pairs == variant.expected, run.stderr
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_variant_verdict(variant: Variant, tmp_path: Path) -> None:
+    project = variant.build(tmp_path)
+    before = tree_digest(project)
+    run = run_cli("check", project, "--format", "json", *variant.args)
+    _assert_verdict(variant, run, lean=False)
+    assert tree_digest(project) == before
+
+
+@pytest.mark.parametrize("fixture", [K17, K18, K19])
+def test_kedro_version_is_reported(fixture: str, tmp_path: Path) -> None:
+    project = Variant(fixture, "clean").build(tmp_path)
+    run = run_cli("check", project, "--format", "json")
+    recorded = {K17: "0.17.7", K18: "0.18.14", K19: "0.19.9"}[fixture]
+    assert run.json["project"]["kedro_version"] == recorded
+    verbose = run_cli("check", project, "-v")
+    assert f"Kedro {recorded}" in verbose.stderr
+
+
+@pytest.mark.skipif(
+    not _available("kedro_mlflow"), reason="the full environment has kedro-mlflow"
+)
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
+def test_lean_environment_agrees(variant: Variant, tmp_path: Path, lean_python: Path) -> None:
+    """The pre-commit case gives the full environment's verdict, or a clear exit 2."""
+    project = variant.build(tmp_path)
+    run = run_cli_with(lean_python, "check", project, "--format", "json", *variant.args)
+    _assert_verdict(variant, run, lean=True)
+
+
+@pytest.mark.skipif(
+    not _available("kedro_mlflow"), reason="the full environment has kedro-mlflow"
+)
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "pyproject.toml").is_file())
+)
+def test_lean_environment_agrees_on_examples(example: str, lean_python: Path) -> None:
+    full = run_cli("check", EXAMPLES / example, "--format", "json")
+    lean = run_cli_with(lean_python, "check", EXAMPLES / example, "--format", "json")
+    assert (lean.code, lean.pairs) == (full.code, full.pairs), lean.stderr
+
+
+def test_a_subfolder_finds_its_project(tmp_path: Path) -> None:
+    project = Variant(K19, "clean").build(tmp_path)
+    inside = project / "src" / "fraud_detection" / "pipelines"
+    run = run_cli("check", "--format", "json", cwd=inside)
+    assert run.code == 0, run.stderr
+    assert run.json["project"]["root"] == str(project)
+
+
+def test_pair_level_violation_points_at_the_factory_call(tmp_path: Path) -> None:
+    """kedro-mlflow's factory, called from the registry: the call's line, not the def."""
+    variant = VARIANTS[[v.id for v in VARIANTS].index(f"{K19}:input-name-typo")]
+    project = variant.build(tmp_path)
+    run = run_cli("check", project, "--format", "json")
+    kml005 = next(v for v in run.json["violations"] if v["code"] == "KML005")
+    registry = project / "src/fraud_detection/pipeline_registry.py"
+    line = next(
+        n for n, text in enumerate(registry.read_text().splitlines(), 1) if "pipeline_ml_factory(" in text
+    )
+    assert (kml005["location"]["path"], kml005["location"]["line"]) == (
+        "src/fraud_detection/pipeline_registry.py",
+        line,
+    )
