@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -127,7 +127,10 @@ VARIANTS = (
             ),
         ),
         frozenset(
-            {("training_ml", "KML001", "surface_imputer"), ("training_ml", "KML001", "rooms_imputer")}
+            {
+                ("training_ml", "KML001", "surface_imputer"),
+                ("training_ml", "KML001", "rooms_imputer"),
+            }
         ),
     ),
     Variant(
@@ -241,9 +244,6 @@ def test_kedro_version_is_reported(fixture: str, tmp_path: Path) -> None:
     assert f"Kedro {recorded}" in verbose.stderr
 
 
-@pytest.mark.skipif(
-    not _available("kedro_mlflow"), reason="the full environment has kedro-mlflow"
-)
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)
 def test_lean_environment_agrees(variant: Variant, tmp_path: Path, lean_python: Path) -> None:
     """The pre-commit case gives the full environment's verdict, or a clear exit 2."""
@@ -252,9 +252,6 @@ def test_lean_environment_agrees(variant: Variant, tmp_path: Path, lean_python: 
     _assert_verdict(variant, run, lean=True)
 
 
-@pytest.mark.skipif(
-    not _available("kedro_mlflow"), reason="the full environment has kedro-mlflow"
-)
 @pytest.mark.parametrize(
     "example", sorted(p.name for p in EXAMPLES.iterdir() if (p / "pyproject.toml").is_file())
 )
@@ -280,7 +277,9 @@ def test_pair_level_violation_points_at_the_factory_call(tmp_path: Path) -> None
     kml005 = next(v for v in run.json["violations"] if v["code"] == "KML005")
     registry = project / "src/fraud_detection/pipeline_registry.py"
     line = next(
-        n for n, text in enumerate(registry.read_text().splitlines(), 1) if "pipeline_ml_factory(" in text
+        n
+        for n, text in enumerate(registry.read_text().splitlines(), 1)
+        if "pipeline_ml_factory(" in text
     )
     assert (kml005["location"]["path"], kml005["location"]["line"]) == (
         "src/fraud_detection/pipeline_registry.py",

@@ -193,13 +193,14 @@ class StandIn:
         object.__setattr__(self, "_kml_origin", origin)
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("__") and name.endswith("__"):
-            if name in _METADATA:
-                return MetadataString(f"{self._kml_path}.{name}")
-            if name in ("__name__", "__qualname__"):
-                return self._kml_path.rsplit(".", 1)[-1].split("(", 1)[0]
+        if name in _METADATA:
+            return MetadataString(f"{self._kml_path}.{name}")
+        if name in ("__name__", "__qualname__"):
+            return self._kml_path.rsplit(".", 1)[-1].split("(", 1)[0]
+        if name.startswith("_"):  # libraries probe private names with getattr(…, None)
             raise AttributeError(name)
-        return StandIn(f"{self._kml_path}.{name}")
+        value = self.__dict__[name] = StandIn(f"{self._kml_path}.{name}")  # same object next time
+        return value
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         """Another stand-in, or the decorated function or class itself."""
@@ -221,7 +222,8 @@ class StandIn:
 
     def __instancecheck__(self, instance: Any) -> bool:
         if isinstance(instance, StandIn):
-            return instance._kml_origin is self
+            origin = instance._kml_origin
+            return origin is not None and origin._kml_path == self._kml_path
         return isinstance(instance, _base_class(self._kml_path))
 
     def __subclasscheck__(self, subclass: Any) -> bool:
@@ -302,7 +304,7 @@ def _base_class(path: str) -> type:
             pass
 
         def __getattr__(self: Any, name: str) -> Any:
-            if name.startswith("__") and name.endswith("__"):
+            if name.startswith("_"):
                 raise AttributeError(name)
             return StandIn(f"{path}().{name}")
 
@@ -349,7 +351,9 @@ class StandInModule(ModuleType):
             return MetadataString(f"{self.__name__}.{name}")
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        return StandIn(f"{self.__name__}.{name}")
+        value = StandIn(f"{self.__name__}.{name}")
+        setattr(self, name, value)  # ``from m import A`` twice gives the same object
+        return value
 
 
 class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
