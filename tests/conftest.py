@@ -55,18 +55,26 @@ class CliRun:
         return {(v["pipeline"], v["code"], v["subject"]) for v in self.json["violations"]}
 
 
-def run_cli(*args: str | Path, cwd: Path | None = None, env: dict | None = None) -> CliRun:
-    """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything."""
+def run_cli(
+    *args: str | Path,
+    cwd: Path | None = None,
+    env: dict | None = None,
+    python: str | Path = sys.executable,
+) -> CliRun:
+    """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
+
+    ``python`` may be another environment's interpreter (the lean one): the suite's own
+    ``PYTHONPATH`` is then left out, so that environment sees only what it installed.
+    """
+    inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
+    if str(python) != sys.executable:
+        inherited.pop("PYTHONPATH", None)
     proc = subprocess.run(
-        [sys.executable, "-m", "kedro_ml_lint", *map(str, args)],
+        [str(python), "-m", "kedro_ml_lint", *map(str, args)],
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in _CI_VARIABLES},
-            "NO_COLOR": "1",
-            **(env or {}),
-        },
+        env={**inherited, "NO_COLOR": "1", **(env or {})},
         timeout=300,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
@@ -111,22 +119,6 @@ def example(tmp_path: Path):
         return target
 
     return copy
-
-
-def run_cli_with(python: str | Path, *args: str | Path, cwd: Path | None = None) -> CliRun:
-    """Run ``kedro-ml-lint ARGS`` with another interpreter (the lean environment's)."""
-    proc = subprocess.run(
-        [str(python), "-m", "kedro_ml_lint", *map(str, args)],
-        capture_output=True,
-        text=True,
-        cwd=cwd,
-        env={
-            **{k: v for k, v in os.environ.items() if k not in (*_CI_VARIABLES, "PYTHONPATH")},
-            "NO_COLOR": "1",
-        },
-        timeout=300,
-    )
-    return CliRun(proc.returncode, proc.stdout, proc.stderr)
 
 
 def _lean_venv() -> Path:

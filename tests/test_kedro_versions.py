@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import EXAMPLES, CliRun, run_cli, run_cli_with, tree_digest
+from tests.conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Verdict = frozenset[tuple[str, str, str | None]]
@@ -108,6 +108,28 @@ VARIANTS = (
         error="conf/base/catalog.yml",
     ),
     Variant(K17, "no-local-env", removed=("conf/local",), error="conf/local"),
+    Variant(
+        K17,
+        "registry-in-hooks",  # Kedro 0.17.0/0.17.1: register_pipelines was a hook
+        (
+            (
+                "src/spam_filter/hooks.py",
+                "class ProjectHooks:\n",
+                "class ProjectHooks:\n"
+                "    @hook_impl\n"
+                "    def register_pipelines(self):\n"
+                "        from kedro_mlflow.pipeline import pipeline_ml_factory\n\n"
+                "        from spam_filter.pipelines import inference, training\n\n"
+                "        pair = pipeline_ml_factory(\n"
+                "            training.create_pipeline(),\n"
+                "            inference.create_pipeline(),\n"
+                '            input_name="incoming_messages",\n'
+                "        )\n"
+                '        return {"training": pair, "__default__": pair}\n\n',
+            ),
+        ),
+        removed=("src/spam_filter/pipeline_registry.py",),
+    ),
     # Kedro 0.18.14 + kedro-mlflow 0.11: TemplatedConfigLoader in settings, find_pipelines.
     Variant(K18, "clean"),
     Variant(
@@ -159,6 +181,19 @@ VARIANTS = (
         needs=("pandas",),
     ),
     Variant(K18, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
+    Variant(
+        K18,
+        "settings-compare-a-plugin-version",  # kedro-viz is in neither environment
+        (
+            (
+                "src/house_prices/settings.py",
+                "SESSION_STORE_CLASS = SQLiteStore\n",
+                "import kedro_viz\n\nif kedro_viz.__version__ >= '6.0':\n"
+                "    SESSION_STORE_CLASS = SQLiteStore\n",
+            ),
+        ),
+        needs=("kedro_viz",),
+    ),
     # Kedro 0.19.9 + kedro-mlflow 0.14: OmegaConfigLoader with globals, namespaces.
     Variant(K19, "clean"),
     Variant(
@@ -248,7 +283,7 @@ def test_kedro_version_is_reported(fixture: str, tmp_path: Path) -> None:
 def test_lean_environment_agrees(variant: Variant, tmp_path: Path, lean_python: Path) -> None:
     """The pre-commit case gives the full environment's verdict, or a clear exit 2."""
     project = variant.build(tmp_path)
-    run = run_cli_with(lean_python, "check", project, "--format", "json", *variant.args)
+    run = run_cli("check", project, "--format", "json", *variant.args, python=lean_python)
     _assert_verdict(variant, run, lean=True)
 
 
@@ -257,7 +292,7 @@ def test_lean_environment_agrees(variant: Variant, tmp_path: Path, lean_python: 
 )
 def test_lean_environment_agrees_on_examples(example: str, lean_python: Path) -> None:
     full = run_cli("check", EXAMPLES / example, "--format", "json")
-    lean = run_cli_with(lean_python, "check", EXAMPLES / example, "--format", "json")
+    lean = run_cli("check", EXAMPLES / example, "--format", "json", python=lean_python)
     assert (lean.code, lean.pairs) == (full.code, full.pairs), lean.stderr
 
 
@@ -267,6 +302,17 @@ def test_a_subfolder_finds_its_project(tmp_path: Path) -> None:
     run = run_cli("check", "--format", "json", cwd=inside)
     assert run.code == 0, run.stderr
     assert run.json["project"]["root"] == str(project)
+
+
+@pytest.mark.parametrize("command", [("graph", "--format", "json"), ("check", "--diff")])
+def test_other_commands_find_the_project_from_a_subfolder(
+    command: tuple[str, ...], tmp_path: Path
+) -> None:
+    variant = VARIANTS[[v.id for v in VARIANTS].index(f"{K19}:namespaced-artifact-unlisted")]
+    project = variant.build(tmp_path)
+    run = run_cli(*command, cwd=project / "conf" / "base")
+    assert run.code in (0, 1), run.stderr
+    assert "fraud.encoder" in run.stdout + run.stderr  # the graph, or the refused fix
 
 
 def test_pair_level_violation_points_at_the_factory_call(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ base classes, ``isinstance`` checks, ``__version__``), and any use that could ch
 the pipelines' structure (iterating it, ``len``, truth value, comparing, converting it
 to ``str``/``int``/``float``…) stops the check with :class:`StandInUsed`, naming the
 project's file and line. A verdict in the lean environment is therefore the verdict of
-the full one, or an exit 2 that says what to install (docs/design.md §10).
+the full one, or an exit 2 that says what to install (docs/design.md §4).
 
 What is never stood in: the project's own modules (anything in its source folder or
 at its root), installed libraries (imported for real), and missing submodules of an

@@ -169,6 +169,7 @@ def load_project(
     with ExitStack() as stack:
         stack.enter_context(_project_imports(package_name, source_dir))
         stack.enter_context(_working_directory(root))
+        stack.enter_context(compat.kedro_globals_restored())
         session = stack.enter_context(
             lite_import(
                 (root, source_dir),

@@ -11,7 +11,7 @@ statically. The differences between eras live here and nowhere else:
 - the settings name of the configuration folder (``CONF_ROOT`` before 0.18);
 - kedro-mlflow's factory signatures (:mod:`.kedro_mlflow`).
 
-See docs/design.md §11 for the supported versions and what is emulated.
+See docs/design.md §12 for the supported versions and what is emulated.
 """
 
 from __future__ import annotations
@@ -151,6 +151,27 @@ def call_hook(method: Any, **available: Any) -> Any:
     if any(p.kind is p.VAR_KEYWORD for p in accepted.values()):
         return method(**available)
     return method(**{k: v for k, v in available.items() if k in accepted})
+
+
+@contextmanager
+def kedro_globals_restored() -> Iterator[None]:
+    """Leave Kedro's ``settings`` and ``PACKAGE_NAME`` as they were before the load.
+
+    The load points them at the project while its code imports; a caller inside a running
+    Kedro session (the hook) or loading several projects must not see that afterwards.
+    """
+    import kedro.framework.project as kedro_project
+
+    # Private: dynaconf's ``LazyObject`` keeps the configured settings in ``_wrapped``
+    # (checked against Kedro 0.19.15 and 1.7.0, dynaconf 3.2).
+
+    settings_state = kedro_project.settings.__dict__.get("_wrapped")
+    package_name = kedro_project.PACKAGE_NAME
+    try:
+        yield
+    finally:
+        kedro_project.settings.__dict__["_wrapped"] = settings_state
+        kedro_project.PACKAGE_NAME = package_name
 
 
 @contextmanager

@@ -14,7 +14,7 @@ Kedro 0.17.7 and 0.18.14's ``kedro/config``):
   from the globals files and ``globals_dict`` (which wins), a whole-string template
   keeping the global's type.
 
-Not emulated (said in docs/design.md §11): Jinja2 templating through anyconfig and
+Not emulated (said in docs/design.md §12): Jinja2 templating through anyconfig and
 JMESPath expressions beyond dotted keys; both are rare in catalogs.
 """
 
