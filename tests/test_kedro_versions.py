@@ -331,3 +331,37 @@ def test_pair_level_violation_points_at_the_factory_call(tmp_path: Path) -> None
         "src/fraud_detection/pipeline_registry.py",
         line,
     )
+
+
+def test_hook_preflight_stops_a_broken_run_on_the_installed_kedro(tmp_path: Path) -> None:
+    """The hook's lint works on Kedro 0.19 as on 1.x: a real ``kedro run``, stopped first."""
+    import subprocess
+    import sys
+
+    from kedro import __version__ as kedro_version
+
+    from tests.project_factory import NODES, write_project
+
+    root = write_project(
+        tmp_path / "demo",
+        catalog="features:\n  type: MemoryDataset\n",  # scaler and model: in memory only
+        nodes=NODES.replace("def fit(*args):\n", "def fit(*args):\n    open('ran', 'w').close()\n"),
+    )
+    (root / "src/demo/settings.py").write_text(
+        "from kedro_ml_lint.hooks import MlflowPipelineHook\n\n"
+        "HOOKS = (MlflowPipelineHook(log_model=False),)\n"
+        # Kedro matches the distribution name exactly; kedro-mlflow 2.x names itself so.
+        'DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)\n'
+    )
+    option = "--pipeline" if kedro_version.startswith("0.") else "--pipelines"
+    proc = subprocess.run(
+        [sys.executable, "-m", "kedro", "run", option, "training"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    output = proc.stdout + proc.stderr
+    assert proc.returncode != 0, output
+    assert "KML001" in output and "scaler" in output and "model" in output
+    assert not (root / "ran").exists()  # stopped before its first node
