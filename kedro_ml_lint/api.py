@@ -19,6 +19,7 @@ from kedro_ml_lint.loader.pairs import (
     node_specs,
 )
 from kedro_ml_lint.loader.project import Project, load_project
+from kedro_ml_lint.loader.sources import noqa_directives
 from kedro_ml_lint.model import PairModel, PairSource, Role, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
@@ -88,14 +89,14 @@ class _ProjectLocator:
             },
         )
 
-    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
+    def catalog_entry(self, key: str) -> engine.Placement | None:
         position = self._project.catalog_index.position(key)
         if position is None:
             return None
-        return Location(position.path, position.line), position.noqa
+        return engine.Placement(Location(position.path, position.line), position.noqa)
 
-    def node(self, role: Role, name: str) -> Location | None:
-        return self._nodes.node(role, name)
+    def node(self, role: Role, name: str, subject: str | None = None) -> engine.Placement | None:
+        return self._nodes.node(role, name, subject)
 
     def pair(self, name: str) -> Location | None:
         return self._declaration.location
@@ -160,6 +161,9 @@ def lint_project(
         (Location(p.path, p.line), p.noqa)
         for p in project.catalog_index.directives()
         if p.noqa is not None
+    ] + [
+        (Location(path.relative_to(project.root).as_posix(), line), codes)
+        for path, line, codes in noqa_directives(project.source_files())
     ]
     return LintResult(
         project=project.root,
@@ -235,5 +239,5 @@ class _PipelinesLocator(engine.NoLocations):
     def __init__(self, training: Any, inference: Any) -> None:
         self._nodes = NodeLocator(None, {Role.TRAINING: training, Role.INFERENCE: inference})
 
-    def node(self, role: Role, name: str) -> Location | None:
-        return self._nodes.node(role, name)
+    def node(self, role: Role, name: str, subject: str | None = None) -> engine.Placement | None:
+        return self._nodes.node(role, name, subject)

@@ -15,14 +15,39 @@ from kedro_ml_lint.rules import RULES, Rule
 ALL = "ALL"
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where a violation points, and the ``# noqa`` comment that applies there.
+
+    Attributes:
+        location: Where the violation is reported.
+        noqa: The codes the applicable comment names (empty: a bare ``# noqa``); ``None``
+            when no comment applies.
+        noqa_location: Where that comment is, when not on ``location``'s line (a comment
+            on an input's line inside a multi-line ``node(...)`` call).
+    """
+
+    location: Location
+    noqa: frozenset[str] | None = None
+    noqa_location: Location | None = None
+
+    @property
+    def comment(self) -> Location:
+        """The comment's position: what ``--show-unused-noqa`` reports."""
+        return self.noqa_location or self.location
+
+
 class Locator(Protocol):
     """Where things are written; the loader provides one per project."""
 
-    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
-        """The position of catalog key ``key`` and the codes its ``# noqa`` names."""
+    def catalog_entry(self, key: str) -> Placement | None:
+        """The position of catalog key ``key`` and its ``# noqa``."""
 
-    def node(self, role: Role, name: str) -> Location | None:
-        """Where a node's function is defined."""
+    def node(self, role: Role, name: str, subject: str | None = None) -> Placement | None:
+        """Where node ``name`` was created, and the ``# noqa`` for its input ``subject``.
+
+        The ``node(...)`` call when known, else the node's function.
+        """
 
     def pair(self, name: str) -> Location | None:
         """Where the pair ``name`` is declared."""
@@ -31,11 +56,11 @@ class Locator(Protocol):
 class NoLocations:
     """A locator that knows nothing: violations keep ``location = None``."""
 
-    def catalog_entry(self, key: str) -> tuple[Location, frozenset[str] | None] | None:
+    def catalog_entry(self, key: str) -> Placement | None:
         """Nothing is written anywhere."""
         return None
 
-    def node(self, role: Role, name: str) -> Location | None:
+    def node(self, role: Role, name: str, subject: str | None = None) -> Placement | None:
         """Nothing is written anywhere."""
         return None
 
@@ -106,36 +131,36 @@ def run(
             for violation in rule.check(pair):
                 if violation.subject and selection.ignored_for(violation.subject, violation.code):
                     continue
-                location, noqa = _place(violation, pair, locator)
-                if noqa is not None and (not noqa or violation.code in noqa):
-                    if suppressed is not None and location is not None:
-                        suppressed.add((location, violation.code))
+                placed = _place(violation, pair, locator)
+                noqa = placed.noqa if placed else None
+                if placed is not None and noqa is not None and (not noqa or violation.code in noqa):
+                    if suppressed is not None:
+                        suppressed.add((placed.comment, violation.code))
                     continue
-                found.append(violation.with_location(location))
+                found.append(violation.with_location(placed.location if placed else None))
     return sorted(found, key=Violation.sort_key)
 
 
-def _place(
-    violation: Violation, pair: PairModel, locator: Locator
-) -> tuple[Location | None, frozenset[str] | None]:
-    """Find where ``violation`` points, and the ``# noqa`` codes written there.
+def _place(violation: Violation, pair: PairModel, locator: Locator) -> Placement | None:
+    """Find where ``violation`` points, and the ``# noqa`` that applies there.
 
     A dataset violation points at its catalog entry (or the pattern that matched it),
-    else at the first inference node that reads it; a pair violation at the declaration.
+    else at the first inference node that reads it (the ``node(...)`` call that created
+    it, when known); a pair violation at the declaration.
     """
     subject = violation.subject
-    if subject is None:
-        return locator.pair(pair.name), None
-    spec = pair.datasets.get(subject)
-    if spec is not None and spec.key is not None:
-        entry = locator.catalog_entry(spec.key)
-        if entry is not None:
-            return entry
-    for reader in pair.readers(subject):
-        location = locator.node(Role.INFERENCE, reader)
-        if location is not None:
-            return location, None
-    return locator.pair(pair.name), None
+    if subject is not None:
+        spec = pair.datasets.get(subject)
+        if spec is not None and spec.key is not None:
+            entry = locator.catalog_entry(spec.key)
+            if entry is not None:
+                return entry
+        for reader in pair.readers(subject):
+            placed = locator.node(Role.INFERENCE, reader, subject)
+            if placed is not None:
+                return placed
+    location = locator.pair(pair.name)
+    return Placement(location) if location is not None else None
 
 
 @dataclass(frozen=True)
@@ -143,7 +168,8 @@ class UnusedNoqa:
     """A ``# noqa`` comment that silenced nothing in this run (``--show-unused-noqa``).
 
     Attributes:
-        location: The catalog key line that carries the comment.
+        location: The line that carries the comment (a catalog key, or a line of a
+            ``node(...)`` call).
         unused: Codes it names, of rules that ran, that silenced nothing.
         unknown: Codes it names that no rule has.
         bare: True for a bare ``# noqa`` (it names no code and silenced nothing).

@@ -20,8 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from tests.conftest import EXAMPLES, CliRun, run_cli, tree_digest
+from conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Verdict = frozenset[tuple[str, str, str | None]]
@@ -339,8 +338,7 @@ def test_hook_preflight_stops_a_broken_run_on_the_installed_kedro(tmp_path: Path
     import sys
 
     from kedro import __version__ as kedro_version
-
-    from tests.project_factory import NODES, write_project
+    from project_factory import NODES, write_project
 
     root = write_project(
         tmp_path / "demo",

@@ -1,15 +1,19 @@
-"""Capture ``pipeline_ml_factory`` calls while the registry loads.
+"""Capture what the registry's code does while it loads: factory calls and node sites.
 
 kedro-mlflow's factory raises at import when a pair is broken, which takes the whole
 registry down and hides every other violation. While the registry loads, its factory is
 wrapped: a call that raises yields our (never-raising) ``PipelineML`` with the same
 arguments, so the pair is still analysed and every violation reported.
+
+Each Kedro ``Node`` created meanwhile records where the project's code created it (the
+``node(...)`` call), so violations about a node's inputs point where the user edits; a
+node copied by ``pipeline(...)`` (namespaces, renamed inputs) keeps its original's site.
 """
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import wraps
 from typing import Any
@@ -34,6 +38,42 @@ def captured_factories() -> Iterator[None]:
             if getattr(original, "__module__", "").startswith("kedro_ml_lint"):
                 continue  # the lite stand-in is ours already
             stack.enter_context(patch.object(module, "pipeline_ml_factory", _tolerant(original)))
+        yield
+
+
+NODE_SITE = "_kml_site"
+
+
+def node_site(node: Any) -> tuple[str, int] | None:
+    """``(file, line)`` of the project's code that created ``node``, when recorded."""
+    site = getattr(node, "__dict__", {}).get(NODE_SITE)
+    return site if isinstance(site, tuple) else None
+
+
+@contextmanager
+def recorded_node_sites(is_project_file: Callable[[str], bool]) -> Iterator[None]:
+    """Record, on every ``Node`` created in the block, the project's line that created it."""
+    from kedro.pipeline.node import Node
+
+    original_init = Node.__init__
+    original_copy = Node._copy
+
+    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_init(self, *args, **kwargs)
+        frame = sys._getframe(1)
+        while frame is not None and not is_project_file(frame.f_code.co_filename):
+            frame = frame.f_back  # type: ignore[assignment]
+        if frame is not None:
+            self.__dict__[NODE_SITE] = (frame.f_code.co_filename, frame.f_lineno)
+
+    def _copy(self: Any, **overwrite: Any) -> Any:
+        copy = original_copy(self, **overwrite)
+        site = node_site(self)
+        if site is not None:
+            copy.__dict__[NODE_SITE] = site
+        return copy
+
+    with patch.object(Node, "__init__", __init__), patch.object(Node, "_copy", _copy):
         yield
 
 

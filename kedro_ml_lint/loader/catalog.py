@@ -134,12 +134,16 @@ def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
         if not match:
             continue
         key = match.group("dq") or match.group("sq") or match.group("plain")
-        noqa_match = _NOQA.search(line)
-        noqa = None
-        if noqa_match:
-            codes = noqa_match.group("codes") or ""
-            noqa = frozenset(c.upper() for c in _CODE_SEPARATOR.split(codes) if c)
-        yield key.strip(), EntryPosition(relative, number, noqa)
+        yield key.strip(), EntryPosition(relative, number, noqa_codes(line))
+
+
+def noqa_codes(line: str) -> frozenset[str] | None:
+    """The codes a ``# noqa`` comment on ``line`` names; empty when bare; ``None`` without."""
+    match = _NOQA.search(line)
+    if not match:
+        return None
+    codes = match.group("codes") or ""
+    return frozenset(c.upper() for c in _CODE_SEPARATOR.split(codes) if c)
 
 
 def config_files(conf_source: Path, envs: Iterable[str], patterns: Iterable[str]) -> list[Path]:

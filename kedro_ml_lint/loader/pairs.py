@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.diagnostics import Location
+from kedro_ml_lint.engine import Placement
 from kedro_ml_lint.errors import (
     NoPairFoundError,
     PipelineNotFoundError,
     ProjectCodeError,
     SettingsError,
 )
+from kedro_ml_lint.loader.capture import node_site
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
+from kedro_ml_lint.loader.sources import node_call_noqa
 from kedro_ml_lint.model import NodeSpec, PairSource, Role
 from kedro_ml_lint.model.names import did_you_mean
 
@@ -248,11 +251,29 @@ class NodeLocator:
             for node in pipeline_nodes(pipeline)
         }
 
-    def node(self, role: Role, name: str) -> Location | None:
-        """Where the function of node ``name`` is defined."""
+    def node(self, role: Role, name: str, subject: str | None = None) -> Placement | None:
+        """Where node ``name`` was created, and the ``# noqa`` that applies to ``subject``.
+
+        The ``node(...)`` call recorded while the registry loaded, else the node's function.
+        """
         node = self._nodes.get((role, name))
         if node is None:
             return None
+        site = node_site(node)
+        if site is not None:
+            path = Path(site[0]).resolve()
+            location = self._location(path, site[1])
+            if location is not None:
+                found = node_call_noqa(path, site[1], subject)
+                if found is None:
+                    return Placement(location)
+                line, codes = found
+                comment = Location(location.path, line) if line != site[1] else None
+                return Placement(location, codes, comment)
+        location = self._function(node)
+        return Placement(location) if location is not None else None
+
+    def _function(self, node: Any) -> Location | None:
         func = node.func
         while isinstance(func, partial):
             func = func.func
@@ -264,10 +285,12 @@ class NodeLocator:
             return None
         if filename is None or not Path(filename).is_file():  # ``<string>``, stdin, exec
             return None
-        path = Path(filename).resolve()
-        if self._root is not None:
-            try:
-                return Location(path.relative_to(self._root).as_posix(), line)
-            except ValueError:
-                return None
-        return Location(path.as_posix(), line)
+        return self._location(Path(filename).resolve(), line)
+
+    def _location(self, path: Path, line: int) -> Location | None:
+        if self._root is None:
+            return Location(path.as_posix(), line)
+        try:
+            return Location(path.relative_to(self._root).as_posix(), line)
+        except ValueError:
+            return None

@@ -26,8 +26,8 @@ from kedro_ml_lint.errors import (
     ProjectCodeError,
     ProjectConfigError,
 )
-from kedro_ml_lint.loader import compat
-from kedro_ml_lint.loader.capture import captured_factories
+from kedro_ml_lint.loader import compat, sources
+from kedro_ml_lint.loader.capture import captured_factories, recorded_node_sites
 from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
 from kedro_ml_lint.loader.compat import KedroVersion
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
@@ -109,6 +109,10 @@ class Project:
     settings: ModuleType | None = None
     warnings: list[str] = field(default_factory=list)
 
+    def source_files(self) -> list[Path]:
+        """The project's own Python files: its package and the modules beside it."""
+        return sorted(p for p in self.package_dir.parent.rglob("*.py") if p.is_file())
+
     def relative(self, filename: str) -> str | None:
         """``filename`` relative to the root, ``None`` when it lies outside the project."""
         try:
@@ -153,6 +157,7 @@ def load_project(
         KedroMlLintError: When the project cannot be read; the message names the file.
     """
     root = project_root(project_dir)
+    sources.forget()  # files may have changed since an earlier load in this process
     pyproject = read_pyproject(root)
     metadata = kedro_metadata(pyproject, root)
     version: KedroVersion = metadata["kedro_version"]
@@ -452,6 +457,7 @@ def _load_registry(
     module_name = f"{package_dir.name}.pipeline_registry"
     with ExitStack() as stack:
         stack.enter_context(captured_factories())
+        stack.enter_context(recorded_node_sites(lambda f: session.relative(f) is not None))
         caught = stack.enter_context(warnings.catch_warnings(record=True))
         warnings.simplefilter("always")
         try:
