@@ -12,6 +12,7 @@ from project_factory import CATALOG, NODES, PIPELINES, REGISTRY, write_project
 
 import kedro_ml_lint
 from kedro_ml_lint.api import lint_project
+from kedro_ml_lint.errors import ProjectConfigError
 from kedro_ml_lint.loader.pairs import CliPair
 
 SECRETS = ("supersecret", "AKIAEXAMPLE")
@@ -289,6 +290,11 @@ def test_conf_source(tmp_path: Path) -> None:
     (other / "base" / "catalog.yml").write_text(
         "instances:\n  type: pandas.CSVDataset\n  filepath: x.csv\n"
     )
+    # Kedro needs the default run environment's folder too: without it, `kedro run` fails.
+    with pytest.raises(ProjectConfigError, match="does not exist") as missing:
+        lint_project(root, conf_source=str(other))
+    assert missing.value.path is not None and missing.value.path.endswith("other-conf/local")
+    (other / "local").mkdir()
     result = lint_project(root, conf_source=str(other))
     assert violations(result) == {
         ("training", "KML001", "scaler"),
