@@ -372,6 +372,22 @@ def test_reloading_a_project_sees_its_new_code(tmp_path: Path) -> None:
     }
 
 
+def test_reloading_sees_new_code_in_a_helper_module_beside_the_package(tmp_path: Path) -> None:
+    """``src/helpers.py`` is the project's own: never stood in, and never stale."""
+    pipelines = PIPELINES.replace('"params:threshold"', "*EXTRA_INPUTS").replace(
+        "from kedro.pipeline import", "from helpers import EXTRA_INPUTS\nfrom kedro.pipeline import"
+    )
+    root = write_project(tmp_path, pipelines=pipelines)
+    helpers = root / "src" / "helpers.py"
+    helpers.write_text('EXTRA_INPUTS = ["params:threshold"]\n')
+    assert lint_project(root).violations == []
+    helpers.write_text('EXTRA_INPUTS = ["params:threshold", "calibrator"]\n')
+    assert violations(lint_project(root)) == {
+        ("training", "KML001", "calibrator"),
+        ("training", "KML003", "calibrator"),
+    }
+
+
 def test_registry_pair_location_points_at_factory_call(tmp_path: Path) -> None:
     registry = REGISTRY.replace('input_name="instances"', 'input_name="nope"')
     root = write_project(tmp_path, registry=registry, pipelines=PIPELINES)

@@ -56,12 +56,13 @@ class ConfigSource:
     Args:
         make_loader: Builds a fresh config loader (nothing is cached between reads).
         root: The project root, for messages.
+        loader_class: The config loader's class name (shown by ``-v``).
     """
 
-    def __init__(self, make_loader: Callable[[], Any], root: Path) -> None:
+    def __init__(self, make_loader: Callable[[], Any], root: Path, loader_class: str) -> None:
         self._make_loader = make_loader
         self._root = root
-        self.loader_class: str = "unknown"
+        self.loader_class = loader_class
 
     def read(self, key: str) -> dict[str, Any]:
         """The merged configuration for ``key`` (``catalog``, ``parameters``…), read now.
@@ -216,8 +217,7 @@ def load_project(
         if position is not None:
             exc.path, exc.line = position.path, position.line
         raise
-    config = ConfigSource(make_loader, root)
-    config.loader_class = type(config_loader).__name__
+    config = ConfigSource(make_loader, root, type(config_loader).__name__)
     return Project(
         root=root,
         package_name=package_name,
@@ -238,11 +238,13 @@ def load_project(
 def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
     """Import the project fresh, from its own source folder.
 
-    Modules a previous load left under the same name are dropped, and the source folder goes
-    first on ``sys.path`` (as ``bootstrap_project`` does), so another copy of a same-named
-    project, or a stale import, cannot win.
+    Modules a previous load left under the same names (the package and the modules beside
+    it in the source folder) are dropped, and the source folder goes first on ``sys.path``
+    (as ``bootstrap_project`` does), so another copy of a same-named project, or a stale
+    import, cannot win.
     """
-    for name in [m for m in sys.modules if m == package_name or m.startswith(package_name + ".")]:
+    own = local_module_names(source_dir) | {package_name}
+    for name in [m for m in sys.modules if m.partition(".")[0] in own]:
         del sys.modules[name]
     source = str(source_dir.resolve())
     while source in sys.path:
