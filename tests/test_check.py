@@ -28,6 +28,7 @@ def violations(result) -> set[tuple[str, str, str | None]]:
 # --- the bundled examples, through the real CLI ---------------------------------------
 
 
+@pytest.mark.integration
 def test_clean_example_passes() -> None:
     before = tree_digest(EXAMPLES / "churn")
     run = run_cli("check", EXAMPLES / "churn")
@@ -36,6 +37,7 @@ def test_clean_example_passes() -> None:
     assert tree_digest(EXAMPLES / "churn") == before
 
 
+@pytest.mark.integration
 def test_broken_example_reports_every_violation_at_once() -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--format", "json")
     assert run.code == 1, run.stderr
@@ -67,6 +69,7 @@ def test_broken_example_reports_every_violation_at_once() -> None:
         assert violation["severity"] == "error"
 
 
+@pytest.mark.integration
 def test_text_format_lines_and_exit_code() -> None:
     run = run_cli("check", EXAMPLES / "churn-broken")
     assert run.code == 1
@@ -80,12 +83,14 @@ def test_text_format_lines_and_exit_code() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.integration
 def test_credentials_never_reach_any_output(fmt: str) -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--format", fmt, "-v")
     for secret in SECRETS:
         assert secret not in run.stdout and secret not in run.stderr
 
 
+@pytest.mark.integration
 def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
     broken = EXAMPLES / "churn-broken"
     assert run_cli("check", broken, "--select", "KML001,KML002", "--format", "json").pairs == {
@@ -103,6 +108,7 @@ def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
     assert report.read_text().startswith("{")
 
 
+@pytest.mark.integration
 def test_rules_and_rule_commands() -> None:
     listing = run_cli("rules")
     assert listing.code == 0
@@ -115,6 +121,7 @@ def test_rules_and_rule_commands() -> None:
     assert run_cli("--version").stdout.strip().endswith(kedro_ml_lint.__version__)
 
 
+@pytest.mark.integration
 def test_check_never_imports_mlflow() -> None:
     import subprocess
 
@@ -132,12 +139,14 @@ def test_check_never_imports_mlflow() -> None:
 # --- kedro-mlflow interop ------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_kedro_mlflow_clean_pair() -> None:
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow", "--format", "json")
     assert run.code == 0, run.stdout + run.stderr
     assert [p["pipeline"] for p in run.json["pairs"]] == ["training"]
 
 
+@pytest.mark.integration
 def test_kedro_mlflow_pair_that_raises_at_import_is_still_analysed() -> None:
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow-broken", "--format", "json")
     assert run.code == 1, run.stderr
@@ -147,6 +156,7 @@ def test_kedro_mlflow_pair_that_raises_at_import_is_still_analysed() -> None:
     }
 
 
+@pytest.mark.integration
 def test_kedro_mlflow_project_without_kedro_mlflow_installed(tmp_path: Path) -> None:
     """The pre-commit case: kedro-mlflow missing, the lite stand-in keeps the pair."""
     blocker = tmp_path / "sitecustomize.py"
@@ -203,6 +213,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     assert lines[kml005.location.line - 1] == "[[tool.kedro-ml-lint.pairs]]"
 
 
+@pytest.mark.integration
 def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     result = lint_project(root, cli_pair=CliPair("inference", "inference", "instances"))
@@ -225,6 +236,7 @@ def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     assert run.json["pairs"][0]["source"] == "cli"
 
 
+@pytest.mark.integration
 def test_pipeline_option_selects_pairs(tmp_path: Path) -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--pipeline", "legacy", "--format", "json")
     assert {p for p, _, _ in run.pairs} == {"legacy"}
@@ -293,6 +305,7 @@ scaler_memory:
     assert lines[violation.location.line - 1] == '"{default}":'  # the pattern that matched
 
 
+@pytest.mark.integration
 def test_run_environment_overrides_base(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     prod = root / "conf" / "prod"
@@ -321,6 +334,7 @@ def test_conf_source(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.integration
 def test_credentials_are_never_resolved(tmp_path: Path) -> None:
     catalog = CATALOG.replace(
         "  filepath: data/06_models/model.pkl",
@@ -364,6 +378,7 @@ def test_select_in_pyproject_and_cli_override(tmp_path: Path) -> None:
 # --- lite import ---------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_lite_import_mocks_missing_packages(tmp_path: Path) -> None:
     nodes = "import not_installed_pkg.sub as nip\nfrom other_missing import thing\n" + NODES
     root = write_project(tmp_path, nodes=nodes)
@@ -401,6 +416,7 @@ def test_registry_pair_location_points_at_factory_call(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("no_color", "coloured"), [(False, True), (True, False)])
+@pytest.mark.integration
 def test_colour_only_on_a_tty_and_never_with_no_color(no_color: bool, coloured: bool) -> None:
     import os
     import pty

@@ -619,6 +619,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- the differential property ----------------------------------------------------------------
 
 
+@pytest.mark.integration
 @RUN
 @given(pair=pairs())
 def test_lint_agrees_with_kedro_mlflow(pair: Pair, workdir: Path) -> None:
