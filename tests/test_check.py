@@ -205,7 +205,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     assert [(p.pipeline, p.input_name, p.source.value) for p in result.pairs] == [
         ("churn", "instance", "config")
     ]
-    # With `input_name` wrong, the real served input counts as an artifact (DESIGN §2).
+    # With `input_name` wrong, the real served input counts as an artifact (docs/design.md §2).
     assert violations(result) == {("churn", "KML005", None), ("churn", "KML003", "instances")}
     kml005 = next(v for v in result.violations if v.code == "KML005")
     lines = (root / "pyproject.toml").read_text().splitlines()
