@@ -1,8 +1,8 @@
 """Shared fixtures: real Kedro projects on disk and a real CLI in a subprocess.
 
 Two lanes (docs/design.md §11): tests marked ``integration`` start processes, servers, real
-training or a real MLflow store; ``python -m pytest -m "not integration"`` runs the rest in under a
-minute. An unmarked test that starts a process fails, so the fast lane cannot silently slow down.
+training or a real MLflow store; ``python -m pytest -m "not integration"`` runs the rest, the inner
+loop. An unmarked test that starts a process fails, so no subprocess creeps into the fast lane.
 """
 
 from __future__ import annotations
