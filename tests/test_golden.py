@@ -2,7 +2,7 @@
 
 Each case runs the real CLI in-process (click's ``CliRunner``: no subprocess, so these stay in
 the fast lane) on a copy of the example and compares its stdout with ``tests/golden/<file>``.
-Any change to an output — a message, an order, a field, a colour code — fails here.
+Any change to an output — a message, an order, a field — fails here.
 
 When a change is intended, rewrite the files and review them like code::
 
