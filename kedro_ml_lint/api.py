@@ -34,7 +34,7 @@ class PairInfo:
     source: PairSource
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of DESIGN §5."""
+        """Return the JSON shape of docs/design.md §5."""
         return {
             "pipeline": self.pipeline,
             "input_name": self.input_name,

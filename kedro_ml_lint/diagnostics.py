@@ -31,7 +31,7 @@ class Location:
     column: int = 1
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of DESIGN §5."""
+        """Return the JSON shape of docs/design.md §5."""
         return {"path": self.path, "line": self.line, "column": self.column}
 
 
@@ -58,7 +58,7 @@ class Fix:
     applied: bool = False
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of DESIGN §5."""
+        """Return the JSON shape of docs/design.md §5."""
         return {
             "title": self.title,
             "applicability": self.applicability.value,
@@ -100,7 +100,7 @@ class Violation:
         return (loc.path, loc.line, loc.column, self.code, self.pipeline, self.subject or "")
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the JSON shape of DESIGN §5."""
+        """Return the JSON shape of docs/design.md §5."""
         return {
             "code": self.code,
             "name": self.name,

@@ -1,4 +1,9 @@
-"""Shared fixtures: real Kedro projects on disk and a real CLI in a subprocess."""
+"""Shared fixtures: real Kedro projects on disk and a real CLI in a subprocess.
+
+Two lanes (docs/design.md §11): tests marked ``integration`` start processes, servers, real
+training or a real MLflow store; ``python -m pytest -m "not integration"`` runs the rest, the inner
+loop. An unmarked test that starts a process fails, so no subprocess creeps into the fast lane.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +42,36 @@ BROKEN_EXPECTED = frozenset(
         ("legacy", "KML007", "parameters"),
     }
 )
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_setup(item: pytest.Item):
+    with _processes_refused_unless_integration(item):
+        yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_call(item: pytest.Item):
+    with _processes_refused_unless_integration(item):
+        yield
+
+
+@contextmanager
+def _processes_refused_unless_integration(item: pytest.Item) -> Iterator[None]:
+    """Make an unmarked test that starts a process fail (teardown is left alone: a module
+    fixture of an integration test may stop its server after an unmarked test)."""
+    if item.get_closest_marker("integration") is not None:
+        yield
+        return
+
+    def refuse(self: subprocess.Popen, args: object, *_: object, **__: object) -> None:
+        raise RuntimeError(
+            f"{item.nodeid} starts a process ({args!r}): mark it `@pytest.mark.integration`"
+        )
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(subprocess.Popen, "__init__", refuse)
+        yield
 
 
 @dataclass

@@ -8,6 +8,8 @@ import pytest
 from conftest import run_cli, tree_digest
 from project_factory import CATALOG, PIPELINES, REGISTRY, write_project
 
+pytestmark = pytest.mark.integration
+
 
 def _assert_clean_error(run, path: str | None, line: int | None = None) -> None:
     assert run.code == 2, run.stdout + run.stderr

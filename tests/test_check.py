@@ -29,6 +29,7 @@ def violations(result) -> set[tuple[str, str, str | None]]:
 # --- the bundled examples, through the real CLI ---------------------------------------
 
 
+@pytest.mark.integration
 def test_clean_example_passes() -> None:
     before = tree_digest(EXAMPLES / "churn")
     run = run_cli("check", EXAMPLES / "churn")
@@ -37,6 +38,7 @@ def test_clean_example_passes() -> None:
     assert tree_digest(EXAMPLES / "churn") == before
 
 
+@pytest.mark.integration
 def test_broken_example_reports_every_violation_at_once() -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--format", "json")
     assert run.code == 1, run.stderr
@@ -68,6 +70,7 @@ def test_broken_example_reports_every_violation_at_once() -> None:
         assert violation["severity"] == "error"
 
 
+@pytest.mark.integration
 def test_text_format_lines_and_exit_code() -> None:
     run = run_cli("check", EXAMPLES / "churn-broken")
     assert run.code == 1
@@ -81,12 +84,14 @@ def test_text_format_lines_and_exit_code() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.integration
 def test_credentials_never_reach_any_output(fmt: str) -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--format", fmt, "-v")
     for secret in SECRETS:
         assert secret not in run.stdout and secret not in run.stderr
 
 
+@pytest.mark.integration
 def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
     broken = EXAMPLES / "churn-broken"
     assert run_cli("check", broken, "--select", "KML001,KML002", "--format", "json").pairs == {
@@ -104,6 +109,7 @@ def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
     assert report.read_text().startswith("{")
 
 
+@pytest.mark.integration
 def test_rules_and_rule_commands() -> None:
     listing = run_cli("rules")
     assert listing.code == 0
@@ -116,6 +122,7 @@ def test_rules_and_rule_commands() -> None:
     assert run_cli("--version").stdout.strip().endswith(kedro_ml_lint.__version__)
 
 
+@pytest.mark.integration
 def test_check_never_imports_mlflow() -> None:
     import subprocess
 
@@ -133,12 +140,14 @@ def test_check_never_imports_mlflow() -> None:
 # --- kedro-mlflow interop ------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_kedro_mlflow_clean_pair() -> None:
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow", "--format", "json")
     assert run.code == 0, run.stdout + run.stderr
     assert [p["pipeline"] for p in run.json["pairs"]] == ["training"]
 
 
+@pytest.mark.integration
 def test_kedro_mlflow_pair_that_raises_at_import_is_still_analysed() -> None:
     run = run_cli("check", EXAMPLES / "churn-kedro-mlflow-broken", "--format", "json")
     assert run.code == 1, run.stderr
@@ -172,7 +181,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     assert [(p.pipeline, p.input_name, p.source.value) for p in result.pairs] == [
         ("churn", "instance", "config")
     ]
-    # With `input_name` wrong, the real served input counts as an artifact (DESIGN §2).
+    # With `input_name` wrong, the real served input counts as an artifact (docs/design.md §2).
     assert violations(result) == {("churn", "KML005", None), ("churn", "KML003", "instances")}
     kml005 = next(v for v in result.violations if v.code == "KML005")
     lines = (root / "pyproject.toml").read_text().splitlines()
@@ -180,6 +189,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     assert lines[kml005.location.line - 1] == "[[tool.kedro-ml-lint.pairs]]"
 
 
+@pytest.mark.integration
 def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     result = lint_project(root, cli_pair=CliPair("inference", "inference", "instances"))
@@ -202,6 +212,7 @@ def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     assert run.json["pairs"][0]["source"] == "cli"
 
 
+@pytest.mark.integration
 def test_pipeline_option_selects_pairs(tmp_path: Path) -> None:
     run = run_cli("check", EXAMPLES / "churn-broken", "--pipeline", "legacy", "--format", "json")
     assert {p for p, _, _ in run.pairs} == {"legacy"}
@@ -270,6 +281,7 @@ scaler_memory:
     assert lines[violation.location.line - 1] == '"{default}":'  # the pattern that matched
 
 
+@pytest.mark.integration
 def test_run_environment_overrides_base(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     prod = root / "conf" / "prod"
@@ -303,6 +315,7 @@ def test_conf_source(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.integration
 def test_credentials_are_never_resolved(tmp_path: Path) -> None:
     catalog = CATALOG.replace(
         "  filepath: data/06_models/model.pkl",
@@ -346,6 +359,7 @@ def test_select_in_pyproject_and_cli_override(tmp_path: Path) -> None:
 # --- lite import ---------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_lite_import_stands_in_for_missing_packages(tmp_path: Path) -> None:
     nodes = "import not_installed_pkg.sub as nip\nfrom other_missing import thing\n" + NODES
     root = write_project(tmp_path, nodes=nodes)
@@ -399,6 +413,7 @@ def test_registry_pair_location_points_at_factory_call(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("no_color", "coloured"), [(False, True), (True, False)])
+@pytest.mark.integration
 def test_colour_only_on_a_tty_and_never_with_no_color(no_color: bool, coloured: bool) -> None:
     import os
     import pty

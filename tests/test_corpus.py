@@ -239,6 +239,7 @@ CORPUS: dict[str, Case] = {
 
 
 @pytest.mark.parametrize("name", sorted(CORPUS))
+@pytest.mark.integration
 def test_corpus(name: str, tmp_path: Path) -> None:
     case = CORPUS[name]
     root = case.build(tmp_path / "project")

@@ -178,7 +178,7 @@ class Pair:
 
     @property
     def artifacts(self) -> list[str]:
-        """The inference inputs that must come from training, as DESIGN §2 defines them."""
+        """The inference inputs that must come from training, as docs/design.md §2 defines them."""
         return sorted(
             n for n in self.inference.inputs() if n != self.input_name and not is_param(n)
         )
@@ -466,7 +466,7 @@ class Known(str, Enum):
     # Lint right. SharedMemoryDataset is memory, but not a MemoryDataset subclass, so
     # kedro-mlflow builds the model and fails in `extract_pipeline_artifacts`. KML001 is right.
     SHARED_MEMORY = "lint right: SharedMemoryDataset (kedro-mlflow fails at log time)"
-    # Lint right, by DESIGN §2. Inference reads `model@pickle` (or `model`), training writes
+    # Lint right, by docs/design.md §2. Inference reads `model@pickle` (or `model`), training writes
     # `model@joblib`: kedro itself treats them as one dataset (one file, two codecs; the
     # runner orders nodes by the name before `@`), and kedro-ml-lint's own PipelineML accepts
     # the pair. kedro-mlflow compares raw names and calls it a free input.
@@ -619,6 +619,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # --- the differential property ----------------------------------------------------------------
 
 
+@pytest.mark.integration
 @RUN
 @given(pair=pairs())
 def test_lint_agrees_with_kedro_mlflow(pair: Pair, workdir: Path) -> None:

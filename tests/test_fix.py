@@ -294,6 +294,7 @@ def test_atomic_write_keeps_mode_and_follows_symlinks(tmp_path: Path) -> None:
 # --- through the real CLI -----------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_fix_broken_example_then_second_fix_changes_nothing(example) -> None:
     root = example("churn-broken")
     catalog = root / CATALOG_FILE
@@ -321,6 +322,7 @@ def test_fix_broken_example_then_second_fix_changes_nothing(example) -> None:
     assert "supersecret" not in run.stdout + run.stderr + again.stdout + again.stderr
 
 
+@pytest.mark.integration
 def test_fix_everything_exits_zero_and_text_counts_fixed(tmp_path: Path) -> None:
     catalog = CATALOG.replace("model:  # the fitted model", "other:  # not the model")
     root = write_project(tmp_path, catalog=catalog)
@@ -331,6 +333,7 @@ def test_fix_everything_exits_zero_and_text_counts_fixed(tmp_path: Path) -> None
     assert run_cli("check", root).code == 0
 
 
+@pytest.mark.integration
 def test_diff_writes_nothing_and_matches_what_fix_writes(example) -> None:
     root = example("churn-broken")
     digest = tree_digest(root)
@@ -349,6 +352,7 @@ def test_diff_writes_nothing_and_matches_what_fix_writes(example) -> None:
     assert clean.code == 0 and clean.stdout == ""
 
 
+@pytest.mark.integration
 def test_templated_catalog_is_refused_and_reported_not_applied(tmp_path: Path) -> None:
     catalog = (
         CATALOG.replace("model:  # the fitted model", "other:").replace(
@@ -370,6 +374,7 @@ def test_templated_catalog_is_refused_and_reported_not_applied(tmp_path: Path) -
     assert run_cli("check", root, "--diff").code == 0
 
 
+@pytest.mark.integration
 def test_fix_catalog_setting_creates_the_file(tmp_path: Path) -> None:
     catalog = CATALOG.replace("model:  # the fitted model", "other:")
     extra = '[tool.kedro-ml-lint]\nfix-catalog = "conf/base/catalog_models.yml"\n'
@@ -383,6 +388,7 @@ def test_fix_catalog_setting_creates_the_file(tmp_path: Path) -> None:
     assert (root / CATALOG_FILE).read_text() == catalog.lstrip("\n")
 
 
+@pytest.mark.integration
 def test_unwritable_fix_catalog_is_exit_2_and_changes_nothing(tmp_path: Path) -> None:
     catalog = CATALOG.replace("model:  # the fitted model", "other:")
     extra = '[tool.kedro-ml-lint]\nfix-catalog = "conf/base/catalog.yml/nested.yml"\n'
@@ -394,6 +400,7 @@ def test_unwritable_fix_catalog_is_exit_2_and_changes_nothing(tmp_path: Path) ->
     assert tree_digest(root) == digest
 
 
+@pytest.mark.integration
 def test_display_only_fix_is_never_applied(tmp_path: Path) -> None:
     catalog = CATALOG.replace(
         "type: pickle.PickleDataset\n  filepath: data/06_models/model.pkl", "type: MemoryDataset"
@@ -407,6 +414,7 @@ def test_display_only_fix_is_never_applied(tmp_path: Path) -> None:
     assert kml001["fix"] == {**kml001["fix"], "applicability": "display-only", "applied": False}
 
 
+@pytest.mark.integration
 def test_clean_example_fix_is_a_no_op() -> None:
     digest = tree_digest(EXAMPLES / "churn")
     assert run_cli("check", EXAMPLES / "churn", "--fix").code == 0

@@ -47,6 +47,7 @@ def test_schema_is_the_official_draft4_schema() -> None:
     assert "2.1.0" in SCHEMA["id"]
 
 
+@pytest.mark.integration
 def test_sarif_of_broken_example_validates_and_matches_json(broken_json: CliRun) -> None:
     run = run_cli("check", BROKEN, "--format", "sarif")
     assert run.code == 1
@@ -202,6 +203,7 @@ def test_annotation_escaping_round_trips() -> None:
     assert github.escape_data("a:b,c%\n") == "a:b,c%25%0A"
 
 
+@pytest.mark.integration
 def test_github_format_lines_match_the_json_report(broken_json: CliRun) -> None:
     run = run_cli("check", BROKEN, "--format", "github")
     assert run.code == 1
@@ -217,6 +219,7 @@ def test_github_format_lines_match_the_json_report(broken_json: CliRun) -> None:
         assert secret not in run.stdout + run.stderr
 
 
+@pytest.mark.integration
 def test_github_actions_switches_the_default_format(tmp_path: Path, example) -> None:
     project = example("churn-broken")
     env = {"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": str(tmp_path)}
@@ -233,6 +236,7 @@ def test_github_actions_switches_the_default_format(tmp_path: Path, example) -> 
 # --- Markdown, statistics, --output ------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_markdown_has_a_row_per_violation_and_a_graph_per_pair(broken_json: CliRun) -> None:
     run = run_cli("check", BROKEN, "--format", "markdown")
     assert run.code == 1
@@ -250,6 +254,7 @@ def test_markdown_has_a_row_per_violation_and_a_graph_per_pair(broken_json: CliR
         assert secret not in run.stdout
 
 
+@pytest.mark.integration
 def test_markdown_of_a_clean_project_has_graph_but_no_table() -> None:
     run = run_cli("check", EXAMPLES / "churn", "--format", "markdown")
     assert run.code == 0
@@ -258,6 +263,7 @@ def test_markdown_of_a_clean_project_has_graph_but_no_table() -> None:
     assert " violation" not in run.stdout.split("classDef")[0]
 
 
+@pytest.mark.integration
 def test_statistics_text_and_json(broken_json: CliRun) -> None:
     expected = Counter(v["code"] for v in broken_json.json["violations"])
     text = run_cli("check", BROKEN, "--statistics")
@@ -273,6 +279,7 @@ def test_statistics_text_and_json(broken_json: CliRun) -> None:
     assert run_cli("check", BROKEN, "--statistics", "--format", "sarif").code == 2
 
 
+@pytest.mark.integration
 def test_output_file_for_sarif(tmp_path: Path) -> None:
     report = tmp_path / "out" / "report.sarif"
     report.parent.mkdir()

@@ -179,6 +179,7 @@ def graph_json(*args: str | Path) -> dict:
     return run.json
 
 
+@pytest.mark.integration
 def test_cli_graph_of_clean_example() -> None:
     (data,) = graph_json(EXAMPLES / "churn")["pairs"]
     assert data["codes"] == []
@@ -191,6 +192,7 @@ def test_cli_graph_of_clean_example() -> None:
     assert all(e["source"] in ids and e["target"] in ids for e in data["edges"])
 
 
+@pytest.mark.integration
 def test_cli_graph_of_broken_example_matches_check() -> None:
     check = run_cli("check", EXAMPLES / "churn-broken", "--format", "json")
     document = graph_json(EXAMPLES / "churn-broken")
@@ -208,6 +210,7 @@ def test_cli_graph_of_broken_example_matches_check() -> None:
 
 
 @pytest.mark.parametrize("fmt", ["mermaid", "dot"])
+@pytest.mark.integration
 def test_cli_graph_text_formats_and_pipeline_option(fmt: str, tmp_path: Path) -> None:
     out = tmp_path / f"pair.{fmt}"
     run = run_cli(

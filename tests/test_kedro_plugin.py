@@ -8,7 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from conftest import BROKEN_EXPECTED, CliRun
+
+pytestmark = pytest.mark.integration
 
 
 def kedro(*args: str | Path, cwd: Path) -> CliRun:

@@ -22,6 +22,9 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
+# Every check here runs the real CLI (or a real ``kedro run``) in a process.
+pytestmark = pytest.mark.integration
+
 FIXTURES = Path(__file__).parent / "fixtures"
 Verdict = frozenset[tuple[str, str, str | None]]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 from project_factory import write_project
 
@@ -93,6 +94,7 @@ def test_a_bare_or_foreign_noqa_is_not_ours(tmp_path: Path) -> None:
         assert "KML006" in codes, comment
 
 
+@pytest.mark.integration
 def test_unused_python_noqa_is_reported(tmp_path: Path) -> None:
     root = _project(tmp_path, typo_noqa="  # noqa: KML006, KML002")
     source = root / "src/demo/pipelines.py"

@@ -75,6 +75,7 @@ def remote(catalog: str) -> str:
     )
 
 
+@pytest.mark.integration
 def test_noqa_silences_named_codes_and_reports_the_idle_ones(tmp_path: Path) -> None:
     catalog = (
         remote(CATALOG)

@@ -117,6 +117,7 @@ def hook_sections(output: str) -> dict[str, str]:
     return dict(zip(parts[1::2], parts[2::2], strict=True))
 
 
+@pytest.mark.integration
 def test_hooks_pass_on_clean_project(example, hook_repo: Path, pre_commit_home: Path) -> None:
     project = project_repo(example, "churn")
     catalog = (project / "conf/base/catalog.yml").read_bytes()
@@ -128,6 +129,7 @@ def test_hooks_pass_on_clean_project(example, hook_repo: Path, pre_commit_home: 
     assert (project / "conf/base/catalog.yml").read_bytes() == catalog
 
 
+@pytest.mark.integration
 def test_hooks_fail_on_broken_project_without_its_dependencies(
     example, hook_repo: Path, pre_commit_home: Path
 ) -> None:

@@ -407,9 +407,6 @@ def test_model_reproduces_kedro_flows(pair: Pair) -> None:
             assert model.readers(dataset, role) == sorted(
                 n.name for n in pipeline.nodes if dataset in n.inputs
             )
-            assert model.writers(dataset, role) == sorted(
-                n.name for n in pipeline.nodes if dataset in n.outputs
-            )
     edges = {(("d", i), (role, n.name)) for role, n in all_nodes for i in n.inputs} | {
         ((role, n.name), ("d", o)) for role, n in all_nodes for o in n.outputs
     }

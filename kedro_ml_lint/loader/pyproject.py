@@ -10,7 +10,7 @@ from kedro_ml_lint.errors import NotAKedroProjectError, ProjectConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib
-else:  # pragma: no cover
+else:
     import tomli as tomllib
 
 PYPROJECT = "pyproject.toml"

@@ -169,11 +169,11 @@ def log_models(
             "not logging: artifacts were not checked on disk; lint with "
             "`lint_project(..., artifacts_on_disk=True)` first (KML101)"
         )
-    if missing:  # pragma: no cover - KML101 reports these as violations
+    if missing:  # KML101 reports these as violations
         raise PublishError(f"not logging: not on disk yet: {', '.join(missing)} (KML101)")
     pairs = []
     for declaration in result.declarations:
-        if declaration.input_name is None:  # pragma: no cover - KML005
+        if declaration.input_name is None:  # KML005
             raise PublishError(f"pair `{declaration.name}` has no `input_name` (KML005)")
         training = declaration.training
         pairs.append(
@@ -800,7 +800,7 @@ def _tracking_uri(uri: str | None) -> Iterator[None]:
     from mlflow.tracking._tracking_service import utils
 
     use = getattr(utils, "_use_tracking_uri", None)
-    if use is None:  # pragma: no cover - older MLflow
+    if use is None:  # older MLflow
         import mlflow
 
         mlflow.set_tracking_uri(uri)
@@ -920,7 +920,7 @@ def pip_requirements(project_root: str | Path) -> list[str]:
         requirement = parsed.pop(key) if key in parsed else Requirement(name)
         installed = _installed_version(name)
         if installed is None:
-            if key in ("kedro",):  # pragma: no cover - we run inside kedro
+            if key in ("kedro",):  # we run inside kedro
                 raise PublishError("kedro is not installed")
             continue
         extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""

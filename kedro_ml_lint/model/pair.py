@@ -187,17 +187,6 @@ class PairModel:
             if self.graph.nodes[v]["role"] is role
         )
 
-    def writers(self, dataset: str, role: Role = Role.INFERENCE) -> list[str]:
-        """Names of the ``role`` nodes that write ``dataset``, sorted."""
-        vertex = dataset_vertex(dataset)
-        if vertex not in self.graph:
-            return []
-        return sorted(
-            self.graph.nodes[v]["name"]
-            for v in self.graph.predecessors(vertex)
-            if self.graph.nodes[v]["role"] is role
-        )
-
 
 def build_pair(
     name: str,

@@ -1,4 +1,4 @@
-"""``--format json``: the stable, versioned shape of DESIGN §5."""
+"""``--format json``: the stable, versioned shape of docs/design.md §5."""
 
 from __future__ import annotations
 

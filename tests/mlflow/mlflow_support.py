@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS) not in sys.path:  # pragma: no cover - pytest puts it there already
+if str(TESTS) not in sys.path:  # pytest puts it there already
     sys.path.insert(0, str(TESTS))
 
 from conftest import EXAMPLES  # noqa: E402

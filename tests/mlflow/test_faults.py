@@ -48,6 +48,8 @@ from mlflow_support import (
 from kedro_ml_lint.mlflow import PublishError, log_models
 from kedro_ml_lint.mlflow import publish as publish_module
 
+pytestmark = pytest.mark.integration
+
 FAST_FAIL = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
 REGISTERED = "churn-faults"
 ERROR_PREFIX = "kedro-ml-lint: error:"

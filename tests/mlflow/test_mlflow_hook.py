@@ -19,6 +19,8 @@ from mlflow_support import (
     trained,
 )
 
+pytestmark = pytest.mark.integration
+
 MARKER = "first_node_ran.marker"
 
 

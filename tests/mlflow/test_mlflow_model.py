@@ -51,6 +51,7 @@ def served(model: KedroPipelineModel, folder: Path) -> KedroPipelineModel:
     return clone
 
 
+@pytest.mark.integration
 def test_predicts_like_kedro(churn: Path, churn_catalog, tmp_path: Path) -> None:
     model = served(KedroPipelineModel(_inference(), churn_catalog, "instances"), tmp_path)
     output = model.predict(None, instances(churn))
@@ -58,6 +59,7 @@ def test_predicts_like_kedro(churn: Path, churn_catalog, tmp_path: Path) -> None
     assert_same_predictions(output, kedro_predictions(churn))
 
 
+@pytest.mark.integration
 def test_artifacts_are_local_paths_and_pickled_parameters(churn: Path, churn_catalog, tmp_path):
     model = KedroPipelineModel(_inference(), churn_catalog, "instances")
     artifacts = model.extract_pipeline_artifacts(tmp_path / "params")
@@ -67,6 +69,7 @@ def test_artifacts_are_local_paths_and_pickled_parameters(churn: Path, churn_cat
         assert pickle.load(stream) == 0.5
 
 
+@pytest.mark.integration
 def test_pickle_holds_no_catalog(churn_catalog) -> None:
     model = KedroPipelineModel(_inference(), churn_catalog, "instances")
     state = cloudpickle.loads(cloudpickle.dumps(model)).__dict__
@@ -74,6 +77,7 @@ def test_pickle_holds_no_catalog(churn_catalog) -> None:
     assert not any(isinstance(v, DataCatalog) for v in state.values())
 
 
+@pytest.mark.integration
 def test_params_override_one_call_only(churn: Path, churn_catalog, tmp_path: Path) -> None:
     model = served(KedroPipelineModel(_inference(), churn_catalog, "instances"), tmp_path)
     data = instances(churn)
@@ -85,6 +89,7 @@ def test_params_override_one_call_only(churn: Path, churn_catalog, tmp_path: Pat
     pd.testing.assert_frame_equal(model.predict(None, data), default)
 
 
+@pytest.mark.integration
 def test_unknown_param_is_an_error(churn: Path, churn_catalog, tmp_path: Path) -> None:
     model = served(KedroPipelineModel(_inference(), churn_catalog, "instances"), tmp_path)
     with pytest.raises(KedroPipelineModelError, match="treshold"):
@@ -92,6 +97,7 @@ def test_unknown_param_is_an_error(churn: Path, churn_catalog, tmp_path: Path) -
 
 
 @pytest.mark.parametrize("how", ["instance", "by-name"])
+@pytest.mark.integration
 def test_thread_runner(churn: Path, churn_catalog, tmp_path: Path, how: str) -> None:
     runner = ThreadRunner() if how == "instance" else None
     model = served(
@@ -101,6 +107,7 @@ def test_thread_runner(churn: Path, churn_catalog, tmp_path: Path, how: str) -> 
     assert_same_predictions(model.predict(None, instances(churn), params), kedro_predictions(churn))
 
 
+@pytest.mark.integration
 def test_explicit_sequential_runner(churn: Path, churn_catalog, tmp_path: Path) -> None:
     model = served(
         KedroPipelineModel(_inference(), churn_catalog, "instances", runner=SequentialRunner()),
@@ -112,6 +119,7 @@ def test_explicit_sequential_runner(churn: Path, churn_catalog, tmp_path: Path) 
 
 
 @pytest.mark.parametrize("runner", [None, "ThreadRunner"])
+@pytest.mark.integration
 def test_no_kedro_info_records_while_predicting(
     churn: Path, churn_catalog, tmp_path: Path, caplog: pytest.LogCaptureFixture, runner
 ) -> None:
@@ -224,6 +232,7 @@ def test_refuses_two_outputs_zero_outputs_and_memory_artifacts() -> None:
         KedroPipelineModel(whole, catalog, "a")
 
 
+@pytest.mark.integration
 def test_predict_before_load_context(churn_catalog) -> None:
     model = KedroPipelineModel(_inference(), churn_catalog, "instances")
     with pytest.raises(KedroPipelineModelError, match="load_context"):

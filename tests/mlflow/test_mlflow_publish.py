@@ -26,6 +26,8 @@ from mlflow_support import (
 
 from kedro_ml_lint.mlflow import PublishError, log_models
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture(scope="module")
 def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:

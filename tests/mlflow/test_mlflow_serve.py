@@ -28,6 +28,8 @@ from mlflow_support import (
 
 from kedro_ml_lint.mlflow import log_models
 
+pytestmark = pytest.mark.integration
+
 READY_TIMEOUT = 120
 
 

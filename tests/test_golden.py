@@ -1,0 +1,113 @@
+"""Golden files: every output format of ``examples/churn-broken``, byte for byte.
+
+Each case runs the real CLI in-process (click's ``CliRunner``: no subprocess, so these stay in
+the fast lane) on a copy of the example and compares its stdout with ``tests/golden/<file>``.
+Any change to an output — a message, an order, a field — fails here.
+
+When a change is intended, rewrite the files and review them like code::
+
+    KML_UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_golden.py
+    git diff tests/golden/
+
+What differs between machines (the project's absolute path and URI, kedro-ml-lint's version) is
+replaced by placeholders in one place, ``normalise``; never edit a golden file by hand.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import EXAMPLES
+
+from kedro_ml_lint import __version__
+from kedro_ml_lint.cli import main
+
+GOLDEN = Path(__file__).parent / "golden"
+UPDATE = os.environ.get("KML_UPDATE_GOLDEN") == "1"
+
+# (golden file, CLI arguments after the project folder, expected exit code)
+CASES = [
+    ("check.txt", ["check", "--format", "text"], 1),
+    ("check.json", ["check", "--format", "json"], 1),
+    ("check.sarif", ["check", "--format", "sarif"], 1),
+    ("check.github.txt", ["check", "--format", "github"], 1),
+    ("check.md", ["check", "--format", "markdown"], 1),
+    ("graph.mmd", ["graph", "--format", "mermaid"], 0),
+    ("graph.dot", ["graph", "--format", "dot"], 0),
+    ("graph.json", ["graph", "--format", "json"], 0),
+]
+
+
+def normalise(text: str, project: Path) -> str:
+    """Replace what varies between machines and releases by placeholders."""
+    text = text.replace(project.as_uri(), "file://<PROJECT>")
+    text = text.replace(str(project), "<PROJECT>")
+    # Only our own version: SARIF's "version": "2.1.0" is the format's and must stay.
+    return re.sub(
+        rf'"(version|semanticVersion)": "{re.escape(__version__)}"', r'"\1": "<VERSION>"', text
+    )
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy, so that importing the project writes no bytecode into the repository."""
+    target = tmp_path_factory.mktemp("golden") / "churn-broken"
+    shutil.copytree(
+        EXAMPLES / "churn-broken", target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
+    return target
+
+
+@pytest.fixture
+def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI quietens Kedro for the rest of its process; in-process, only for this test."""
+    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
+    kedro_logger = logging.getLogger("kedro")
+    level = kedro_logger.level
+    yield
+    kedro_logger.setLevel(level)
+
+
+@pytest.mark.usefixtures("_cli_side_effects_undone")
+@pytest.mark.parametrize(("name", "args", "exit_code"), CASES, ids=[case[0] for case in CASES])
+def test_output_matches_golden_file(
+    project: Path, name: str, args: list[str], exit_code: int
+) -> None:
+    # Outside GitHub Actions, whatever runs the suite: there the default format and paths change.
+    env = {"NO_COLOR": "1", "GITHUB_ACTIONS": None, "GITHUB_WORKSPACE": None}
+    result = CliRunner().invoke(main, [args[0], str(project), *args[1:]], env=env)
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.stderr
+    assert result.exit_code == exit_code, result.stderr
+    actual = normalise(result.stdout, project)
+    golden = GOLDEN / name
+    if UPDATE:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(actual, encoding="utf-8", newline="")
+    assert golden.is_file(), f"no {golden}: run with KML_UPDATE_GOLDEN=1 to create it"
+    assert actual == golden.read_text(encoding="utf-8"), (
+        f"`{' '.join(args)}` changed; if intended: KML_UPDATE_GOLDEN=1 pytest tests/test_golden.py"
+    )
+
+
+def test_every_golden_file_has_a_case() -> None:
+    """A renamed or dropped case must not leave a stale file that nothing checks."""
+    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(case[0] for case in CASES)
+
+
+def test_normalise_replaces_only_what_varies(tmp_path: Path) -> None:
+    project = tmp_path / "churn-broken"
+    text = (
+        f'{{"project": "{project}", "uri": "{project.as_uri()}/", '
+        f'"version": "{__version__}", "sarif": {{"version": "2.1.0"}}, "note": "{__version__}"}}'
+    )
+    assert normalise(text, project) == (
+        '{"project": "<PROJECT>", "uri": "file://<PROJECT>/", '
+        f'"version": "<VERSION>", "sarif": {{"version": "2.1.0"}}, "note": "{__version__}"}}'
+    )
