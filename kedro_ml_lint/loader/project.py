@@ -54,13 +54,22 @@ class ConfigSource:
     """The project's configuration as its own config loader reads it.
 
     Args:
-        make_loader: Builds a fresh config loader (nothing is cached between reads).
+        make_loader: Builds a fresh config loader on a configuration folder (nothing is
+            cached between reads).
+        conf_source: The configuration folder this load read.
         root: The project root, for messages.
         loader_class: The config loader's class name (shown by ``-v``).
     """
 
-    def __init__(self, make_loader: Callable[[], Any], root: Path, loader_class: str) -> None:
+    def __init__(
+        self,
+        make_loader: Callable[[Path], Any],
+        conf_source: Path,
+        root: Path,
+        loader_class: str,
+    ) -> None:
         self._make_loader = make_loader
+        self.conf_source = conf_source
         self._root = root
         self.loader_class = loader_class
 
@@ -70,11 +79,18 @@ class ConfigSource:
         Raises:
             ProjectConfigError: When the files cannot be read or merged; it names the file.
         """
-        return _read_config(self._make_loader(), key, self._root)
+        return _read_config(self._make_loader(self.conf_source), key, self._root)
 
     def files(self, key: str) -> list[Path]:
         """The files read for ``key``, run environment first."""
-        return _config_files(self._make_loader(), key)
+        return _config_files(self._make_loader(self.conf_source), key)
+
+    def elsewhere(self, conf_source: Path) -> ConfigSource:
+        """The same loader (class, environment, arguments) reading another folder.
+
+        ``--fix`` reads a scratch copy of the configuration through it before it writes.
+        """
+        return ConfigSource(self._make_loader, conf_source, self._root, self.loader_class)
 
 
 @dataclass
@@ -191,8 +207,8 @@ def load_project(
         warnings.simplefilter("ignore")
         try:
             settings = _import_settings(package_name, root, session)
-            make_loader = _loader_factory(settings, version, root, env, conf_source)
-            config_loader = make_loader()
+            make_loader, conf_folder = _loader_factory(settings, version, root, env, conf_source)
+            config_loader = make_loader(conf_folder)
             catalog_config = _read_config(config_loader, "catalog", root)
             parameters = _read_config(config_loader, "parameters", root)
             if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
@@ -217,7 +233,7 @@ def load_project(
         if position is not None:
             exc.path, exc.line = position.path, position.line
         raise
-    config = ConfigSource(make_loader, root, type(config_loader).__name__)
+    config = ConfigSource(make_loader, conf_folder, root, type(config_loader).__name__)
     return Project(
         root=root,
         package_name=package_name,
@@ -326,8 +342,12 @@ def _loader_factory(
     root: Path,
     env: str | None,
     conf_source: str | None,
-) -> Callable[[], Any]:
-    """A function that makes the project's config loader as ``kedro run`` made it."""
+) -> tuple[Callable[[Path], Any], Path]:
+    """How ``kedro run`` would make the project's config loader, and on which folder.
+
+    Returns:
+        A function making the loader on a configuration folder, and the project's folder.
+    """
     folder = (
         Path(conf_source).expanduser()
         if conf_source
@@ -382,7 +402,7 @@ def _loader_factory(
         else None
     )
 
-    def make() -> Any:
+    def make(folder: Path) -> Any:
         try:
             if hook is not None:  # Kedro 0.17: the project's hook builds its loader
                 conf_paths = list(
@@ -400,7 +420,7 @@ def _loader_factory(
                 _settings_path(settings, root),
             ) from exc
 
-    return make
+    return make, folder
 
 
 def _settings_path(settings: ModuleType | None, root: Path) -> str | None:
