@@ -1,0 +1,185 @@
+"""Hide secrets before any text leaves the linter: the one place that knows their shapes.
+
+Secrets reach the linter through the catalog: credentials in URLs (``s3://KEY:SECRET@b/…``,
+whose password may hold ``/`` or ``@``), signed URLs whose query string is the secret
+(S3 presigned, Azure SAS, even when the path has a space), connection strings
+(``…;PWD=secret``) and YAML keys that name a secret (``password:``, ``con:``…). Every
+output that quotes the catalog goes through these functions; over-redacting is fine, a
+leak is not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+MASK = "***"
+# Words that, as a part of a key (``aws_secret_access_key``, ``AccountKey``, ``PWD``),
+# make its value a secret.
+SECRET_WORDS = frozenset(
+    {
+        "apikey",
+        "auth",
+        "authorization",
+        "bearer",
+        "con",
+        "conn",
+        "connection",
+        "cookie",
+        "credential",
+        "credentials",
+        "creds",
+        "key",
+        "pass",
+        "passphrase",
+        "passwd",
+        "password",
+        "private",
+        "pwd",
+        "sas",
+        "secret",
+        "session",
+        "sig",
+        "signature",
+        "token",
+    }
+)
+
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+_STOP = r"\s'\"`<>"  # characters that end a URL inside free text
+# ``user:password@`` (the password may hold ``/`` and ``@``: greedy up to the last ``@`` of
+# the word), or ``token@`` without a colon and without ``/``.
+_URL_USERINFO = re.compile(
+    rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^{_STOP}/@:]*:[^{_STOP}]*@|[^{_STOP}/@]*@)"
+)
+# The query string of a URL; the path before it may hold spaces (``churn model.pkl``).
+_URL_QUERY = re.compile(rf"(?P<head>{_SCHEME}[^?\n\r'\"`<>]*?)\?(?P<query>[^{_STOP}]*)")
+# ``name=value`` parts of connection strings and query-like text; ODBC braces and quotes too.
+_ASSIGNMENT = re.compile(
+    r"(?P<name>[A-Za-z_][\w.\-]*)(?P<eq>\s*=\s*)"
+    r"(?P<value>\{[^}]*\}?|\"[^\"]*\"?|'[^']*'?|[^;&\s\"',}\]]*)"
+)
+# A YAML/JSON key followed by ``:`` (block or flow style, quoted or not).
+_KEY = re.compile(r"(?P<key>\"[^\"]*\"|'[^']*'|[A-Za-z_][\w.\-]*)\s*:(?=\s|$)")
+_WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
+# pip needs ``/`` and ``@`` in a password percent-encoded, and ``@rev`` follows the path.
+_USERINFO_IN_REQUIREMENT = re.compile(rf"(?P<scheme>{_SCHEME})[^/\s@]*@")
+# Words so telling that they mark a secret anywhere in a key (``mytoken``, ``db_password2``).
+_STRONG_WORDS = ("password", "passwd", "secret", "token", "apikey", "credential")
+
+
+def names_secret(key: str) -> bool:
+    """True when a key (``password``, ``aws_secret_access_key``, ``PWD``…) holds a secret."""
+    bare = key.strip("\"' ")
+    words = [w.lower() for w in _WORD_BOUNDARY.split(bare) if w]
+    lowered = bare.lower()
+    return any(word in SECRET_WORDS for word in words) or any(w in lowered for w in _STRONG_WORDS)
+
+
+def redact_url_credentials(text: str) -> str:
+    """Hide the userinfo and the query string of every URL in ``text``."""
+    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
+    return _URL_QUERY.sub(lambda m: f"{m.group('head')}?{MASK}", text)
+
+
+def redact_value(value: str) -> str:
+    """Redact one configuration value that is a path, URL or connection string.
+
+    The whole of ``value`` is one string, so a URL's end is known: ``user:pa/ss@host`` and
+    ``…/churn model.pkl?sig=…`` are hidden whatever they hold.
+    """
+    return "::".join(_redact_link(link) for link in value.split("::"))
+
+
+def _redact_link(link: str) -> str:
+    scheme, separator, rest = link.partition("://")
+    if not separator:
+        return link  # a local path: nothing secret, and KML101 reads it
+    for mark in "?#":
+        if mark in rest:
+            rest = rest.split(mark, 1)[0] + mark + MASK
+    userinfo, at, host = rest.rpartition("@")
+    # A userinfo without ``/`` (``token@``), or one with a password (``key:se/cret@``);
+    # ``bucket/model@v1.pkl`` is a path.
+    if at and ("/" not in userinfo or ":" in userinfo.split("/", 1)[0]):
+        rest = f"{MASK}@{host}"
+    return f"{scheme}://{rest}"
+
+
+def _redact_assignments(text: str) -> str:
+    def hide(match: re.Match[str]) -> str:
+        if not names_secret(match.group("name")) or not match.group("value"):
+            return match.group(0)
+        return f"{match.group('name')}{match.group('eq')}{MASK}"
+
+    return _ASSIGNMENT.sub(hide, text)
+
+
+def redact_text(text: str) -> str:
+    """Redact URLs and ``secret=value`` parts anywhere in free text (a message, a line)."""
+    return _redact_assignments(redact_url_credentials(text))
+
+
+def redact_yaml_lines(lines: Iterable[str]) -> list[str]:
+    """Redact configuration lines as shown in a diff or a context excerpt.
+
+    Besides what :func:`redact_text` hides, the value of every key that names a secret
+    (``password: …``, ``con: …``, ``{token: …}``) is replaced up to the end of its line,
+    and so are the lines of a multi-line value under such a key (``password: |``).
+    Line ends are kept.
+
+    Args:
+        lines: The lines, with or without their line ends.
+    """
+    out: list[str] = []
+    block_indent: int | None = None  # inside the multi-line value of a secret key
+    for line in lines:
+        body = line.rstrip("\r\n")
+        end = line[len(body) :]
+        indent = len(body) - len(body.lstrip(" -"))
+        if block_indent is not None:
+            if not body.strip() or indent > block_indent:
+                out.append((" " * indent + MASK if body.strip() else body) + end)
+                continue
+            block_indent = None
+        redacted, opens_block = _redact_secret_keys(redact_text(body))
+        if opens_block:
+            block_indent = indent
+        out.append(redacted + end)
+    return out
+
+
+def _redact_secret_keys(line: str) -> tuple[str, bool]:
+    """Cut ``line`` after the first key that names a secret; say if its value continues below."""
+    for match in _KEY.finditer(line):
+        if names_secret(match.group("key")):
+            value = line[match.end() :].split(" #", 1)[0].strip()
+            quoted = value[:1] in ("'", '"')
+            continues = value in ("", "|", ">", "|-", ">-", "|+", ">+") or (
+                quoted and not (len(value) > 1 and value.endswith(value[0]))
+            )
+            return line[: match.end()] + (f" {MASK}" if value else ""), continues
+    return line, False
+
+
+def redact_requirement_line(line: str) -> str:
+    """Remove credentials from one pip requirement line.
+
+    ``git+https://oauth2:TOKEN@host/x.git`` becomes ``git+https://host/x.git``; a signed
+    URL loses its query string; ``--index-url https://user:pw@host/simple`` loses the
+    userinfo. The rest of the line (name, extras, markers, options) is kept.
+
+    Args:
+        line: One line of a ``requirements.txt`` (or a ``pip`` requirement string).
+
+    Returns:
+        The line without userinfo, tokens or signatures.
+    """
+    line = _USERINFO_IN_REQUIREMENT.sub(lambda m: m.group("scheme"), line)
+
+    def strip_query(match: re.Match[str]) -> str:
+        # ``#egg=name`` / ``#subdirectory=…`` fragments are pip's, not secrets: kept.
+        _, hash_mark, fragment = match.group("query").partition("#")
+        return match.group("head") + hash_mark + fragment
+
+    return _redact_assignments(_URL_QUERY.sub(strip_query, line))
