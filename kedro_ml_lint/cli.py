@@ -271,12 +271,9 @@ def _diff(
     result: LintResult, output: Path | None, exit_zero: bool, quiet: bool, verbose: bool
 ) -> NoReturn:
     """``--diff``: the safe fixes as a patch; exit 1 when there is something to apply."""
-    from kedro_ml_lint.fix import plan_fixes
+    from kedro_ml_lint.fix import verified_plan
 
-    plan = _call(
-        lambda: plan_fixes(result.project, result.settings.fix_catalog, result.violations),
-        verbose,
-    )
+    plan = _call(lambda: verified_plan(result), verbose)
     _skipped_notes(plan.skipped, quiet)
     _emit(plan.diff(), output, verbose)
     if not quiet:
