@@ -30,8 +30,11 @@ T = TypeVar("T")
 def _fail(message: str, verbose: bool) -> NoReturn:
     if verbose:
         traceback.print_exc()
-    # One line, always: messages relayed from libraries (MLflow's) may span several.
-    click.echo(f"kedro-ml-lint: error: {' '.join(message.split())}", err=True)
+    from kedro_ml_lint.model.redact import redact_text
+
+    # One line, always: messages relayed from libraries (MLflow's) may span several; and
+    # they may quote a URL or connection string from the project's configuration.
+    click.echo(f"kedro-ml-lint: error: {redact_text(' '.join(message.split()))}", err=True)
     sys.exit(EXIT_ERROR)
 
 

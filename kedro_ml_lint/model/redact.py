@@ -45,7 +45,8 @@ SECRET_WORDS = frozenset(
     }
 )
 
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*://"
+# ``s3://``, and ``s3:/`` too: ``pathlib`` collapses the double slash of a URL given as a path.
+_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:/{1,2}"
 _STOP = r"\s'\"`<>"  # characters that end a URL inside free text
 # ``user:password@`` (the password may hold ``/`` and ``@``: greedy up to the last ``@`` of
 # the word), or ``token@`` without a colon and without ``/``.
