@@ -199,3 +199,20 @@ def test_redact_text_and_lines() -> None:
 )  # fmt: skip
 def test_redact_requirement_line(line: str, shown: str) -> None:
     assert redact_requirement_line(line) == shown
+
+
+def test_diff_redacts_old_lines_but_shows_new_entries_as_written(tmp_path: Path) -> None:
+    """Dataset names are not secrets: `api_key_model` is added and shown verbatim."""
+    from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Severity, Violation
+    from kedro_ml_lint.fix import plan_fixes
+
+    name = "api_key_model"
+    entry = (("type", "pickle.PickleDataset"), ("filepath", f"data/06_models/{name}.pkl"))
+    fix = Fix("add", Applicability.SAFE, (CatalogEdit(name, entry),))
+    found = Violation("KML001", "n", Severity.ERROR, "m", "p", name, fix=fix)
+    catalog = tmp_path / "catalog.yml"
+    catalog.write_text("db:\n  type: x\n  credentials:\n    password: Zq9secret\n")
+    diff = plan_fixes(tmp_path, "catalog.yml", [found]).diff()
+    assert "Zq9secret" not in diff
+    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and line[1:2] != "+"]
+    assert added == ["", f"{name}:", "  type: pickle.PickleDataset", f"  filepath: {entry[1][1]}"]

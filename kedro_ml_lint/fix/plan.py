@@ -76,11 +76,14 @@ class FixPlan:
             return ""
         old = self.before.decode("utf-8") if self.before is not None else ""
         new = self.after.decode("utf-8")
-        # Whole files are redacted, not diff lines: a multi-line secret value spans lines.
-        # ``after`` extends ``before``, so its first lines redact exactly as before's do.
+        # The old lines are redacted as a whole file (a multi-line secret value spans lines);
+        # ``after`` is ``before`` plus our own entries, shown exactly as they are written.
+        old_lines = old.splitlines(keepends=True)
+        new_lines = new.splitlines(keepends=True)
+        kept = len(old_lines)
         lines = difflib.unified_diff(
-            redact_yaml_lines(old.splitlines(keepends=True)),
-            redact_yaml_lines(new.splitlines(keepends=True)),
+            redact_yaml_lines(old_lines),
+            redact_yaml_lines(new_lines[:kept]) + new_lines[kept:],
             fromfile=f"a/{self.display_path}" if self.before is not None else "/dev/null",
             tofile=f"b/{self.display_path}",
         )

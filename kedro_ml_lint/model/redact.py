@@ -127,7 +127,7 @@ def redact_yaml_lines(lines: Iterable[str]) -> list[str]:
     Besides what :func:`redact_text` hides, the value of every key that names a secret
     (``password: …``, ``con: …``, ``{token: …}``) is replaced up to the end of its line,
     and so are the lines of a multi-line value under such a key (``password: |``).
-    Line ends are kept.
+    Line ends are kept. Lines are catalog lines: a top-level key is a dataset name.
 
     Args:
         lines: The lines, with or without their line ends.
@@ -151,8 +151,14 @@ def redact_yaml_lines(lines: Iterable[str]) -> list[str]:
 
 
 def _redact_secret_keys(line: str) -> tuple[str, bool]:
-    """Cut ``line`` after the first key that names a secret; say if its value continues below."""
+    """Cut ``line`` after the first key that names a secret; say if its value continues below.
+
+    A key at column 0 is a dataset's name (``api_key_model:``), not a secret, unless it
+    starts with ``_``: such keys only feed interpolation and may hold anything.
+    """
     for match in _KEY.finditer(line):
+        if match.start() == 0 and not match.group("key").strip("\"'").startswith("_"):
+            continue
         if names_secret(match.group("key")):
             value = line[match.end() :].split(" #", 1)[0].strip()
             quoted = value[:1] in ("'", '"')
