@@ -275,3 +275,15 @@ def test_refusal_names_the_yaml_problem_and_line() -> None:
     insertion = append_entries("a:\n  type: x\n\t\n", [edit("model")])
     assert insertion.added == ()
     assert "tab" in insertion.detail and "(line 3)" in insertion.detail
+
+
+def test_fix_through_a_symlinked_catalog_file_writes_its_target(tmp_path: Path) -> None:
+    """Kedro reads a catalog file that is a symlink to a file outside conf/: so does --fix."""
+    root = write_project(tmp_path / "project", catalog=BARE_CATALOG)
+    shared = tmp_path / "shared-catalog.yml"
+    (root / CATALOG_FILE).rename(shared)
+    (root / CATALOG_FILE).symlink_to(shared)
+    run = run_cli("check", root, "--fix")
+    assert run.code == 0, run.stdout + run.stderr
+    assert (root / CATALOG_FILE).is_symlink()
+    assert set(kedro_reads(shared.read_text(encoding="utf-8"))) == {"instances", "model", "scaler"}

@@ -10,6 +10,7 @@ when that read gives exactly the old datasets plus the new ones.
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import warnings
@@ -53,8 +54,10 @@ def check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
 
 def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
     loader = config._make_loader()  # the same class, env and arguments as the lint's
-    conf_dir = Path(loader.conf_source).resolve()
-    target = plan.path.resolve()
+    # Absolute but not resolved: Kedro reads `conf/base/catalog.yml` through a symlinked
+    # `conf/` or a symlinked file just as well, and so must this check.
+    conf_dir = Path(os.path.abspath(loader.conf_source))
+    target = Path(os.path.abspath(plan.path))
     if not target.is_relative_to(conf_dir):
         raise ReadBackError(
             f"it is outside the configuration folder `{relative(conf_dir, root)}`, so Kedro "
@@ -80,7 +83,10 @@ def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
         try:
             new = replica.read(CATALOG)
         except KedroMlLintError as exc:
-            reason = str(exc).replace(str(copy), relative(conf_dir, root))
+            reason = str(exc)
+            # Resolved first: when /tmp is a symlink, the plain path is inside the resolved one.
+            for scratch_path in (str(copy.resolve()), str(copy)):
+                reason = reason.replace(scratch_path, relative(conf_dir, root))
             raise ReadBackError(
                 f"Kedro could not read the catalog with the new entries, so nothing was "
                 f"written: {redact_text(reason)}",
