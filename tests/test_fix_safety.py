@@ -287,3 +287,17 @@ def test_fix_through_a_symlinked_catalog_file_writes_its_target(tmp_path: Path) 
     assert run.code == 0, run.stdout + run.stderr
     assert (root / CATALOG_FILE).is_symlink()
     assert set(kedro_reads(shared.read_text(encoding="utf-8"))) == {"instances", "model", "scaler"}
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["{a: {type: x}}\n", "# c\n\n%YAML 1.1\n---\n{a: {type: x}}\n", "--- {a: {type: x}}\n"],
+)
+def test_flow_style_files_are_refused(text: str) -> None:
+    assert append_entries(text, [edit("model")]).added == ()
+
+
+def test_many_blank_lines_are_fast() -> None:
+    """The flow-style check is linear (a regex over blank lines once took seconds)."""
+    text = "\n" * 5000 + "a:\n  type: x\n"
+    assert append_entries(text, [edit("model")]).added == ("model",)

@@ -31,8 +31,6 @@ TEMPLATE_MARKER = "${"
 DEFAULT_INDENT = 2
 _BOM = "\ufeff"
 _INDENTED = re.compile(r"^(?P<indent> +)[^\s#]")
-# A document whose first token (after comments, blank lines, directives) opens a flow mapping.
-_FLOW_START = re.compile(r"^(?:\s*(?:#[^\n]*|%[^\n]*|---)?\n)*\s*(?:---\s+)?\{")
 
 
 class Refusal(str, Enum):
@@ -109,9 +107,20 @@ def _refuse_file(text: str) -> tuple[Refusal | None, str]:
         return Refusal.UNREADABLE, yaml_problem(exc)
     if not isinstance(document, dict):
         return Refusal.NOT_A_MAPPING, ""
-    if _FLOW_START.match(text.lstrip(_BOM)):
+    if _first_token(text).startswith("{"):
         return Refusal.FLOW_STYLE, ""
     return None, ""
+
+
+def _first_token(text: str) -> str:
+    """The document's first content, past comments, blank lines, directives and ``---``."""
+    for line in text.lstrip(_BOM).splitlines():
+        content = line.strip()
+        if content.startswith("---"):
+            content = content[3:].strip()
+        if content and not content.startswith(("#", "%")):
+            return content
+    return ""
 
 
 def yaml_problem(exc: BaseException) -> str:

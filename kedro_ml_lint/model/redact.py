@@ -46,25 +46,28 @@ SECRET_WORDS = frozenset(
 )
 
 # ``s3://``, and ``s3:/`` too: ``pathlib`` collapses the double slash of a URL given as a path.
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.\-]*:/{1,2}"
+# Lookbehinds make every pattern start at a word's beginning only: linear, not quadratic, on a
+# 100 KB dataset name.
+_SCHEME = r"(?<![A-Za-z0-9+.\-])[A-Za-z][A-Za-z0-9+.\-]*:/{1,2}"
 _STOP = r"\s'\"`<>"  # characters that end a URL inside free text
-# ``user:password@`` (the password may hold ``/`` and ``@``: greedy up to the last ``@`` of
-# the word), or ``token@`` without a colon and without ``/``.
-_URL_USERINFO = re.compile(
-    rf"(?P<scheme>{_SCHEME})(?P<userinfo>[^{_STOP}/@:]*:[^{_STOP}]*@|[^{_STOP}/@]*@)"
-)
+# How far the path of a URL may reach across spaces before its ``?``: a bound keeps a failing
+# search short, so text with many ``x:/`` in a row stays linear.
+_MAX = 4096
+_SCHEME_START = re.compile(_SCHEME)
+# Free text cut into words (and the runs of separators between them, kept).
+_WORDS = re.compile(rf"([{_STOP}]+)")
 # The query string of a URL; the path before it may hold spaces (``churn model.pkl``).
-_URL_QUERY = re.compile(rf"(?P<head>{_SCHEME}[^?\n\r'\"`<>]*?)\?(?P<query>[^{_STOP}]*)")
+_URL_QUERY = re.compile(
+    rf"(?P<head>{_SCHEME}[^?\n\r'\"`<>]{{0,{_MAX}}}?)\?(?P<query>[^{_STOP}]*)"
+)
 # ``name=value`` parts of connection strings and query-like text; ODBC braces and quotes too.
 _ASSIGNMENT = re.compile(
-    r"(?P<name>[A-Za-z_][\w.\-]*)(?P<eq>\s*=\s*)"
+    r"(?<![\w.\-])(?P<name>[A-Za-z_][\w.\-]*)(?P<eq>\s*=\s*)"
     r"(?P<value>\{[^}]*\}?|\"[^\"]*\"?|'[^']*'?|[^;&\s\"',}\]]*)"
 )
 # A YAML/JSON key followed by ``:`` (block or flow style, quoted or not).
-_KEY = re.compile(r"(?P<key>\"[^\"]*\"|'[^']*'|[A-Za-z_][\w.\-]*)\s*:(?=\s|$)")
+_KEY = re.compile(r"(?P<key>\"[^\"]*\"|'[^']*'|(?<![\w.\-])[A-Za-z_][\w.\-]*)\s*:(?=\s|$)")
 _WORD_BOUNDARY = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
-# pip needs ``/`` and ``@`` in a password percent-encoded, and ``@rev`` follows the path.
-_USERINFO_IN_REQUIREMENT = re.compile(rf"(?P<scheme>{_SCHEME})[^/\s@]*@")
 # Words so telling that they mark a secret anywhere in a key (``mytoken``, ``db_password2``).
 _STRONG_WORDS = ("password", "passwd", "secret", "token", "apikey", "credential")
 
@@ -78,33 +81,48 @@ def names_secret(key: str) -> bool:
 
 
 def redact_url_credentials(text: str) -> str:
-    """Hide the userinfo and the query string of every URL in ``text``."""
-    text = _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{MASK}@", text)
-    return _URL_QUERY.sub(lambda m: f"{m.group('head')}?{MASK}", text)
+    """Hide the userinfo, query string and fragment of every URL in ``text``."""
+    if ":/" not in text:  # the cheap test first: most text holds no URL at all
+        return text
+    # Word by word: userinfo and signed queries hold no whitespace or quotes. Linear.
+    text = "".join(_redact_word(word) for word in _WORDS.split(text))
+    if "?" in text:
+        # A signed URL whose path holds a space (``…/churn model.pkl?sig=…``).
+        text = _URL_QUERY.sub(lambda m: f"{m.group('head')}?{MASK}", text)
+    return text
 
 
 def redact_value(value: str) -> str:
     """Redact one configuration value that is a path, URL or connection string.
 
     The whole of ``value`` is one string, so a URL's end is known: ``user:pa/ss@host`` and
-    ``…/churn model.pkl?sig=…`` are hidden whatever they hold.
+    ``…/churn model.pkl?sig=…`` are hidden whatever they hold. A local path is returned
+    unchanged (KML101 reads it).
     """
-    return "::".join(_redact_link(link) for link in value.split("::"))
+    return "::".join(
+        _redact_url(link) if _SCHEME_START.match(link) else link for link in value.split("::")
+    )
 
 
-def _redact_link(link: str) -> str:
-    scheme, separator, rest = link.partition("://")
-    if not separator:
-        return link  # a local path: nothing secret, and KML101 reads it
+def _redact_word(word: str) -> str:
+    match = _SCHEME_START.search(word)
+    return word if match is None else word[: match.start()] + _redact_url(word[match.start() :])
+
+
+def _redact_url(url: str) -> str:
+    """``url`` (it starts with its scheme) without its userinfo, query string and fragment."""
+    scheme = _SCHEME_START.match(url)
+    assert scheme is not None
+    head, rest = url[: scheme.end()], url[scheme.end() :]
     for mark in "?#":
         if mark in rest:
             rest = rest.split(mark, 1)[0] + mark + MASK
     userinfo, at, host = rest.rpartition("@")
-    # A userinfo without ``/`` (``token@``), or one with a password (``key:se/cret@``);
-    # ``bucket/model@v1.pkl`` is a path.
+    # A userinfo without ``/`` (``token@``), or one with a password (``key:se/cret@``; it may
+    # hold ``@`` too); ``bucket/model@v1.pkl`` is a path.
     if at and ("/" not in userinfo or ":" in userinfo.split("/", 1)[0]):
         rest = f"{MASK}@{host}"
-    return f"{scheme}://{rest}"
+    return head + rest
 
 
 def _redact_assignments(text: str) -> str:
@@ -113,7 +131,7 @@ def _redact_assignments(text: str) -> str:
             return match.group(0)
         return f"{match.group('name')}{match.group('eq')}{MASK}"
 
-    return _ASSIGNMENT.sub(hide, text)
+    return _ASSIGNMENT.sub(hide, text) if "=" in text else text
 
 
 def redact_text(text: str) -> str:
@@ -182,11 +200,24 @@ def redact_requirement_line(line: str) -> str:
     Returns:
         The line without userinfo, tokens or signatures.
     """
-    line = _USERINFO_IN_REQUIREMENT.sub(lambda m: m.group("scheme"), line)
+    if ":/" in line:
+        line = "".join(_redact_requirement_word(word) for word in _WORDS.split(line))
+    return _redact_assignments(line)
 
-    def strip_query(match: re.Match[str]) -> str:
+
+def _redact_requirement_word(word: str) -> str:
+    match = _SCHEME_START.search(word)
+    if match is None:
+        return word
+    rest = word[match.end() :]
+    # pip needs ``/`` and ``@`` in a password percent-encoded, and ``@rev`` follows the path:
+    # the userinfo ends at the first ``@`` and holds no ``/``.
+    userinfo, at, after = rest.partition("@")
+    if at and "/" not in userinfo:
+        rest = after
+    path, question, query = rest.partition("?")
+    if question:
         # ``#egg=name`` / ``#subdirectory=…`` fragments are pip's, not secrets: kept.
-        _, hash_mark, fragment = match.group("query").partition("#")
-        return match.group("head") + hash_mark + fragment
-
-    return _redact_assignments(_URL_QUERY.sub(strip_query, line))
+        _, hash_mark, fragment = query.partition("#")
+        rest = path + hash_mark + fragment
+    return word[: match.end()] + rest
