@@ -173,7 +173,8 @@ def verified_plan(result: LintResult) -> FixPlan:
     file Kedro does not read…) is refused.
 
     Raises:
-        FixWriteError: When the file cannot be read, or the fixed catalog does not read back.
+        FixWriteError: When the file cannot be read, or the configuration cannot be copied.
+        ReadBackError: When Kedro would not read the fixed catalog as old + new datasets.
     """
     plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations)
     if plan.changed and result.loaded is not None:
@@ -209,8 +210,10 @@ def fix_project(result: LintResult, relint: Callable[[], LintResult]) -> tuple[L
     lints again once it holds the lock: another run may have fixed the project meanwhile.
 
     Raises:
-        FixWriteError: When the file cannot be read or written, or Kedro would not read the
-            fixed catalog as the old datasets plus the new ones; it is left intact.
+        FixWriteError: When the file cannot be read or written; it is left intact.
+        ReadBackError: When Kedro would not read the fixed catalog as the old datasets plus
+            the new ones; nothing is written.
+        FixLockError: When the lock file cannot be created; nothing is written.
     """
     # Checked before locking too, so that a refused fix leaves not even the lock behind.
     plan = verified_plan(result)
