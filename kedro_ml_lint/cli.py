@@ -30,8 +30,11 @@ T = TypeVar("T")
 def _fail(message: str, verbose: bool) -> NoReturn:
     if verbose:
         traceback.print_exc()
-    # One line, always: messages relayed from libraries (MLflow's) may span several.
-    click.echo(f"kedro-ml-lint: error: {' '.join(message.split())}", err=True)
+    from kedro_ml_lint.model.redact import redact_text
+
+    # One line, always: messages relayed from libraries (MLflow's) may span several; and
+    # they may quote a URL or connection string from the project's configuration.
+    click.echo(f"kedro-ml-lint: error: {redact_text(' '.join(message.split()))}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -273,12 +276,9 @@ def _diff(
     result: LintResult, output: Path | None, exit_zero: bool, quiet: bool, verbose: bool
 ) -> NoReturn:
     """``--diff``: the safe fixes as a patch; exit 1 when there is something to apply."""
-    from kedro_ml_lint.fix import plan_fixes
+    from kedro_ml_lint.fix import verified_plan
 
-    plan = _call(
-        lambda: plan_fixes(result.project, result.settings.fix_catalog, result.violations),
-        verbose,
-    )
+    plan = _call(lambda: verified_plan(result), verbose)
     _skipped_notes(plan.skipped, quiet)
     _emit(plan.diff(), output, verbose)
     if not quiet:

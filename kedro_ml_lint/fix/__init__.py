@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kedro_ml_lint.fix.insert import Insertion, Refusal, append_entries
+from kedro_ml_lint.fix.lock import FixLockError, fix_lock
 from kedro_ml_lint.fix.plan import (
     FixPlan,
     FixWriteError,
@@ -10,16 +11,23 @@ from kedro_ml_lint.fix.plan import (
     fix_project,
     is_safe_fix,
     plan_fixes,
+    verified_plan,
 )
+from kedro_ml_lint.fix.readback import ReadBackError, check_read_back
 
 __all__ = [
+    "FixLockError",
     "FixPlan",
     "FixWriteError",
     "Insertion",
+    "ReadBackError",
     "Refusal",
     "SkippedFix",
     "append_entries",
+    "check_read_back",
+    "fix_lock",
     "fix_project",
     "is_safe_fix",
     "plan_fixes",
+    "verified_plan",
 ]

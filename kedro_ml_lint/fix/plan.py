@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Violation
 from kedro_ml_lint.errors import KedroMlLintError
 from kedro_ml_lint.fix.files import write_atomic
-from kedro_ml_lint.fix.insert import append_entries
-from kedro_ml_lint.model.names import redact_url_credentials
+from kedro_ml_lint.fix.insert import Refusal, append_entries
+from kedro_ml_lint.fix.lock import fix_lock
+from kedro_ml_lint.fix.readback import check_read_back
+from kedro_ml_lint.model.redact import redact_yaml_lines
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -31,10 +33,12 @@ class SkippedFix:
     Attributes:
         violation: The violation the fix belongs to.
         reason: One line naming the file and the cause.
+        refusal: The cause, when the file's content refused the entry.
     """
 
     violation: Violation
     reason: str
+    refusal: Refusal | None = None
 
 
 @dataclass(frozen=True)
@@ -65,14 +69,21 @@ class FixPlan:
     def diff(self) -> str:
         """The unified diff of the change, paths ``a/…``/``b/…`` from the project root.
 
-        URL credentials on context lines are redacted, like in every other output.
+        Secrets on context lines are redacted, like in every other output: URL credentials
+        and query strings, ``PWD=…`` parts, and the values of keys that name a secret.
         """
         if not self.changed:
             return ""
         old = self.before.decode("utf-8") if self.before is not None else ""
+        new = self.after.decode("utf-8")
+        # The old lines are redacted as a whole file (a multi-line secret value spans lines);
+        # ``after`` is ``before`` plus our own entries, shown exactly as they are written.
+        old_lines = old.splitlines(keepends=True)
+        new_lines = new.splitlines(keepends=True)
+        kept = len(old_lines)
         lines = difflib.unified_diff(
-            old.splitlines(keepends=True),
-            self.after.decode("utf-8").splitlines(keepends=True),
+            redact_yaml_lines(old_lines),
+            redact_yaml_lines(new_lines[:kept]) + new_lines[kept:],
             fromfile=f"a/{self.display_path}" if self.before is not None else "/dev/null",
             tofile=f"b/{self.display_path}",
         )
@@ -80,7 +91,7 @@ class FixPlan:
         for line in lines:
             if not line.endswith("\n"):
                 line += "\n" + NO_NEWLINE
-            out.append(redact_url_credentials(line))
+            out.append(line)
         return "".join(out)
 
     def write(self) -> None:
@@ -145,11 +156,37 @@ def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violat
         refused = [insertion.refused[n] for n in names if n not in added]
         if refused:
             reason = f"`{display}`: {refused[0].value}"
-            skipped.append(SkippedFix(violation, reason))
+            if refused[0] is Refusal.UNREADABLE and insertion.detail:
+                reason += f": {insertion.detail}"
+            skipped.append(SkippedFix(violation, reason, refused[0]))
         else:
             fixes.append(violation)
     after = (before or b"") + insertion.suffix.encode("utf-8")
     return FixPlan(path, display, before, after, tuple(fixes), tuple(skipped))
+
+
+def verified_plan(result: LintResult) -> FixPlan:
+    """The plan of ``result``'s safe fixes, checked against Kedro's reading of the catalog.
+
+    What ``--diff`` shows and ``--fix`` writes: a plan that Kedro would not read back as
+    the old datasets plus the new entries (the entry already in another catalog file, a
+    file Kedro does not read…) is refused.
+
+    Raises:
+        FixWriteError: When the file cannot be read, or the configuration cannot be copied.
+        ReadBackError: When Kedro would not read the fixed catalog as old + new datasets.
+    """
+    plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations)
+    if plan.changed and result.loaded is not None:
+        try:
+            check_read_back(plan, result.loaded.config, result.project)
+        except OSError as exc:
+            raise FixWriteError(
+                f"cannot copy the configuration to check the fix: {exc.strerror or exc}; "
+                "nothing was written",
+                plan.display_path,
+            ) from exc
+    return plan
 
 
 def _skip_all(violations: Sequence[Violation], reason: str) -> tuple[SkippedFix, ...]:
@@ -167,14 +204,30 @@ def fix_project(result: LintResult, relint: Callable[[], LintResult]) -> tuple[L
         The new result, whose ``fixed`` lists the violations that the fixes made disappear
         (their ``fix.applied`` is true), and the plan that was written.
 
+    Writers are serialised: the lint, plan, write and re-lint happen under the project's
+    fix lock, so concurrent runs end as sequential ones would. The first lint ran without
+    it (a run with nothing to fix never locks or writes anything), so a run that has work
+    lints again once it holds the lock: another run may have fixed the project meanwhile.
+
     Raises:
         FixWriteError: When the file cannot be read or written; it is left intact.
+        ReadBackError: When Kedro would not read the fixed catalog as the old datasets plus
+            the new ones; nothing is written.
+        FixLockError: When the lock file cannot be created; nothing is written.
     """
-    plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations)
-    if not plan.changed:
+    # Checked before locking too, so that a refused fix leaves not even the lock behind.
+    plan = verified_plan(result)
+    # An entry the lint did not see but the file has: another run wrote it meanwhile.
+    stale = any(s.refusal is Refusal.ALREADY_DEFINED for s in plan.skipped)
+    if not plan.changed and not stale:
         return result, plan
-    plan.write()
-    after = relint()
+    with fix_lock(result.project):
+        result = relint()
+        plan = verified_plan(result)
+        if not plan.changed:
+            return result, plan
+        plan.write()
+        after = relint()
     remaining = {_identity(v) for v in after.violations}
     fixed = [_applied(v) for v in plan.fixes if _identity(v) not in remaining]
     return replace(after, fixed=fixed), plan

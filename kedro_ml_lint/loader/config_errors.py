@@ -9,13 +9,15 @@ by one, with the same YAML loader, to find the one at fault.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kedro_ml_lint.errors import ProjectConfigError
 
 _KEDRO_FILE_MESSAGE = re.compile(r"(?:file|in) (?P<path>\S+?\.(?:ya?ml|json))\b")
 _QUOTED = re.compile(r"'(?P<token>[^'\s]+)'")
+_UNSUPPORTED_RESOLVER = re.compile(r"Unsupported interpolation type (?P<name>[\w.\-]+)")
+ENV_RESOLVER = "oc.env"
 
 
 def config_error(
@@ -23,6 +25,9 @@ def config_error(
 ) -> ProjectConfigError:
     """A :class:`ProjectConfigError` for ``exc``, raised reading the ``key`` config."""
     files = list(files)
+    unregistered = _UNSUPPORTED_RESOLVER.search(str(exc))
+    if unregistered:
+        return _resolver_error(unregistered.group("name"), key, files, root)
     detail = _detail(exc)
     path, line = _where_exc_says(exc, root)
     if path is None:
@@ -31,6 +36,41 @@ def config_error(
     if path is None:
         path, line = _interpolation_site(exc, files, root)
     return ProjectConfigError(f"cannot read the {key} configuration: {detail}", path, line)
+
+
+def _resolver_error(name: str, key: str, files: list[Path], root: Path) -> ProjectConfigError:
+    """``${name:…}`` with no such resolver: say where, and how Kedro would accept it."""
+    usage = re.compile(r"\$\{\s*" + re.escape(name) + r"\s*:")
+    path, line = _first_line(lambda text: bool(usage.search(text)), files, root)
+    if name == ENV_RESOLVER:
+        message = (
+            f"`${{{name}:…}}` in the {key} configuration: Kedro reads environment variables "
+            "only in credentials; move the value to `credentials.yml`, or register the "
+            'resolver in `settings.py`: `CONFIG_LOADER_ARGS = {"custom_resolvers": '
+            '{"oc.env": oc.env}}` (`from omegaconf.resolvers import oc`)'
+        )
+    else:
+        message = (
+            f"`${{{name}:…}}` in the {key} configuration uses the resolver `{name}`, which is "
+            'not registered; register it in `settings.py`: `CONFIG_LOADER_ARGS = '
+            f'{{"custom_resolvers": {{"{name}": ...}}}}`'
+        )
+    return ProjectConfigError(message, path, line)
+
+
+def _first_line(
+    wanted: Callable[[str], bool], files: list[Path], root: Path
+) -> tuple[str | None, int | None]:
+    """The first line of ``files`` that is ``wanted``: (path relative to root, 1-based line)."""
+    for path in files:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError):
+            continue
+        for number, text in enumerate(lines, start=1):
+            if wanted(text):
+                return relative(path, root), number
+    return None, None
 
 
 def chain(exc: BaseException) -> Iterator[BaseException]:
@@ -97,15 +137,9 @@ def _interpolation_site(
 ) -> tuple[str | None, int | None]:
     """Find the ``${…}`` line that mentions the name quoted in the error, if any."""
     tokens = [m.group("token") for m in _QUOTED.finditer(str(exc))]
-    for path in files:
-        try:
-            lines = path.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError):
-            continue
-        for number, text in enumerate(lines, start=1):
-            if "${" in text and any(token in text for token in tokens):
-                return relative(path, root), number
-    return None, None
+    return _first_line(
+        lambda text: "${" in text and any(token in text for token in tokens), files, root
+    )
 
 
 def relative(path: Path, root: Path) -> str:

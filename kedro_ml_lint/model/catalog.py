@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from kedro_ml_lint.model.names import redact_url_credentials
+from kedro_ml_lint.model.redact import redact_value
 
 MEMORY_TYPES = frozenset({"MemoryDataset", "SharedMemoryDataset"})
 MLFLOW_ARTIFACT_TYPE = "MlflowArtifactDataset"
@@ -90,7 +90,7 @@ def _filepath_of(config: Mapping[str, Any]) -> str | None:
     if isinstance(value, os.PathLike):
         value = os.fspath(value)
     if isinstance(value, str) and value:
-        return redact_url_credentials(value)
+        return redact_value(value)
     inner = config.get("dataset")
     if str(config.get("type", "")).endswith(MLFLOW_ARTIFACT_TYPE) and isinstance(inner, Mapping):
         return _filepath_of(inner)

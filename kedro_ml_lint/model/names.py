@@ -6,14 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+# Redaction lives in one module; this name stays importable from here for older callers.
+from kedro_ml_lint.model.redact import redact_url_credentials as redact_url_credentials
+
 TRANSCODING_SEPARATOR = "@"
 PARAMS_PREFIX = "params:"
 ALL_PARAMETERS = "parameters"
 
-# Greedy up to the last ``@`` before the path: a password may itself hold an ``@``.
-_URL_USERINFO = re.compile(r"(?P<scheme>[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/\s]*)@")
-# Signed URLs (S3 presigned, Azure SAS) carry their secret in the query string.
-_URL_QUERY = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^?\s]*)\?\S*")
 _PROTOCOL = re.compile(r"^(?P<protocol>[A-Za-z][A-Za-z0-9+.\-]*)://")
 LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
@@ -26,11 +25,6 @@ def strip_transcoding(name: str) -> str:
 def is_parameter(name: str) -> bool:
     """True for ``params:*`` inputs and the whole ``parameters`` dict."""
     return name == ALL_PARAMETERS or name.startswith(PARAMS_PREFIX)
-
-
-def redact_url_credentials(text: str) -> str:
-    """Hide the ``user:password@`` part and the query string of every URL in ``text``."""
-    return _URL_QUERY.sub(r"\g<head>?***", _URL_USERINFO.sub(r"\g<scheme>***@", text))
 
 
 def storage_url(filepath: str) -> str:

@@ -1,0 +1,49 @@
+"""Configuration errors say the real cause, with the file and line (exit 2, one line)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from conftest import run_cli, tree_digest
+from project_factory import CATALOG, PARAMETERS, write_project
+
+ENV_CATALOG = CATALOG.replace("data/06_models/model.pkl", "${oc.env:MODEL_DIR}/model.pkl")
+MODEL_LINE = CATALOG.lstrip("\n").splitlines().index("  filepath: data/06_models/model.pkl") + 1
+
+
+def _one_error_line(run) -> str:
+    assert run.code == 2, run.stdout + run.stderr
+    assert "Traceback" not in run.stderr
+    (line,) = run.stderr.splitlines()
+    return line
+
+
+def test_oc_env_in_the_catalog_names_file_line_and_the_two_ways_out(tmp_path: Path) -> None:
+    root = write_project(tmp_path, catalog=ENV_CATALOG)
+    digest = tree_digest(root)
+    line = _one_error_line(run_cli("check", root, env={"MODEL_DIR": "data/06_models"}))
+    assert line.startswith(f"kedro-ml-lint: error: conf/base/catalog.yml:{MODEL_LINE}: ")
+    assert "`${oc.env:…}`" in line and "only in credentials" in line
+    assert "CONFIG_LOADER_ARGS" in line and '"oc.env": oc.env' in line
+    assert tree_digest(root) == digest
+
+
+def test_oc_env_is_fine_once_the_resolver_is_registered(tmp_path: Path) -> None:
+    """The advice works: with the resolver registered, Kedro (and the lint) read the catalog."""
+    root = write_project(tmp_path, catalog=ENV_CATALOG)
+    (root / "src/demo/settings.py").write_text(
+        "from omegaconf.resolvers import oc\n\n"
+        'CONFIG_LOADER_ARGS = {"custom_resolvers": {"oc.env": oc.env}}\n',
+        encoding="utf-8",
+    )
+    run = run_cli("check", root, env={"MODEL_DIR": "data/06_models"})
+    assert run.code == 0, run.stdout + run.stderr
+
+
+def test_unregistered_resolver_in_parameters_names_it(tmp_path: Path) -> None:
+    parameters = PARAMETERS + "folder: ${my_resolver:x}\n"
+    root = write_project(tmp_path, parameters=parameters)
+    line = _one_error_line(run_cli("check", root))
+    number = parameters.lstrip("\n").splitlines().index("folder: ${my_resolver:x}") + 1
+    assert line.startswith(f"kedro-ml-lint: error: conf/base/parameters.yml:{number}: ")
+    assert "resolver `my_resolver`" in line and "not registered" in line
