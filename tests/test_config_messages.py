@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from conftest import run_cli, tree_digest
 from project_factory import CATALOG, PARAMETERS, write_project
+
+pytestmark = pytest.mark.integration  # every test runs the real CLI
 
 ENV_CATALOG = CATALOG.replace("data/06_models/model.pkl", "${oc.env:MODEL_DIR}/model.pkl")
 MODEL_LINE = CATALOG.lstrip("\n").splitlines().index("  filepath: data/06_models/model.pkl") + 1

@@ -97,6 +97,7 @@ def test_read_back_accepts_exactly_the_new_entries(tmp_path: Path) -> None:
         ("models/catalog.yml", "outside the configuration folder `conf`"),
     ],
 )
+@pytest.mark.integration
 def test_fix_catalog_kedro_does_not_read_is_exit_2_and_nothing_written(
     tmp_path: Path, fix_catalog: str, why: str
 ) -> None:
@@ -161,6 +162,7 @@ def inference():
 """
 
 
+@pytest.mark.integration
 def test_yaml_11_keys_through_the_cli(tmp_path: Path) -> None:
     root = write_project(tmp_path, catalog=BARE_CATALOG, pipelines=TRAP_PIPELINES)
     first = run_cli("check", root, "--format", "json")
@@ -178,6 +180,7 @@ def test_yaml_11_keys_through_the_cli(tmp_path: Path) -> None:
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another uid needs root")
 
 
+@pytest.mark.integration
 @needs_root
 def test_fix_keeps_owner_group_and_mode(tmp_path: Path) -> None:
     root = write_project(tmp_path, catalog=BARE_CATALOG)
@@ -192,6 +195,7 @@ def test_fix_keeps_owner_group_and_mode(tmp_path: Path) -> None:
     assert "model:" in catalog.read_text(encoding="utf-8")
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("mode", [0o444, 0o044, 0o400])
 def test_read_only_file_is_refused_even_as_root(tmp_path: Path, mode: int) -> None:
     root = write_project(tmp_path, catalog=BARE_CATALOG)
@@ -224,6 +228,7 @@ def _start_fix(root: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.integration
 @pytest.mark.parametrize("attempt", range(3))
 def test_two_concurrent_fixes_end_like_sequential_ones(tmp_path: Path, attempt: int) -> None:
     root = write_project(tmp_path, catalog=BARE_CATALOG)
@@ -247,6 +252,7 @@ def test_two_concurrent_fixes_end_like_sequential_ones(tmp_path: Path, attempt: 
 # --- tabs -----------------------------------------------------------------------------------
 
 
+@pytest.mark.integration
 def test_tabs_kedro_accepts_do_not_block_the_fix(tmp_path: Path) -> None:
     """OmegaConf (Kedro) accepts a tab after a value; ruamel.yaml and PyYAML do not."""
     catalog = BARE_CATALOG.replace("pandas.CSVDataset\n", "pandas.CSVDataset\t\n")
@@ -259,6 +265,7 @@ def test_tabs_kedro_accepts_do_not_block_the_fix(tmp_path: Path) -> None:
     assert set(kedro_reads(text)) == {"instances", "model", "scaler"}
 
 
+@pytest.mark.integration
 def test_unreadable_fix_catalog_says_what_the_parser_said(tmp_path: Path) -> None:
     """A fix-catalog Kedro does not read (so the lint passed) but cannot parse either."""
     extra = '[tool.kedro-ml-lint]\nfix-catalog = "conf/base/catalog_models.yml"\n'
@@ -277,6 +284,7 @@ def test_refusal_names_the_yaml_problem_and_line() -> None:
     assert "tab" in insertion.detail and "(line 3)" in insertion.detail
 
 
+@pytest.mark.integration
 def test_fix_through_a_symlinked_catalog_file_writes_its_target(tmp_path: Path) -> None:
     """Kedro reads a catalog file that is a symlink to a file outside conf/: so does --fix."""
     root = write_project(tmp_path / "project", catalog=BARE_CATALOG)

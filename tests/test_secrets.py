@@ -62,6 +62,7 @@ def scaler_entries(draw: st.DrawFn) -> tuple[str, str]:
     pickle = "  type: pickle.PickleDataset\n"
     sql = "  type: pandas.SQLTableDataset\n  table_name: scaler\n"
     remote = "  filepath: s3://bucket/models/scaler.pkl\n"
+
     def filepath(url: str) -> str:
         return f"  filepath: {_quoted(url, style)}\n"
 
@@ -128,6 +129,7 @@ def test_no_output_of_any_command_contains_a_secret(
     assert not leaks, (secret, {name: outputs[name] for name in leaks})
 
 
+@pytest.mark.integration
 def test_verbose_subprocess_with_kedro_logs_does_not_leak(tmp_path: Path) -> None:
     """`-v` lets Kedro log and prints tracebacks: a real process, everything captured."""
     secret = "Zq9Sup3r/Secr3t+Key"

@@ -53,10 +53,9 @@ def check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
 
 
 def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
-    loader = config._make_loader()  # the same class, env and arguments as the lint's
     # Absolute but not resolved: Kedro reads `conf/base/catalog.yml` through a symlinked
     # `conf/` or a symlinked file just as well, and so must this check.
-    conf_dir = Path(os.path.abspath(loader.conf_source))
+    conf_dir = Path(os.path.abspath(config.conf_source))
     target = Path(os.path.abspath(plan.path))
     if not target.is_relative_to(conf_dir):
         raise ReadBackError(
@@ -79,9 +78,8 @@ def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
         candidate = copy / target.relative_to(conf_dir)
         candidate.parent.mkdir(parents=True, exist_ok=True)
         candidate.write_bytes(plan.after)
-        replica = ConfigSource(lambda: _same_loader(loader, copy), root)
-        try:
-            new = replica.read(CATALOG)
+        try:  # the same loader class, environment and arguments, on the scratch copy
+            new = config.elsewhere(copy).read(CATALOG)
         except KedroMlLintError as exc:
             reason = str(exc)
             # Resolved first: when /tmp is a symlink, the plain path is inside the resolved one.
@@ -100,15 +98,6 @@ def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
             "the environment you run",
             plan.display_path,
         )
-
-
-def _same_loader(loader: Any, conf_source: Path) -> Any:
-    """A loader like ``loader`` (its class, env and the project's loader args) on another folder."""
-    from kedro.framework.project import settings
-
-    return type(loader)(
-        conf_source=str(conf_source), env=loader.env, **dict(settings.CONFIG_LOADER_ARGS)
-    )
 
 
 def _difference(old: Mapping[str, Any], new: Mapping[str, Any], plan: FixPlan) -> str:
