@@ -12,7 +12,7 @@ from project_factory import CATALOG, NODES, PIPELINES, REGISTRY, write_project
 
 import kedro_ml_lint
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.errors import ProjectConfigError
+from kedro_ml_lint.errors import PipelineNotFoundError, ProjectConfigError
 from kedro_ml_lint.loader.pairs import CliPair
 
 SECRETS = ("supersecret", "AKIAEXAMPLE")
@@ -161,6 +161,14 @@ def test_registry_pair_is_reported_once_despite_default_alias(tmp_path: Path) ->
     result = lint_project(write_project(tmp_path))
     assert [(p.pipeline, p.source.value) for p in result.pairs] == [("training", "pipeline_ml")]
     assert result.violations == []
+
+
+@pytest.mark.parametrize("selected", ["training", "__default__"])
+def test_a_pair_registered_twice_is_selected_by_either_name(tmp_path: Path, selected: str) -> None:
+    result = lint_project(write_project(tmp_path), pipelines=[selected])
+    assert [p.pipeline for p in result.pairs] == ["training"]
+    with pytest.raises(PipelineNotFoundError, match="`__default__`"):
+        lint_project(tmp_path, pipelines=["trainning"])
 
 
 def test_config_pairs_from_pyproject(tmp_path: Path) -> None:

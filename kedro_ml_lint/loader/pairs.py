@@ -43,6 +43,8 @@ class PairDeclaration:
         input_name: The served input, ``None`` when not given.
         source: Where the pair was declared.
         location: Where the declaration is written, when known.
+        aliases: Other registry names of the same PipelineML (``__default__``…): the pair
+            is reported once, under ``name``, and ``--pipeline`` selects it by any of them.
     """
 
     name: str
@@ -51,6 +53,12 @@ class PairDeclaration:
     input_name: str | None
     source: PairSource
     location: Location | None = None
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Every name the pair answers to."""
+        return (self.name, *self.aliases)
 
 
 @dataclass(frozen=True)
@@ -88,26 +96,27 @@ def declared_pairs(
     if not pairs:
         raise NoPairFoundError(f"no training/inference pair found; {HOW_TO_DECLARE}")
     if only:
-        names = {pair.name for pair in pairs}
+        names = {name for pair in pairs for name in pair.names}
         for name in only:
             if name not in names:
                 raise PipelineNotFoundError(
                     f"`--pipeline {name}` names no pair{did_you_mean(name, names)} "
                     f"(pairs: {', '.join(f'`{n}`' for n in sorted(names))})"
                 )
-        pairs = [pair for pair in pairs if pair.name in only]
+        pairs = [pair for pair in pairs if set(pair.names) & set(only)]
     return pairs
 
 
 def _registry_pairs(project: Project) -> list[PairDeclaration]:
     pairs: list[PairDeclaration] = []
-    seen: set[int] = set()
+    names_of: dict[int, list[str]] = {}
     # ``__default__`` often *is* one of the other pipelines: report it under its own name.
     for name in sorted(project.registry, key=lambda n: (n == DEFAULT_PIPELINE, n)):
         pipeline = project.registry[name]
-        if not is_pipeline_ml(pipeline) or id(pipeline) in seen:
-            continue
-        seen.add(id(pipeline))
+        if is_pipeline_ml(pipeline):
+            names_of.setdefault(id(pipeline), []).append(name)
+    for first, *aliases in names_of.values():
+        name, pipeline = first, project.registry[first]
         for part, value in (("training", pipeline), ("inference", pipeline.inference)):
             if not hasattr(value, "nodes"):
                 raise ProjectCodeError(
@@ -123,6 +132,7 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
                 input_name=pipeline.input_name,
                 source=PairSource.PIPELINE_ML,
                 location=_call_site(project, pipeline),
+                aliases=tuple(aliases),
             )
         )
     return pairs
