@@ -36,3 +36,9 @@ def require_mlflow(feature: str) -> None:
         found = False
     if not found:
         raise MlflowNotInstalledError(f"{feature} needs MLflow: {INSTALL_HINT}")
+
+
+def one_line(text: str, limit: int = 600) -> str:
+    """``text`` on one line (MLflow's messages span several), cut at ``limit`` characters."""
+    flat = " ".join(str(text).split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
