@@ -1,4 +1,4 @@
-"""Packaging: the code and the pip requirements that ship with a logged model."""
+"""Packaging the model's code: the project's modules by value, and ``code_paths``."""
 
 from __future__ import annotations
 
@@ -8,19 +8,13 @@ import sys
 import sysconfig
 from collections.abc import Iterator
 from contextlib import contextmanager
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.mlflow.errors import PublishError
 
-# Our own distribution: its code ships with the model (``code_paths``), so it is never a
-# pip requirement of the served model.
-_OWN_DISTRIBUTIONS = frozenset({"kedro-ml-lint"})
 # Never pickled by value: our model class is imported from kedro-ml-lint itself.
 _BY_REFERENCE = frozenset({"kedro_ml_lint", "__main__"})
-# Pinned to the versions the model was built and checked with.
-_PINNED = ("kedro", "kedro-datasets", "cloudpickle")
 
 
 # --------------------------------------------------------------------------- code by value
@@ -117,82 +111,3 @@ def _imported_package_dir(package_name: str) -> Path | None:
     except ImportError:
         return None
     return Path(module_file).parent if module_file else None
-
-
-def pip_requirements(project_root: str | Path) -> list[str]:
-    """The served model's pip requirements.
-
-    ``kedro``, ``kedro-datasets`` and ``cloudpickle`` pinned to the installed versions,
-    then the project's own requirements (``requirements.txt``, ``src/requirements.txt``,
-    else ``[project].dependencies`` of ``pyproject.toml``): unversioned ones are pinned to
-    the installed version, versioned ones are kept as written, ``kedro-ml-lint`` is left
-    out (its code ships with the model). MLflow adds itself.
-
-    Args:
-        project_root: The project root.
-
-    Returns:
-        Requirement strings, each distribution once.
-    """
-    from packaging.requirements import InvalidRequirement, Requirement
-    from packaging.utils import canonicalize_name
-
-    root = Path(project_root)
-    lines = _project_requirement_lines(root)
-    parsed: dict[str, Requirement] = {}
-    verbatim: list[str] = []
-    for line in lines:
-        try:
-            requirement = Requirement(line)
-        except InvalidRequirement:
-            verbatim.append(line)
-            continue
-        key = canonicalize_name(requirement.name)
-        if key in _OWN_DISTRIBUTIONS:
-            continue
-        if key in parsed:
-            parsed[key].extras |= requirement.extras
-        else:
-            parsed[key] = requirement
-    result: list[str] = []
-    for name in _PINNED:
-        key = canonicalize_name(name)
-        requirement = parsed.pop(key) if key in parsed else Requirement(name)
-        installed = _installed_version(name)
-        if installed is None:
-            if key in ("kedro",):  # pragma: no cover - we run inside kedro
-                raise PublishError("kedro is not installed")
-            continue
-        extras = f"[{','.join(sorted(requirement.extras))}]" if requirement.extras else ""
-        result.append(f"{requirement.name}{extras}=={installed}")
-    for requirement in parsed.values():
-        installed = _installed_version(requirement.name)
-        if not requirement.specifier and not requirement.url and installed is not None:
-            requirement.specifier &= f"=={installed}"
-        result.append(str(requirement))
-    return result + verbatim
-
-
-def _project_requirement_lines(root: Path) -> list[str]:
-    for candidate in (root / "requirements.txt", root / "src" / "requirements.txt"):
-        if candidate.is_file():
-            lines = []
-            for raw in candidate.read_text(encoding="utf-8").splitlines():
-                line = raw.split(" #", 1)[0].strip()
-                if line and not line.startswith(("#", "-")):
-                    lines.append(line)
-            return lines
-    from kedro_ml_lint.loader.pyproject import read_pyproject
-
-    try:
-        dependencies = read_pyproject(root).get("project", {}).get("dependencies", [])
-    except Exception:
-        return []
-    return [str(d) for d in dependencies if isinstance(d, str)]
-
-
-def _installed_version(distribution: str) -> str | None:
-    try:
-        return metadata.version(distribution)
-    except metadata.PackageNotFoundError:
-        return None

@@ -15,7 +15,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
+from kedro_ml_lint.mlflow.describe import model_tags, pair_params
 from kedro_ml_lint.mlflow.errors import PublishError
+from kedro_ml_lint.mlflow.packaging import project_packages
+from kedro_ml_lint.mlflow.requirements import (
+    imported_modules,
+    pip_requirements,
+    requirement_file_lines,
+)
 from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT, normalize_log_model_kwargs
 
 if TYPE_CHECKING:
@@ -40,6 +47,7 @@ class Pair:
         kpm_kwargs: ``KedroPipelineModel`` arguments (``copy_mode``, ``runner``).
         log_model_kwargs: ``mlflow.pyfunc.log_model`` arguments; ``signature`` may be
             ``"auto"`` (the default here too).
+        training: The training pipeline (its ``params:*`` are logged as run params).
     """
 
     name: str
@@ -47,17 +55,38 @@ class Pair:
     input_name: str
     kpm_kwargs: Mapping[str, Any] = field(default_factory=dict)
     log_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    training: Any = None
 
     @classmethod
-    def of(cls, name: str, pipeline_ml: Any) -> Pair:
-        """The pair a ``PipelineML`` (ours or kedro-mlflow's) declares."""
+    def of(cls, name: str, training: Any, inference: Any, input_name: str) -> Pair:
+        """The pair ``training`` declares.
+
+        A ``PipelineML`` (ours or kedro-mlflow's) carries its ``kpm_kwargs`` and
+        ``log_model_kwargs``; a plain pipeline has none.
+        """
         return cls(
             name=name,
-            inference=pipeline_ml.inference,
-            input_name=pipeline_ml.input_name,
-            kpm_kwargs=dict(getattr(pipeline_ml, "kpm_kwargs", None) or {}),
-            log_model_kwargs=dict(getattr(pipeline_ml, "log_model_kwargs", None) or {}),
+            inference=inference,
+            input_name=input_name,
+            kpm_kwargs=dict(getattr(training, "kpm_kwargs", None) or {}),
+            log_model_kwargs=dict(getattr(training, "log_model_kwargs", None) or {}),
+            training=training,
         )
+
+
+@dataclass(frozen=True)
+class ProjectInfo:
+    """The project a model comes from, as its tags and requirements describe it.
+
+    Attributes:
+        root: The project root (requirements and git commit are read there).
+        name: The project's name.
+        extra_tags: More tags for every model (the hook's training run id).
+    """
+
+    root: Path
+    name: str
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +98,9 @@ class Prepared:
     artifacts: dict[str, str]
     log_kwargs: dict[str, Any]
     registered_model_name: str | None
+    run_name: str
+    tags: dict[str, str]
+    params: dict[str, str]
 
 
 def prepare(
@@ -76,10 +108,10 @@ def prepare(
     catalog: Any,
     work: Path,
     code_paths: list[str],
-    requirements: list[str],
+    project: ProjectInfo,
     registered_model_name: str | None,
 ) -> Prepared:
-    """Build ``pair``'s model from ``catalog`` in ``work`` and check it predicts."""
+    """Build ``pair``'s model from ``catalog`` in ``work``, check it predicts, describe it."""
     from kedro_ml_lint.mlflow.kedro_pipeline_model import (
         DEFAULT_RUNNER,
         RUNNER_PARAM,
@@ -117,14 +149,28 @@ def prepare(
         raise PublishError(f"`signature` in log_model_kwargs is `{signature}`; use 'auto'")
     kwargs["code_paths"] = code_paths + list(kwargs.get("code_paths") or [])
     if not ("pip_requirements" in kwargs or "conda_env" in kwargs):
+        imported = imported_modules(
+            model.pipeline, project_packages(model.pipeline), artifacts.values()
+        )
         extra = _requirement_list(kwargs.pop("extra_pip_requirements", None))
-        kwargs["pip_requirements"] = requirements + [r for r in extra if r not in requirements]
+        kwargs["pip_requirements"] = pip_requirements(project.root, imported, extra)
+    tags = model_tags(
+        project_name=project.name,
+        project_root=project.root,
+        pipeline=pair.name,
+        input_name=pair.input_name,
+        extra=project.extra_tags,
+    )
+    kwargs["tags"] = {**tags, **dict(kwargs.get("tags") or {})}
     return Prepared(
         pair=pair,
         model=model,
         artifacts=artifacts,
         log_kwargs={"name": name, "signature": signature, **kwargs},
         registered_model_name=registered,
+        run_name=registered or pair.name,
+        tags=tags,
+        params=pair_params(catalog, (pair.training, pair.inference)),
     )
 
 
@@ -133,8 +179,7 @@ def _requirement_list(value: Any) -> list[str]:
     if value is None:
         return []
     if isinstance(value, (str, Path)):
-        lines = Path(value).read_text(encoding="utf-8").splitlines()
-        return [line.strip() for line in lines if line.strip() and not line.startswith("#")]
+        return requirement_file_lines(Path(value))
     return [str(item) for item in value]
 
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.mlflow import transaction
 from kedro_ml_lint.mlflow.catalog import project_catalog
-from kedro_ml_lint.mlflow.errors import PublishError, require_mlflow
-from kedro_ml_lint.mlflow.packaging import pip_requirements, stage_code
-from kedro_ml_lint.mlflow.prepare import Pair, prepare
+from kedro_ml_lint.mlflow.describe import project_name
+from kedro_ml_lint.mlflow.errors import PublishError, require_supported_versions
+from kedro_ml_lint.mlflow.packaging import stage_code
+from kedro_ml_lint.mlflow.prepare import Pair, ProjectInfo, prepare
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.transaction import PublishedModel
 
@@ -59,7 +60,7 @@ def log_models(
         PublishError: When a violation remains or logging fails; nothing is then left in
             the tracking store.
     """
-    require_mlflow("`check --log`")
+    require_supported_versions("`--log`")
     if result.violations:
         codes = sorted({v.code for v in result.violations})
         raise PublishError(
@@ -79,14 +80,12 @@ def log_models(
     for declaration in result.declarations:
         if declaration.input_name is None:  # pragma: no cover - KML005
             raise PublishError(f"pair `{declaration.name}` has no `input_name` (KML005)")
-        training = declaration.training
         pairs.append(
-            Pair(
-                name=declaration.name,
-                inference=declaration.inference,
-                input_name=declaration.input_name,
-                kpm_kwargs=dict(getattr(training, "kpm_kwargs", None) or {}),
-                log_model_kwargs=dict(getattr(training, "log_model_kwargs", None) or {}),
+            Pair.of(
+                declaration.name,
+                declaration.training,
+                declaration.inference,
+                declaration.input_name,
             )
         )
     with quiet_kedro():
@@ -112,6 +111,7 @@ def log_pipeline_ml(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     registered_model_name: str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> list[PublishedModel]:
     """Log ``PipelineML`` objects (ours or kedro-mlflow's) with a catalog at hand.
 
@@ -123,6 +123,7 @@ def log_pipeline_ml(
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
+        extra_tags: More tags for each run and model (the hook's training run id).
 
     Returns:
         One entry per logged pair.
@@ -131,15 +132,19 @@ def log_pipeline_ml(
         MlflowNotInstalledError: When MLflow is not installed.
         PublishError: When logging fails; nothing is then left in the tracking store.
     """
-    require_mlflow("logging a model")
+    require_supported_versions("logging a model")
     return publish(
-        [Pair.of(name, pipeline) for name, pipeline in pipelines.items()],
+        [
+            Pair.of(name, pipeline, pipeline.inference, pipeline.input_name)
+            for name, pipeline in pipelines.items()
+        ],
         catalog=catalog,
         project_root=Path(project_root),
         package_name=package_name,
         tracking_uri=tracking_uri,
         experiment=experiment,
         registered_model_name=registered_model_name,
+        extra_tags=extra_tags,
     )
 
 
@@ -153,6 +158,7 @@ def publish(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     registered_model_name: str | None = None,
+    extra_tags: Mapping[str, str] | None = None,
 ) -> list[PublishedModel]:
     """Log ``pairs``, all or nothing (see the module's docstring).
 
@@ -165,6 +171,7 @@ def publish(
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
+        extra_tags: More tags for each run and model (the hook's training run id).
 
     Returns:
         One entry per pair.
@@ -183,7 +190,11 @@ def publish(
         what = "the model's code and requirements"
         try:
             code_paths = stage_code(work / "code", package_name, package_dir)
-            requirements = pip_requirements(project_root)
+            project = ProjectInfo(
+                root=project_root,
+                name=project_name(project_root, package_name),
+                extra_tags=dict(extra_tags or {}),
+            )
             prepared = []
             for index, pair in enumerate(pairs):
                 what = f"the model of `{pair.name}`"
@@ -194,7 +205,7 @@ def publish(
                             catalog,
                             work / f"pair{index}",
                             code_paths,
-                            requirements,
+                            project,
                             registered_model_name,
                         )
                     )
@@ -204,4 +215,4 @@ def publish(
             raise PublishError(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
-        return transaction.log_all(prepared, project_root, tracking_uri, experiment)
+        return transaction.log_all(prepared, tracking_uri, experiment)

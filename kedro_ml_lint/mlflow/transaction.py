@@ -43,8 +43,6 @@ CONNECTION_ERRORS = (
     "Max retries exceeded",
     "Failed to establish a new connection",
 )
-RUN_TAG_PIPELINE = "kedro_ml_lint.pipeline"
-RUN_TAG_PROJECT = "kedro_ml_lint.project"
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,6 @@ class _Records:
 
 def log_all(
     prepared: list[Prepared],
-    project_root: Path,
     tracking_uri: str | None,
     experiment: str | None,
 ) -> list[PublishedModel]:
@@ -99,7 +96,7 @@ def log_all(
         try:
             records.experiment_id = _experiment_id(client, experiment, records)
             for item in prepared:
-                published.append(_log_one(mlflow, client, item, project_root, records))
+                published.append(_log_one(mlflow, client, item, records))
         except BaseException as exc:  # Ctrl-C too: never leave a half-logged model
             problems = _roll_back(mlflow, client, records)
             if problems:
@@ -212,23 +209,23 @@ def _experiment_id(client: Any, experiment: str | None, records: _Records) -> st
     return str(found.experiment_id)
 
 
-def _log_one(
-    mlflow: Any, client: Any, item: Prepared, project_root: Path, records: _Records
-) -> PublishedModel:
+def _log_one(mlflow: Any, client: Any, item: Prepared, records: _Records) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
     # caller's), never resuming one named by MLFLOW_RUN_ID — a failure deletes our run.
     active = mlflow.active_run()
     with _env_unset(RUN_ID_ENV):
         run = mlflow.start_run(
             experiment_id=records.experiment_id,
-            run_name=f"kedro-ml-lint {item.pair.name}",
+            run_name=item.run_name,
             nested=active is not None,
-            tags={RUN_TAG_PIPELINE: item.pair.name, RUN_TAG_PROJECT: str(project_root)},
+            tags=item.tags,
         )
     run_id = run.info.run_id
     records.runs.append(run_id)
     if active is not None and not _run_exists(client, active.info.run_id):
         client.delete_tag(run_id, PARENT_RUN_TAG)  # the active run lives in another store
+    if item.params:
+        mlflow.log_params(item.params)
     info = mlflow.pyfunc.log_model(
         python_model=item.model, artifacts=item.artifacts, **item.log_kwargs
     )
