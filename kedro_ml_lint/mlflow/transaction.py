@@ -21,7 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
-from kedro_ml_lint.mlflow.store import TRACKING_URI_ENV, check_reachable, using_tracking_uri
+from kedro_ml_lint.mlflow.store import (
+    TRACKING_URI_ENV,
+    check_reachable,
+    open_client,
+    redacted,
+    using_tracking_uri,
+)
 
 if TYPE_CHECKING:
     from kedro_ml_lint.mlflow.prepare import Prepared
@@ -84,14 +90,13 @@ def log_all(
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing."""
     import mlflow
-    from mlflow import MlflowClient
 
     uri = tracking_uri or os.environ.get(TRACKING_URI_ENV) or None
     check_reachable(uri)
     records = _Records()
     published: list[PublishedModel] = []
     with using_tracking_uri(uri), quiet_kedro():
-        client = MlflowClient()
+        client = open_client(uri)
         _replay_pending(mlflow, client, uri)
         try:
             records.experiment_id = _experiment_id(client, experiment, records)
@@ -104,7 +109,9 @@ def log_all(
             if not isinstance(exc, Exception) or (isinstance(exc, PublishError) and not problems):
                 raise
             detail = one_line(
-                str(exc) if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}",
+                redacted(
+                    str(exc) if isinstance(exc, PublishError) else f"{type(exc).__name__}: {exc}"
+                ),
                 300,
             )
             note = (
