@@ -30,12 +30,17 @@ from kedro_ml_lint.mlflow.artifacts import (
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.mlflow.packaging import pickle_by_value
 from kedro_ml_lint.mlflow.quiet import QUIET_WHILE_PREDICTING as _QUIET
+from kedro_ml_lint.mlflow.request_params import (
+    RUNNER_PARAM,
+    refuse_unknown_params,
+    request_keys,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from kedro.runner import AbstractRunner
 
 ALL_PARAMETERS = "parameters"
-RUNNER_PARAM = "runner"
 DEFAULT_RUNNER = "SequentialRunner"
 COPY_MODES = ("assign", "copy", "deepcopy")
 CopyMode = str | Mapping[str, str | None] | None
@@ -257,6 +262,7 @@ class KedroPipelineModel(PythonModel):
             )
         self._loaded = {name: self._readers[name].read(artifacts[name]) for name in expected}
         self._memory = {}
+        refuse_unknown_params(request_keys(self.parameter_names))
 
     def predict(self, context: Any, model_input, params=None):
         """Run the inference pipeline on ``model_input``.
@@ -286,21 +292,24 @@ class KedroPipelineModel(PythonModel):
     def _overrides(self, params: Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
         if not params:
             return {}, None
-        overrides: dict[str, Any] = {}
-        runner_name = None
-        for key, value in params.items():
-            if key == RUNNER_PARAM:
-                runner_name = value
-                continue
-            name = PARAMS_PREFIX + key
-            if name not in self.parameter_names:
-                known = ", ".join(f"`{n[len(PARAMS_PREFIX) :]}`" for n in self.parameter_names)
-                raise KedroPipelineModelError(
-                    f"unknown parameter `{key}`: the inference pipeline reads "
-                    f"{known or 'no parameter'} (and `runner` picks a Kedro runner)"
-                )
-            overrides[name] = value
-        return overrides, runner_name
+        assert self._loaded is not None
+        return resolve(params, request_keys(self.parameter_names), self._loaded)
+
+    def request_parameters(self) -> dict[str, Any]:
+        """What a request may set, with its default value.
+
+        Each parameter by its full dotted key and, when unambiguous, by its last component;
+        and ``runner``.
+
+        Raises:
+            KedroPipelineModelError: When the model was loaded, not built from a catalog.
+        """
+        values = self.parameters()
+        keys = request_keys(self.parameter_names)
+        return {
+            **{key: values[name[len(PARAMS_PREFIX) :]] for key, name in keys.items()},
+            RUNNER_PARAM: self._runner_name,
+        }
 
     def _runner(self, name: str | None) -> Any:
         """The runner for this call: ``None`` means run the nodes inline."""

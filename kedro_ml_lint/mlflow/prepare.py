@@ -112,11 +112,7 @@ def prepare(
     registered_model_name: str | None,
 ) -> Prepared:
     """Build ``pair``'s model from ``catalog`` in ``work``, check it predicts, describe it."""
-    from kedro_ml_lint.mlflow.kedro_pipeline_model import (
-        DEFAULT_RUNNER,
-        RUNNER_PARAM,
-        KedroPipelineModel,
-    )
+    from kedro_ml_lint.mlflow.kedro_pipeline_model import KedroPipelineModel
 
     kpm_kwargs = dict(pair.kpm_kwargs)
     model = KedroPipelineModel(
@@ -139,12 +135,7 @@ def prepare(
         name = registered or pair.name
     signature = kwargs.pop("signature")
     if isinstance(signature, str) and signature == "auto":
-        runner = model.runner
-        parameters = {
-            **model.parameters(),
-            RUNNER_PARAM: DEFAULT_RUNNER if runner is None else type(runner).__name__,
-        }
-        signature = _infer_signature(sample, output, parameters)
+        signature = _infer_signature(sample, output, model.request_parameters())
     elif isinstance(signature, str):
         raise PublishError(f"`signature` in log_model_kwargs is `{signature}`; use 'auto'")
     kwargs["code_paths"] = code_paths + list(kwargs.get("code_paths") or [])
