@@ -90,9 +90,9 @@ class MlflowPipelineHook:
         ignore: Sequence[str] | None = None,
     ) -> None:
         if log_model:
-            from kedro_ml_lint.mlflow.errors import require_mlflow
+            from kedro_ml_lint.mlflow.errors import require_supported_versions
 
-            require_mlflow("`MlflowPipelineHook`")
+            require_supported_versions("`MlflowPipelineHook`")
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.registered_model_name = registered_model_name
@@ -176,6 +176,7 @@ class MlflowPipelineHook:
             tracking_uri=self.tracking_uri,
             experiment=self.experiment,
             registered_model_name=self.registered_model_name,
+            extra_tags=_training_tags(run_params),
         ):
             logger.info("kedro-ml-lint: logged `%s` as %s", model.pipeline, model.model_uri)
 
@@ -206,6 +207,22 @@ class MlflowPipelineHook:
         except Exception:  # MissingConfigException: no such file is an empty config
             return {}
         return dict(config) if isinstance(config, Mapping) else {}
+
+
+def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
+    """Which training made the model: the Kedro session and, if any, the MLflow run."""
+    import mlflow
+
+    from kedro_ml_lint.mlflow.describe import TAG_KEDRO_SESSION, TAG_TRAINING_RUN
+
+    tags = {}
+    session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id
+    if session_id:
+        tags[TAG_KEDRO_SESSION] = str(session_id)
+    active = mlflow.active_run()  # kedro-mlflow's training run, when its hook is active
+    if active is not None:
+        tags[TAG_TRAINING_RUN] = active.info.run_id
+    return tags
 
 
 def _requested_pairs(run_params: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
+
+# kedro-mlflow's defaults, filled in at construction so that readers find them.
+LOG_MODEL_KWARGS_DEFAULT: Mapping[str, Any] = {"name": "model", "signature": "auto"}
 
 # Methods of ``Pipeline`` that select a subset of nodes: on a PipelineML they select
 # training nodes and keep the binding to the inference pipeline.
@@ -40,8 +44,13 @@ class PipelineML(Pipeline):
         inference: The pipeline logged as the model and run at predict time.
         input_name: The inference input that callers provide at predict time.
         kpm_kwargs: Extra arguments for ``KedroPipelineModel`` (``copy_mode``, ``runner``).
-        log_model_kwargs: Extra arguments for ``mlflow.pyfunc.log_model``.
+        log_model_kwargs: Extra arguments for ``mlflow.pyfunc.log_model``, as kedro-mlflow
+            keeps them: ``name`` defaults to ``"model"`` and ``signature`` to ``"auto"``;
+            MLflow 2's ``artifact_path`` is read as ``name``.
         tags: Tags to apply to every training node.
+
+    Raises:
+        ValueError: When ``log_model_kwargs`` gives both ``name`` and ``artifact_path``.
     """
 
     def __init__(
@@ -62,7 +71,7 @@ class PipelineML(Pipeline):
         self.inference = inference
         self.input_name = input_name
         self.kpm_kwargs: dict[str, Any] = dict(kpm_kwargs or {})
-        self.log_model_kwargs: dict[str, Any] = dict(log_model_kwargs or {})
+        self.log_model_kwargs: dict[str, Any] = normalize_log_model_kwargs(log_model_kwargs)
         # Why kedro-mlflow refused this pair, when the linter built it in its place.
         self.rejected_by: str | None = None
         # ``(file, line)`` of the factory call, where pair-level violations point.
@@ -72,6 +81,31 @@ class PipelineML(Pipeline):
     def training(self) -> Pipeline:
         """The training nodes as a plain ``Pipeline``."""
         return Pipeline(self.nodes)
+
+    def extract_pipeline_artifacts(
+        self, catalog: Any, parameters_saving_folder: str | Path | None = None
+    ) -> dict[str, str]:
+        """The local file of every artifact of the pair, read from a Kedro ``DataCatalog``.
+
+        The seed's form: pass the result as ``mlflow.pyfunc.log_model(artifacts=...)``.
+        Artifacts are the inference inputs except ``input_name``; a versioned dataset gives
+        the version it loads; each ``params:*`` value is pickled into
+        ``parameters_saving_folder`` (a new temporary folder when ``None``).
+
+        Args:
+            catalog: The project's ``DataCatalog`` (``session.load_context().catalog``).
+            parameters_saving_folder: Where parameter pickles are written.
+
+        Returns:
+            ``{dataset name: absolute local path}``.
+
+        Raises:
+            KedroPipelineModelError: When an artifact is in memory, remote or not on disk.
+        """
+        from kedro_ml_lint.mlflow.artifacts import artifact_paths
+
+        names = sorted(self.inference.inputs() - {self.input_name})
+        return artifact_paths(catalog, names, parameters_saving_folder)
 
     def _rebind(self, training: Pipeline) -> PipelineML:
         bound = PipelineML(
@@ -116,6 +150,23 @@ class PipelineML(Pipeline):
         )
 
     __hash__ = Pipeline.__hash__
+
+
+def normalize_log_model_kwargs(log_model_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+    """kedro-mlflow's ``log_model_kwargs``: defaults filled, ``artifact_path`` read as ``name``.
+
+    Raises:
+        ValueError: When both ``name`` and ``artifact_path`` are given.
+    """
+    given = dict(log_model_kwargs or {})
+    if "artifact_path" in given:
+        if "name" in given:
+            raise ValueError(
+                "log_model_kwargs gives both 'name' and 'artifact_path' (MLflow 2's name for "
+                "it); keep 'name'"
+            )
+        given["name"] = given.pop("artifact_path")
+    return {**LOG_MODEL_KWARGS_DEFAULT, **given}
 
 
 def _filtering(method_name: str) -> Callable[..., PipelineML]:

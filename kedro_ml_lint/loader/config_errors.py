@@ -52,7 +52,7 @@ def _resolver_error(name: str, key: str, files: list[Path], root: Path) -> Proje
     else:
         message = (
             f"`${{{name}:…}}` in the {key} configuration uses the resolver `{name}`, which is "
-            'not registered; register it in `settings.py`: `CONFIG_LOADER_ARGS = '
+            "not registered; register it in `settings.py`: `CONFIG_LOADER_ARGS = "
             f'{{"custom_resolvers": {{"{name}": ...}}}}`'
         )
     return ProjectConfigError(message, path, line)

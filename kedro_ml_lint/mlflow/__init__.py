@@ -14,7 +14,9 @@ from kedro_ml_lint.mlflow.errors import INSTALL_HINT as INSTALL_HINT
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError as KedroPipelineModelError
 from kedro_ml_lint.mlflow.errors import MlflowNotInstalledError as MlflowNotInstalledError
 from kedro_ml_lint.mlflow.errors import PublishError as PublishError
+from kedro_ml_lint.mlflow.errors import UnsupportedVersionError as UnsupportedVersionError
 from kedro_ml_lint.mlflow.errors import require_mlflow as require_mlflow
+from kedro_ml_lint.mlflow.errors import require_supported_versions as require_supported_versions
 
 # Imported on first use only, by name: no static import of mlflow-importing modules here,
 # so that `kedro_ml_lint.cli` may import this package without import-linter seeing a
@@ -33,7 +35,9 @@ __all__ = sorted(
         "KedroPipelineModelError",
         "MlflowNotInstalledError",
         "PublishError",
+        "UnsupportedVersionError",
         "require_mlflow",
+        "require_supported_versions",
     ]
 )
 
@@ -41,6 +45,6 @@ __all__ = sorted(
 def __getattr__(name: str) -> Any:
     if name in _EXPORTS:
         if name == "KedroPipelineModel":
-            require_mlflow("`KedroPipelineModel`")
+            require_supported_versions("`KedroPipelineModel`")
         return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'kedro_ml_lint.mlflow' has no attribute {name!r}")

@@ -1,10 +1,11 @@
 """``KedroPipelineModel``: a Kedro inference pipeline and its artifacts as an MLflow pyfunc model.
 
 What is pickled into the logged model is only what ``predict`` needs: the inference
-``Pipeline`` (its node functions by reference — the project's package ships with the model
-in ``code_paths``), the names of the served input and of the output, the copy modes, the
-runner (``None`` by default) and, per artifact, the dataset class and the arguments that
-read its file. Never the catalog, never a dataset object, never credentials.
+``Pipeline`` (the project's own modules by value, so the model needs no copy of the project
+to load; installed libraries by reference), the names of the served input and of the
+output, the copy modes, the runner (``None`` by default) and, per artifact, the dataset
+class and the arguments that read its file. Never the catalog, never a dataset object,
+never credentials.
 
 This module is imported by the serving process. It must stay light: it does not import
 ``kedro.runner`` (whose import configures Kedro's logging) unless a runner is asked for.
@@ -13,156 +14,36 @@ This module is imported by the serving process. It must stay light: it does not 
 from __future__ import annotations
 
 import copy
-import logging
-import pickle
-import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.pipeline import Pipeline
 from mlflow.pyfunc import PythonModel
 
+from kedro_ml_lint.mlflow.artifacts import (
+    PARAMS_PREFIX,
+    artifact_paths,
+    artifact_reader,
+    catalog_dataset,
+)
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.mlflow.packaging import pickle_by_value
+from kedro_ml_lint.mlflow.quiet import QUIET_WHILE_PREDICTING as _QUIET
+from kedro_ml_lint.mlflow.request_params import (
+    RUNNER_PARAM,
+    refuse_unknown_params,
+    request_keys,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from kedro.runner import AbstractRunner
 
-PARAMS_PREFIX = "params:"
 ALL_PARAMETERS = "parameters"
-RUNNER_PARAM = "runner"
 DEFAULT_RUNNER = "SequentialRunner"
 COPY_MODES = ("assign", "copy", "deepcopy")
-# Dataset constructor arguments that say where the data is or how it is written: the
-# served model reads its own copy of the file, so none of them is kept.
-_DROPPED_ARGUMENTS = frozenset(
-    {"filepath", "path", "version", "versioned", "credentials", "save_args", "metadata"}
-)
-# Loggers Kedro writes INFO records to while a pipeline runs.
-_KEDRO_RUN_LOGGERS = (
-    "kedro.pipeline.node",
-    "kedro.io.core",
-    "kedro.io.data_catalog",
-    "kedro.io.memory_dataset",
-    "kedro.runner.runner",
-    "kedro.runner.sequential_runner",
-    "kedro.runner.thread_runner",
-    "kedro.framework.project",
-)
-
 CopyMode = str | Mapping[str, str | None] | None
-
-
-# --------------------------------------------------------------------------- quiet runs
-
-
-class _QuietWhilePredicting(logging.Filter):
-    """Drop Kedro's INFO/DEBUG records while at least one ``predict`` is running.
-
-    A filter, not ``setLevel``: levels are process-wide state that concurrent requests
-    would race on, while a counter under a lock is exact. Records of WARNING and above
-    always pass.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("kedro")
-        self._lock = threading.Lock()
-        self._active = 0
-        self._installed: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.WARNING or not self._active
-
-    def install(self, *names: str) -> None:
-        """Attach to these loggers once (a logger's filters do not see its children)."""
-        for name in names:
-            if name not in self._installed:
-                logging.getLogger(name).addFilter(self)
-                self._installed.add(name)
-
-    @contextmanager
-    def active(self) -> Iterator[None]:
-        with self._lock:
-            self._active += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._active -= 1
-
-
-_QUIET = _QuietWhilePredicting()
-_QUIET.install(*_KEDRO_RUN_LOGGERS)
-
-
-# --------------------------------------------------------------------------- artifacts
-
-
-@dataclass(frozen=True)
-class ArtifactReader:
-    """How to read one artifact's file: a dataset class and its reading arguments.
-
-    Attributes:
-        dataset_type: The dataset class, as ``module.Class``; ``None`` for a pickled parameter.
-        arguments: Constructor arguments other than the location, versioning, saving and
-            credentials (``load_args``, ``backend``…).
-    """
-
-    dataset_type: str | None
-    arguments: dict[str, Any] = field(default_factory=dict)
-    path_argument: str = "filepath"
-
-    def read(self, path: str) -> Any:
-        """Load the data at ``path``."""
-        if self.dataset_type is None:
-            with open(path, "rb") as stream:
-                return pickle.load(stream)
-        from kedro.utils import load_obj
-
-        dataset_class = load_obj(self.dataset_type)
-        return dataset_class(**{self.path_argument: path}, **self.arguments).load()
-
-
-def _reader_of(name: str, dataset: Any) -> ArtifactReader:
-    init_config = getattr(dataset, "_init_config", None)
-    config: dict[str, Any] = dict(init_config()) if callable(init_config) else {}
-    dataset_type = config.pop("type", None)
-    if not dataset_type:
-        dataset_type = f"{type(dataset).__module__}.{type(dataset).__name__}"
-    path_argument = "path" if "path" in config and "filepath" not in config else "filepath"
-    if path_argument not in config and not hasattr(dataset, "_filepath"):
-        raise KedroPipelineModelError(
-            f"artifact `{name}` ({type(dataset).__name__}) is not read from a file, so it "
-            "cannot be logged with the model (KML002)"
-        )
-    arguments = {k: v for k, v in config.items() if k not in _DROPPED_ARGUMENTS and v is not None}
-    # fsspec arguments may carry storage secrets; a local file needs at most its open mode.
-    fs_args = arguments.pop("fs_args", None) or {}
-    if fs_args.get("open_args_load"):
-        arguments["fs_args"] = {"open_args_load": fs_args["open_args_load"]}
-    return ArtifactReader(str(dataset_type), arguments, path_argument)
-
-
-def _load_path(name: str, dataset: Any) -> Path:
-    """The local file a dataset loads from: for a versioned one, the version on disk."""
-    protocol = getattr(dataset, "_protocol", "file")
-    if protocol not in ("file", "local", None):
-        raise KedroPipelineModelError(
-            f"artifact `{name}` is stored on `{protocol}`, not on the local disk (KML002)"
-        )
-    get_load_path = getattr(dataset, "_get_load_path", None)
-    try:
-        if callable(get_load_path):
-            path = get_load_path()
-        else:  # ``filepath`` datasets keep ``_filepath``; folder datasets (partitions) ``_path``
-            path = getattr(dataset, "_filepath", None) or dataset._path
-    except Exception as exc:  # kedro's VersionNotFoundError and friends
-        raise KedroPipelineModelError(
-            f"artifact `{name}` has no version on disk to log: {exc} (KML101)"
-        ) from exc
-    return Path(str(path)).resolve()
 
 
 # --------------------------------------------------------------------------- copy modes
@@ -245,15 +126,28 @@ class KedroPipelineModel(PythonModel):
 
     def __init__(
         self,
-        pipeline: Pipeline,
-        catalog: Any,
-        input_name: str,
+        pipeline: Pipeline | None = None,
+        catalog: Any = None,
+        input_name: str | None = None,
         runner: AbstractRunner | None = None,
         copy_mode: CopyMode = "assign",
+        *,
+        pipeline_ml: Any = None,
     ) -> None:
+        if pipeline_ml is not None:
+            # The seed's form: ``KedroPipelineModel(pipeline_ml=..., catalog=..., **kpm_kwargs)``.
+            if pipeline is not None:
+                raise TypeError("give 'pipeline' or 'pipeline_ml', not both")
+            pipeline = pipeline_ml
+            if input_name is None:
+                input_name = getattr(pipeline_ml, "input_name", None)
+        if pipeline is None:
+            raise TypeError("KedroPipelineModel needs 'pipeline' (or 'pipeline_ml')")
         inference = getattr(pipeline, "inference", pipeline)
         if not isinstance(inference, Pipeline):
             raise TypeError(f"'pipeline' must be a kedro Pipeline, not {type(inference)!r}")
+        if input_name is None:
+            input_name = getattr(pipeline, "input_name", None)
         self.pipeline = Pipeline(inference.nodes)
         inputs = self.pipeline.inputs()
         if input_name not in inputs:
@@ -273,12 +167,12 @@ class KedroPipelineModel(PythonModel):
                 "ParallelRunner cannot run a served model (its data must cross processes); "
                 "use SequentialRunner or ThreadRunner"
             )
-        self.input_name = input_name
+        self.input_name: str = str(input_name)
         self.output_name = outputs[0]
         self.runner = runner
         self.copy_mode = copy_mode
         self._copy_modes = _copy_modes(copy_mode, self.pipeline.datasets() - {self.output_name})
-        self.artifact_names = sorted(inputs - {input_name})
+        self.artifact_names = sorted(inputs - {self.input_name})
         if ALL_PARAMETERS in self.artifact_names:
             raise KedroPipelineModelError(
                 "the inference pipeline reads the whole `parameters` dictionary, which is not "
@@ -286,7 +180,7 @@ class KedroPipelineModel(PythonModel):
             )
         self.parameter_names = [n for n in self.artifact_names if n.startswith(PARAMS_PREFIX)]
         self._catalog = catalog
-        self._readers = self._artifact_readers(catalog)
+        self._readers = {name: artifact_reader(catalog, name) for name in self.artifact_names}
         self._loaded: dict[str, Any] | None = None
         self._memory: dict[str, Any] = {}
         self._runners: dict[str, Any] = {}
@@ -294,8 +188,12 @@ class KedroPipelineModel(PythonModel):
     # ---------------------------------------------------------------- pickling
 
     def __getstate__(self) -> dict[str, Any]:
-        # Only what ``predict`` needs: no catalog (credentials), no loaded data.
+        # Only what ``predict`` needs: no catalog (credentials), no loaded data. The
+        # pipeline goes as bytes in which the project's own modules are pickled by value,
+        # whoever pickles the model: it then loads where the project's package is not
+        # importable (another folder, a Spark executor), even with no ``code_paths``.
         state = dict(self.__dict__)
+        state["pipeline"] = pickle_by_value(self.pipeline)
         state["_catalog"] = None
         state["_loaded"] = None
         state["_memory"] = {}
@@ -303,39 +201,13 @@ class KedroPipelineModel(PythonModel):
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("pipeline"), bytes):
+            import cloudpickle
+
+            state = {**state, "pipeline": cloudpickle.loads(state["pipeline"])}
         self.__dict__.update(state)
 
     # ---------------------------------------------------------------- logging side
-
-    def _artifact_readers(self, catalog: Any) -> dict[str, ArtifactReader]:
-        readers = {}
-        for name in self.artifact_names:
-            if name.startswith(PARAMS_PREFIX):
-                readers[name] = ArtifactReader(None)
-                continue
-            dataset = self._dataset(catalog, name)
-            if type(dataset).__name__ in ("MemoryDataset", "SharedMemoryDataset"):
-                raise KedroPipelineModelError(
-                    f"artifact `{name}` is a MemoryDataset: it is not persisted, so it cannot "
-                    "be logged with the model; give it a catalog entry (KML001)"
-                )
-            readers[name] = _reader_of(name, dataset)
-        return readers
-
-    @staticmethod
-    def _dataset(catalog: Any, name: str) -> Any:
-        if catalog is None:
-            raise KedroPipelineModelError("no catalog: this model was loaded, not built")
-        try:
-            getter = getattr(catalog, "get", None)
-            dataset = getter(name) if callable(getter) else catalog[name]
-        except Exception as exc:
-            raise KedroPipelineModelError(f"the catalog cannot build `{name}`: {exc}") from exc
-        if dataset is None:
-            raise KedroPipelineModelError(
-                f"the catalog has no `{name}`, an input of the inference pipeline"
-            )
-        return dataset
 
     def parameters(self) -> dict[str, Any]:
         """The values of the ``params:*`` inputs, by parameter name (without ``params:``).
@@ -344,7 +216,7 @@ class KedroPipelineModel(PythonModel):
             KedroPipelineModelError: When the model was loaded, not built from a catalog.
         """
         return {
-            name[len(PARAMS_PREFIX) :]: self._dataset(self._catalog, name).load()
+            name[len(PARAMS_PREFIX) :]: catalog_dataset(self._catalog, name).load()
             for name in self.parameter_names
         }
 
@@ -355,11 +227,10 @@ class KedroPipelineModel(PythonModel):
 
         A versioned dataset resolves to the version it loads (the latest one on disk unless
         the catalog pins one). Each ``params:*`` input is pickled into
-        ``parameters_saving_folder``.
+        ``parameters_saving_folder`` (a new temporary folder when ``None``).
 
         Args:
-            parameters_saving_folder: Where parameter pickles are written (required when the
-                inference pipeline reads ``params:*``).
+            parameters_saving_folder: Where parameter pickles are written.
 
         Returns:
             ``{dataset name: absolute local path}``.
@@ -367,28 +238,7 @@ class KedroPipelineModel(PythonModel):
         Raises:
             KedroPipelineModelError: When an artifact is not a local file or is missing.
         """
-        artifacts: dict[str, str] = {}
-        for name in self.artifact_names:
-            if name.startswith(PARAMS_PREFIX):
-                if parameters_saving_folder is None:
-                    raise KedroPipelineModelError(
-                        f"`{name}` must be saved with the model: pass parameters_saving_folder"
-                    )
-                folder = Path(parameters_saving_folder)
-                folder.mkdir(parents=True, exist_ok=True)
-                path = folder / f"params_{name[len(PARAMS_PREFIX) :]}.pkl"
-                value = self._dataset(self._catalog, name).load()
-                with open(path, "wb") as stream:
-                    pickle.dump(value, stream)
-                artifacts[name] = str(path.resolve())
-                continue
-            path = _load_path(name, self._dataset(self._catalog, name))
-            if not path.exists():
-                raise KedroPipelineModelError(
-                    f"artifact `{name}` is not on disk at `{path}`; run training first (KML101)"
-                )
-            artifacts[name] = str(path)
-        return artifacts
+        return artifact_paths(self._catalog, self.artifact_names, parameters_saving_folder)
 
     # ---------------------------------------------------------------- serving side
 
@@ -412,6 +262,7 @@ class KedroPipelineModel(PythonModel):
             )
         self._loaded = {name: self._readers[name].read(artifacts[name]) for name in expected}
         self._memory = {}
+        refuse_unknown_params(request_keys(self.parameter_names))
 
     def predict(self, context: Any, model_input, params=None):
         """Run the inference pipeline on ``model_input``.
@@ -441,21 +292,24 @@ class KedroPipelineModel(PythonModel):
     def _overrides(self, params: Mapping[str, Any] | None) -> tuple[dict[str, Any], str | None]:
         if not params:
             return {}, None
-        overrides: dict[str, Any] = {}
-        runner_name = None
-        for key, value in params.items():
-            if key == RUNNER_PARAM:
-                runner_name = value
-                continue
-            name = PARAMS_PREFIX + key
-            if name not in self.parameter_names:
-                known = ", ".join(f"`{n[len(PARAMS_PREFIX) :]}`" for n in self.parameter_names)
-                raise KedroPipelineModelError(
-                    f"unknown parameter `{key}`: the inference pipeline reads "
-                    f"{known or 'no parameter'} (and `runner` picks a Kedro runner)"
-                )
-            overrides[name] = value
-        return overrides, runner_name
+        assert self._loaded is not None
+        return resolve(params, request_keys(self.parameter_names), self._loaded)
+
+    def request_parameters(self) -> dict[str, Any]:
+        """What a request may set, with its default value.
+
+        Each parameter by its full dotted key and, when unambiguous, by its last component;
+        and ``runner``.
+
+        Raises:
+            KedroPipelineModelError: When the model was loaded, not built from a catalog.
+        """
+        values = self.parameters()
+        keys = request_keys(self.parameter_names)
+        return {
+            **{key: values[name[len(PARAMS_PREFIX) :]] for key, name in keys.items()},
+            RUNNER_PARAM: self._runner_name,
+        }
 
     def _runner(self, name: str | None) -> Any:
         """The runner for this call: ``None`` means run the nodes inline."""

@@ -57,9 +57,7 @@ _SCHEME_START = re.compile(_SCHEME)
 # Free text cut into words (and the runs of separators between them, kept).
 _WORDS = re.compile(rf"([{_STOP}]+)")
 # The query string of a URL; the path before it may hold spaces (``churn model.pkl``).
-_URL_QUERY = re.compile(
-    rf"(?P<head>{_SCHEME}[^?\n\r'\"`<>]{{0,{_MAX}}}?)\?(?P<query>[^{_STOP}]*)"
-)
+_URL_QUERY = re.compile(rf"(?P<head>{_SCHEME}[^?\n\r'\"`<>]{{0,{_MAX}}}?)\?(?P<query>[^{_STOP}]*)")
 # ``name=value`` parts of connection strings and query-like text; ODBC braces and quotes too.
 _ASSIGNMENT = re.compile(
     r"(?<![\w.\-])(?P<name>[A-Za-z_][\w.\-]*)(?P<eq>\s*=\s*)"

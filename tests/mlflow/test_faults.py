@@ -46,7 +46,7 @@ from mlflow_support import (
 )
 
 from kedro_ml_lint.mlflow import PublishError, log_models
-from kedro_ml_lint.mlflow import publish as publish_module
+from kedro_ml_lint.mlflow import transaction as transaction_module
 
 pytestmark = pytest.mark.integration
 
@@ -452,14 +452,14 @@ def test_artifact_deleted_while_uploading(
     result = lint(project)
     assert result.violations == []
     artifact = project / "data/06_models/model.pkl"
-    log_all = publish_module._log_all
+    log_all = transaction_module.log_all
 
     def delete_then_log(*args: Any, **kwargs: Any) -> Any:
         artifact.unlink()
         return log_all(*args, **kwargs)
 
     with monkeypatch.context() as patch:
-        patch.setattr(publish_module, "_log_all", delete_then_log)
+        patch.setattr(transaction_module, "log_all", delete_then_log)
         with pytest.raises(PublishError) as raised:
             log_models(result, tracking_uri=uri, registered_model_name=REGISTERED)
 

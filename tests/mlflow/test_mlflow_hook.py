@@ -83,6 +83,10 @@ def test_hook_logs_after_kedro_run_training(tmp_path: Path, churn: Path) -> None
     client = mlflow.MlflowClient(uri)
     [run] = client.search_runs([client.get_experiment_by_name("churn-hook").experiment_id])
     assert run.data.tags["kedro_ml_lint.pipeline"] == "training"
+    assert run.info.run_name == "training"
+    # No MLflow training run here; the Kedro session that trained is named.
+    assert "kedro_ml_lint.training_run_id" not in run.data.tags
+    assert run.data.tags["kedro_ml_lint.kedro_session_id"]
     loaded = mlflow.pyfunc.load_model(f"models:/{state['ready_models'][0]}")
     assert_same_predictions(loaded.predict(instances(project)), kedro_predictions(churn))
 
@@ -124,3 +128,4 @@ def test_hook_next_to_kedro_mlflows_own_hook(tmp_path: Path) -> None:
     assert len(ours) == 1 and ours[0].info.status == "FINISHED"
     parent = client.get_run(ours[0].data.tags["mlflow.parentRunId"])
     assert parent.info.run_name == "training"  # kedro-mlflow's run of the pipeline
+    assert ours[0].data.tags["kedro_ml_lint.training_run_id"] == parent.info.run_id

@@ -155,8 +155,8 @@ def test_kedro_mlflow_pair(tmp_path_factory: pytest.TempPathFactory, churn: Path
     assert type(result.declarations[0].training).__module__.startswith("kedro_mlflow")
     [published] = log_models(result, tracking_uri=uri)
     mlflow.set_tracking_uri(uri)
-    # kedro-mlflow's defaults are honoured: name "model", signature "auto".
-    assert mlflow.MlflowClient(uri).get_logged_model(published.model_id).name == "model"
+    # kedro-mlflow's default name "model" says nothing: the model is named for its pair.
+    assert mlflow.MlflowClient(uri).get_logged_model(published.model_id).name == "training"
     loaded = mlflow.pyfunc.load_model(published.model_uri)
     assert {p.name for p in loaded.metadata.signature.params} == {"threshold", "runner"}
     # Same data, same code: the same predictions as the churn example's Kedro run.
