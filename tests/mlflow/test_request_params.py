@@ -16,6 +16,8 @@ from test_mlflow_serve import _post, _wait_until_ready
 
 from kedro_ml_lint.mlflow import log_models
 
+pytestmark = pytest.mark.integration  # real training, a real MLflow store or server
+
 ROWS = 20
 
 

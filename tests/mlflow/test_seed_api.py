@@ -10,6 +10,8 @@ import pandas as pd
 import pytest
 from mlflow_support import KEDRO_ENV, assert_same_predictions, kedro_predictions, trained
 
+pytestmark = pytest.mark.integration  # real training, a real MLflow store or server
+
 # The seed's snippet. Changed only where Kedro 1.x removed `load_context` (a KedroSession
 # gives the catalog), where MLflow 3 refuses its `conda_env={"python": "3.7.0"}` (left
 # out), and the import it forgot (`infer_signature`); kedro_mlflow's import becomes ours.

@@ -18,6 +18,8 @@ from mlflow_support import instances, kedro_predictions, lint, tracking_uri, tra
 
 from kedro_ml_lint.mlflow import log_models
 
+pytestmark = pytest.mark.integration  # real training, a real MLflow store or server
+
 ROWS = 100_000
 RESULT_TYPE = "churn_probability double, churn long"
 

@@ -12,6 +12,8 @@ from test_faults import MlflowServer, assert_one_line
 from kedro_ml_lint.mlflow import PublishError, log_models
 from kedro_ml_lint.mlflow.store import check_reachable, open_client, using_tracking_uri
 
+pytestmark = pytest.mark.integration  # a real `mlflow server` on 127.0.0.1
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MlflowServer]:

@@ -49,6 +49,7 @@ for attempt in (
 """
 
 
+@pytest.mark.integration
 def test_entry_points_refuse_kedro_0_19() -> None:
     proc = subprocess.run(
         [sys.executable, "-c", OLD_KEDRO], capture_output=True, text=True, env=KEDRO_ENV
