@@ -11,24 +11,18 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
+from project_factory import PIPELINES as FACTORY_PIPELINES
 from project_factory import write_project
 
 from kedro_ml_lint.api import lint_project
 
-PIPELINES = """
-from kedro.pipeline import Pipeline, node, pipeline
-
-from {package}.nodes import fit, predict
-
-
-def training():
-    return Pipeline([
-        node(fit, ["features", "params:model_options"], "scaler", name="fit_scaler"),
-        node(fit, ["features", "scaler"], "model", name="fit_model"),
-    ])
-
-
-def inference():
+# The factory's training pipeline; an inference pipeline with a multi-line ``node(...)`` call
+# that misspells its parameter, wrapped by ``pipeline(...)`` (which copies the node).
+PIPELINES = (
+    FACTORY_PIPELINES.split("def inference")[0].replace(
+        "import Pipeline, node", "import Pipeline, node, pipeline"
+    )
+    + """def inference():
     scoring = Pipeline([
         node(
             predict,
@@ -44,6 +38,7 @@ def inference():
     ])
     return pipeline(scoring, inputs={{"instances", "scaler", "model"}})
 """
+)
 
 
 def _project(tmp_path: Path, typo_noqa: str = "", call_noqa: str = "") -> Path:
