@@ -74,6 +74,20 @@ def _processes_refused_unless_integration(item: pytest.Item) -> Iterator[None]:
         yield
 
 
+def examples(ci: int, slow: int) -> int:
+    """How many examples a hypothesis property runs.
+
+    ``ci`` under CI (``CI=true``, as ``.ci/run`` runs), ``slow`` with
+    ``HYPOTHESIS_PROFILE=slow``, and a quarter of ``ci`` otherwise: the inner loop
+    (``-m "not integration"``) stays fast while CI keeps every property at full strength.
+    """
+    if os.environ.get("HYPOTHESIS_PROFILE") == "slow":
+        return slow
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        return ci
+    return max(10, ci // 4)
+
+
 @dataclass
 class CliRun:
     """A finished ``kedro-ml-lint`` process."""

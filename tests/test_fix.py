@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import EXAMPLES, run_cli, tree_digest
+from conftest import EXAMPLES, examples, run_cli, tree_digest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from project_factory import CATALOG, write_project
@@ -21,7 +21,7 @@ from kedro_ml_lint.loader.catalog import CatalogIndex
 CATALOG_FILE = "conf/base/catalog.yml"
 PICKLE = "pickle.PickleDataset"
 EXAMPLES_RUN = settings(
-    max_examples=1000 if os.environ.get("HYPOTHESIS_PROFILE") == "slow" else 150,
+    max_examples=examples(ci=150, slow=1000),
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import run_cli, tree_digest
+from conftest import examples, run_cli, tree_digest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from omegaconf import OmegaConf
@@ -130,7 +130,11 @@ NAMES = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=examples(ci=300, slow=3000),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 @given(st.lists(NAMES, min_size=1, max_size=4, unique=True))
 def test_new_keys_read_back_as_strings_in_yaml_1_1(names: list[str]) -> None:
     """PyYAML/OmegaConf (Kedro) read `on`, `12:30`, `1e3`… as bool/number: such keys are quoted."""

@@ -1,12 +1,12 @@
 """Property tests: the rules agree with an independent reference built on kedro's own
 ``Pipeline.inputs()``/``outputs()`` and a hand-written catalog resolution.
 
-Run longer with ``HYPOTHESIS_PROFILE=slow`` (2000 examples per test).
+200 examples per property under CI, a quarter in the inner loop, 2000 with
+``HYPOTHESIS_PROFILE=slow`` (``conftest.examples``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -14,6 +14,7 @@ from typing import Any
 
 import networkx as nx
 import pytest
+from conftest import examples
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from kedro.pipeline import Pipeline
@@ -24,12 +25,11 @@ from kedro_ml_lint import lint_pipelines
 from kedro_ml_lint.diagnostics import Applicability
 from kedro_ml_lint.model import DatasetSpec, NodeSpec, Role, build_pair
 
-settings.register_profile("kml-default", max_examples=200, deadline=None)
-settings.register_profile("slow", max_examples=2000, deadline=None)
-PROFILE = settings.get_profile(
-    "slow" if os.environ.get("HYPOTHESIS_PROFILE") == "slow" else "kml-default"
+RUN = settings(
+    max_examples=examples(ci=200, slow=2000),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
 )
-RUN = settings(PROFILE, suppress_health_check=[HealthCheck.too_slow])
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

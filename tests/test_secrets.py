@@ -108,6 +108,8 @@ def _all_outputs(root: Path) -> dict[str, str]:
     return outputs
 
 
+# Every command and format on a real project per example (~4 s each): the integration lane.
+@pytest.mark.integration
 @settings(
     max_examples=int(os.environ.get("SECRETS_EXAMPLES", "12")),
     deadline=None,
