@@ -75,6 +75,11 @@ class LiteSession:
         stopped: Every :class:`StandInUsed` raised, even those that library code caught
             (``find_pipelines`` turns import errors into warnings): the first one stops
             the check all the same.
+        make_module: Builds a real module for a name (Kedro's removed APIs, kedro-mlflow's
+            factory) instead of a stand-in, or returns ``None``.
+        stand_in_missing: False under ``--no-lite``: only ``make_module``'s modules are given.
+        older_kedro: The project was made with an older Kedro: Kedro's removed modules are
+            stood in too.
     """
 
     roots: tuple[Path, ...]
