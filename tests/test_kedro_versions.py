@@ -185,6 +185,20 @@ VARIANTS = (
     Variant(K18, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
     Variant(
         K18,
+        "model-logged-by-a-logger-dataset",  # it logs to MLflow: no local file to ship
+        (
+            (
+                "conf/base/catalog.yml",
+                "regressor:\n  type: pickle.PickleDataSet\n"
+                "  filepath: ${paths.models}/regressor.pkl\n  versioned: true\n",
+                "regressor:\n  type: kedro_mlflow.io.models.MlflowModelLoggerDataSet\n"
+                "  flavor: mlflow.sklearn\n",
+            ),
+        ),
+        frozenset({("training_ml", "KML002", "regressor")}),
+    ),
+    Variant(
+        K18,
         "settings-compare-a-plugin-version",  # kedro-viz is in neither environment
         (
             (
@@ -236,6 +250,17 @@ VARIANTS = (
         needs=("kedro_mlflow",),
     ),
     Variant(K19, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
+    Variant(
+        K19,
+        "log-model-kwargs-with-code-path",  # MLflow 2's name, passed through as given
+        (
+            (
+                "src/fraud_detection/pipeline_registry.py",
+                '"signature": "auto"}',
+                '"signature": "auto", "code_path": ["src/fraud_detection"]}',
+            ),
+        ),
+    ),
 )
 
 
