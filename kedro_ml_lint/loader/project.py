@@ -351,7 +351,7 @@ def _loader_factory(
     folder = (
         Path(conf_source).expanduser()
         if conf_source
-        else root / compat.conf_source_setting(settings or ModuleType("settings"))
+        else root / compat.conf_source_setting(settings)
     )
     if not folder.is_absolute():
         folder = (Path.cwd() / folder).resolve() if conf_source else (root / folder).resolve()
@@ -528,10 +528,10 @@ def _stop_on_stand_in_use(session: LiteSession) -> None:
 
 
 def _code_error(
-    exc: BaseException, root: Path, what: str, session: LiteSession | None = None
+    exc: BaseException, root: Path, what: str, session: LiteSession
 ) -> ProjectCodeError:
     """Point at the deepest frame of the project's own code that raised."""
-    if session is not None and session.stopped:
+    if session.stopped:
         return session.stopped[0]
     path, line = None, None
     if isinstance(exc, SyntaxError) and exc.filename:
@@ -539,33 +539,22 @@ def _code_error(
         detail = f"syntax error: {exc.msg}"
     else:
         for frame in traceback.extract_tb(exc.__traceback__):
-            if _is_inside(Path(frame.filename), root):
-                path, line = relative(Path(frame.filename), root), frame.lineno
+            own = session.relative(frame.filename)  # the project's code, not a library's
+            if own is not None:
+                path, line = own, frame.lineno
         message = str(exc).strip()
         detail = f"{type(exc).__name__}: {message.splitlines()[0] if message else ''}"
         if isinstance(exc, ModuleNotFoundError) and exc.name:
             detail += " (install it in this environment"
             detail += (
                 ")"
-                if session is not None and session.stand_in_missing
+                if session.stand_in_missing
                 else (", or drop --no-lite to stand in for missing modules)")
             )
-    if session is not None and session.stood_in:
+    if session.stood_in:
         detail += (
             f"; kedro-ml-lint stood in for {', '.join(f'`{m}`' for m in session.stood_in)}, "
             "which are not installed here: add them to the hook's `additional_dependencies` "
             "or run kedro-ml-lint in the project's own environment"
         )
     return ProjectCodeError(f"{what}: {detail}".rstrip(": "), path, line)
-
-
-def _is_inside(path: Path, root: Path) -> bool:
-    try:
-        resolved = path.resolve()
-        return (
-            path.is_file()
-            and resolved.is_relative_to(root)
-            and "site-packages" not in resolved.parts
-        )
-    except OSError:
-        return False

@@ -121,7 +121,7 @@ def default_config_loader(project: KedroVersion) -> Any:
     return OmegaConfigLoader
 
 
-def conf_source_setting(settings: ModuleType) -> str:
+def conf_source_setting(settings: ModuleType | None) -> str:
     """The configuration folder a project's settings name (``CONF_ROOT`` in 0.17)."""
     for name in ("CONF_SOURCE", "CONF_ROOT"):
         value = getattr(settings, name, None)
