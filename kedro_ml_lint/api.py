@@ -150,6 +150,7 @@ def lint_project(
             project.catalog.resolve,
             project.parameter_keys,
             declaration.source,
+            declaration.wiring,
         )
         if artifacts_on_disk:
             missing = missing_on_disk(project.root, model.datasets.values())

@@ -19,7 +19,7 @@ from functools import wraps
 from typing import Any
 from unittest.mock import patch
 
-from kedro_ml_lint.loader.compat.kedro_mlflow import normalise_factory_call
+from kedro_ml_lint.loader.compat.kedro_mlflow import MADE_BY_KEDRO_MLFLOW, normalise_factory_call
 from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
 from kedro_ml_lint.pipeline_ml import remember_call_site
 
@@ -87,6 +87,7 @@ def _tolerant(factory: Any) -> Any:
         except Exception as exc:  # kedro-mlflow's own contract check: keep the arguments
             result = tolerant_factory(*call.arguments())
             result.rejected_by = f"{type(exc).__name__}: {exc}"
+            setattr(result, MADE_BY_KEDRO_MLFLOW, True)
         remember_call_site(result, depth=1)  # the project's line that called the factory
         return result
 

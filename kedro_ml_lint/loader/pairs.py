@@ -18,10 +18,11 @@ from kedro_ml_lint.errors import (
     SettingsError,
 )
 from kedro_ml_lint.loader.capture import node_site
+from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
-from kedro_ml_lint.model import NodeSpec, PairSource, Role
+from kedro_ml_lint.model import Factory, NodeSpec, PairSource, Role, Wiring
 from kedro_ml_lint.model.names import did_you_mean
 
 DEFAULT_PIPELINE = "__default__"
@@ -45,6 +46,7 @@ class PairDeclaration:
         location: Where the declaration is written, when known.
         aliases: Other registry names of the same PipelineML (``__default__``…): the pair
             is reported once, under ``name``, and ``--pipeline`` selects it by any of them.
+        wiring: What would log the pair (registry pairs only).
     """
 
     name: str
@@ -54,6 +56,7 @@ class PairDeclaration:
     source: PairSource
     location: Location | None = None
     aliases: tuple[str, ...] = ()
+    wiring: Wiring | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -133,9 +136,49 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
                 source=PairSource.PIPELINE_ML,
                 location=_call_site(project, pipeline),
                 aliases=tuple(aliases),
+                wiring=_wiring(project, pipeline),
             )
         )
     return pairs
+
+
+def _wiring(project: Project, pipeline: Any) -> Wiring:
+    """What would log ``pipeline`` after a ``kedro run`` of the project (KML2xx)."""
+    settings = project.settings
+    hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
+    our_hook = isinstance(hooks, tuple | list) and any(_is_our_logging_hook(hook) for hook in hooks)
+    training_nodes = {node.name for node in pipeline_nodes(pipeline)}
+    sums = tuple(
+        sorted(
+            name
+            for name, other in project.registry.items()
+            if other is not pipeline
+            and not is_pipeline_ml(other)
+            and hasattr(other, "nodes")
+            and training_nodes <= {node.name for node in pipeline_nodes(other)}
+        )
+    )
+    return Wiring(
+        factory=(
+            Factory.KEDRO_MLFLOW
+            if kedro_mlflow_compat.made_by_kedro_mlflow(pipeline)
+            else Factory.KEDRO_ML_LINT
+        ),
+        our_hook=our_hook,
+        kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
+        sums=sums,
+        kpm_kwargs=dict(getattr(pipeline, "kpm_kwargs", None) or {}),
+        log_model_kwargs=dict(getattr(pipeline, "log_model_kwargs", None) or {}),
+    )
+
+
+def _is_our_logging_hook(hook: Any) -> bool:
+    """kedro-ml-lint's ``MlflowPipelineHook`` (or a subclass), with logging on."""
+    named = any(
+        cls.__module__ == "kedro_ml_lint.hooks" and cls.__name__ == "MlflowPipelineHook"
+        for cls in type(hook).__mro__
+    )
+    return named and bool(getattr(hook, "log_model", True))
 
 
 def _where(location: Location | None) -> tuple[str | None, int | None]:

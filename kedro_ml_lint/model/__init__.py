@@ -12,15 +12,18 @@ from kedro_ml_lint.model.pair import (
     build_graph,
     build_pair,
 )
+from kedro_ml_lint.model.wiring import Factory, Wiring
 
 __all__ = [
     "DatasetFlow",
     "DatasetSpec",
+    "Factory",
     "NodeSpec",
     "Origin",
     "PairModel",
     "PairSource",
     "Role",
+    "Wiring",
     "build_graph",
     "build_pair",
 ]

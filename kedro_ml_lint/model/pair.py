@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 from kedro_ml_lint.model.catalog import DatasetSpec
 from kedro_ml_lint.model.names import is_parameter, strip_transcoding
+from kedro_ml_lint.model.wiring import Wiring
 
 
 class Role(str, Enum):
@@ -147,6 +148,8 @@ class PairModel:
         source: Where the pair was declared.
         missing_on_disk: Artifacts whose local file does not exist yet; ``None`` when
             the disk was not looked at (only ``--log`` and the hook look).
+        wiring: What would log the pair after a run; ``None`` when not read (a pair given
+            as pipelines, or not declared by a factory in the registry).
     """
 
     name: str
@@ -159,6 +162,7 @@ class PairModel:
     parameter_keys: frozenset[str] | None = None
     source: PairSource = PairSource.PIPELINE_ML
     missing_on_disk: frozenset[str] | None = None
+    wiring: Wiring | None = None
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -196,6 +200,7 @@ def build_pair(
     resolve: Callable[[str], DatasetSpec],
     parameter_keys: frozenset[str] | None = None,
     source: PairSource = PairSource.PIPELINE_ML,
+    wiring: Wiring | None = None,
 ) -> PairModel:
     """Assemble a :class:`PairModel`, resolving each artifact through ``resolve``.
 
@@ -207,6 +212,7 @@ def build_pair(
         resolve: Maps a dataset name to what the catalog says about it.
         parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
         source: Where the pair was declared.
+        wiring: What would log the pair after a run, when known.
     """
     training_nodes, inference_nodes = tuple(training), tuple(inference)
     pair = PairModel(
@@ -219,6 +225,7 @@ def build_pair(
         datasets={},
         parameter_keys=parameter_keys,
         source=source,
+        wiring=wiring,
     )
     pair.datasets.update({artifact: resolve(artifact) for artifact in pair.artifacts})
     return pair

@@ -11,6 +11,10 @@ from kedro_ml_lint.rules import (
     kml006_inference_parameter_undefined,
     kml007_inference_reads_all_parameters,
     kml101_artifact_missing_on_disk,
+    kml201_pair_never_logged,
+    kml202_pair_logged_twice,
+    kml203_pair_hidden_in_sum,
+    kml206_deepcopy_model_artifact,
 )
 from kedro_ml_lint.rules.base import Rule
 
@@ -23,6 +27,10 @@ RULES: tuple[Rule, ...] = (
     kml006_inference_parameter_undefined.RULE,
     kml007_inference_reads_all_parameters.RULE,
     kml101_artifact_missing_on_disk.RULE,
+    kml201_pair_never_logged.RULE,
+    kml202_pair_logged_twice.RULE,
+    kml203_pair_hidden_in_sum.RULE,
+    kml206_deepcopy_model_artifact.RULE,
 )
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}
 

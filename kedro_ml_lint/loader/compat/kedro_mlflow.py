@@ -96,6 +96,7 @@ def kedro_mlflow_stand_in(name: str) -> ModuleType | None:
         call = normalise_factory_call(*args, **kwargs)
         result = pipeline_ml_factory(*call.arguments())
         remember_call_site(result, depth=1)  # the project's line, not this wrapper's
+        setattr(result, MADE_BY_KEDRO_MLFLOW, True)
         return result
 
     module = StandInModule(name)
@@ -115,3 +116,44 @@ def installed() -> bool:
         return importlib.util.find_spec(KEDRO_MLFLOW) is not None
     except (ImportError, ValueError):
         return False
+
+
+# The distribution name kedro-mlflow 2.x declares, which Kedro matches *exactly* against
+# ``DISABLE_HOOKS_FOR_PLUGINS`` (pluggy's ``project_name``): assumed where it is not installed.
+DISTRIBUTION = "kedro_mlflow"
+
+
+def hook_runs(settings: ModuleType | None) -> bool:
+    """True when kedro-mlflow's hook runs in a ``kedro run`` of the project.
+
+    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did), or when the plugin
+    registers it itself (its ``kedro.hooks`` entry point) and ``DISABLE_HOOKS_FOR_PLUGINS``
+    does not name the installed distribution exactly, as Kedro compares.
+    """
+    hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
+    if isinstance(hooks, tuple | list) and any(
+        type(hook).__module__.startswith(KEDRO_MLFLOW + ".") for hook in hooks
+    ):
+        return True
+    disabled = getattr(settings, "DISABLE_HOOKS_FOR_PLUGINS", ()) if settings is not None else ()
+    names = {str(name) for name in disabled} if isinstance(disabled, tuple | list | set) else set()
+    return _distribution_name() not in names
+
+
+def _distribution_name() -> str:
+    from importlib import metadata
+
+    try:
+        return str(metadata.distribution("kedro-mlflow").metadata["Name"])
+    except metadata.PackageNotFoundError:
+        return DISTRIBUTION
+
+
+def made_by_kedro_mlflow(pipeline: object) -> bool:
+    """True for kedro-mlflow's PipelineML, or ours standing in for a call of its factory."""
+    return type(pipeline).__module__.startswith(KEDRO_MLFLOW + ".") or bool(
+        getattr(pipeline, MADE_BY_KEDRO_MLFLOW, False)
+    )
+
+
+MADE_BY_KEDRO_MLFLOW = "_kml_made_by_kedro_mlflow"
