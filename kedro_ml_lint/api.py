@@ -20,7 +20,7 @@ from kedro_ml_lint.loader.pairs import (
 )
 from kedro_ml_lint.loader.project import Project, load_project
 from kedro_ml_lint.loader.sources import noqa_directives
-from kedro_ml_lint.model import PairModel, PairSource, Role, build_pair
+from kedro_ml_lint.model import PairModel, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
@@ -193,6 +193,7 @@ def lint_pipelines(
     per_dataset_ignores: Mapping[str, Sequence[str]] | None = None,
     project_root: str | Path | None = None,
     artifacts_on_disk: bool = False,
+    wiring: Wiring | None = None,
 ) -> list[Violation]:
     """Check one pair of kedro ``Pipeline`` objects against the contract.
 
@@ -210,6 +211,8 @@ def lint_pipelines(
             ``[tool.kedro-ml-lint]``.
         project_root: Relative filepaths are read from here (default: the current folder).
         artifacts_on_disk: Also check that each artifact's file exists (KML101).
+        wiring: How the pair would be logged (hooks, factory, arguments); ``None`` skips
+            the wiring rules (KML2xx).
 
     Returns:
         The violations, sorted; their locations point at node functions when known.
@@ -224,6 +227,7 @@ def lint_pipelines(
         CatalogView(catalog_config or {}).resolve,
         flatten_parameter_keys(parameters) if parameters is not None else None,
         PairSource.CLI,
+        wiring,
     )
     if artifacts_on_disk:
         root = Path(project_root) if project_root is not None else Path.cwd()

@@ -48,9 +48,6 @@ class PipelineML(Pipeline):
             keeps them: ``name`` defaults to ``"model"`` and ``signature`` to ``"auto"``;
             MLflow 2's ``artifact_path`` is read as ``name``.
         tags: Tags to apply to every training node.
-
-    Raises:
-        ValueError: When ``log_model_kwargs`` gives both ``name`` and ``artifact_path``.
     """
 
     def __init__(
@@ -71,7 +68,10 @@ class PipelineML(Pipeline):
         self.inference = inference
         self.input_name = input_name
         self.kpm_kwargs: dict[str, Any] = dict(kpm_kwargs or {})
-        self.log_model_kwargs: dict[str, Any] = normalize_log_model_kwargs(log_model_kwargs)
+        # Kept even when MLflow would refuse them: KML205 says so before anything runs.
+        self.log_model_kwargs: dict[str, Any] = normalize_log_model_kwargs(
+            log_model_kwargs, strict=False
+        )
         # Why kedro-mlflow refused this pair, when the linter built it in its place.
         self.rejected_by: str | None = None
         # ``(file, line)`` of the factory call, where pair-level violations point.
@@ -152,14 +152,23 @@ class PipelineML(Pipeline):
     __hash__ = Pipeline.__hash__
 
 
-def normalize_log_model_kwargs(log_model_kwargs: Mapping[str, Any] | None) -> dict[str, Any]:
+def normalize_log_model_kwargs(
+    log_model_kwargs: Mapping[str, Any] | None, *, strict: bool = True
+) -> dict[str, Any]:
     """kedro-mlflow's ``log_model_kwargs``: defaults filled, ``artifact_path`` read as ``name``.
 
+    Args:
+        log_model_kwargs: The arguments as given.
+        strict: Raise when both ``name`` and ``artifact_path`` are given; else keep both,
+            for KML205 to report before anything is logged.
+
     Raises:
-        ValueError: When both ``name`` and ``artifact_path`` are given.
+        ValueError: When ``strict`` and both ``name`` and ``artifact_path`` are given.
     """
     given = dict(log_model_kwargs or {})
     if "artifact_path" in given:
+        if "name" in given and not strict:
+            return {**LOG_MODEL_KWARGS_DEFAULT, **given}
         if "name" in given:
             raise ValueError(
                 "log_model_kwargs gives both 'name' and 'artifact_path' (MLflow 2's name for "

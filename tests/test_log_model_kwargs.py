@@ -11,6 +11,7 @@ from kedro_datasets.pickle import PickleDataset
 from kedro_mlflow.pipeline import pipeline_ml_factory as kedro_mlflow_factory
 
 from kedro_ml_lint import PipelineML, pipeline_ml_factory
+from kedro_ml_lint.pipeline_ml import normalize_log_model_kwargs
 
 
 def _fit(data: int) -> int:
@@ -52,9 +53,11 @@ def test_same_kwargs_as_kedro_mlflow(given: dict | None, expected: dict) -> None
     assert _pair(given).log_model_kwargs["name"] == expected["name"]  # no KeyError
 
 
-def test_name_and_artifact_path_is_an_error() -> None:
+def test_name_and_artifact_path_are_kept_for_kml205_and_refused_at_log_time() -> None:
+    pair = _pair({"name": "a", "artifact_path": "b"})  # the registry still loads
+    assert pair.log_model_kwargs == {"name": "a", "artifact_path": "b", "signature": "auto"}
     with pytest.raises(ValueError, match="artifact_path"):
-        _pair({"name": "a", "artifact_path": "b"})
+        normalize_log_model_kwargs(pair.log_model_kwargs)
 
 
 def test_filtering_keeps_the_normalized_kwargs() -> None:

@@ -18,12 +18,15 @@ from kedro_ml_lint.errors import (
     SettingsError,
 )
 from kedro_ml_lint.loader.capture import node_site
+from kedro_ml_lint.loader.compat import distribution_version
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
+from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
 from kedro_ml_lint.model import Factory, NodeSpec, PairSource, Role, Wiring
 from kedro_ml_lint.model.names import did_you_mean
+from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT
 
 DEFAULT_PIPELINE = "__default__"
 HOW_TO_DECLARE = (
@@ -158,6 +161,7 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
             and training_nodes <= {node.name for node in pipeline_nodes(other)}
         )
     )
+    log_model_kwargs = dict(getattr(pipeline, "log_model_kwargs", None) or {})
     return Wiring(
         factory=(
             Factory.KEDRO_MLFLOW
@@ -168,7 +172,16 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
         kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
         sums=sums,
         kpm_kwargs=dict(getattr(pipeline, "kpm_kwargs", None) or {}),
-        log_model_kwargs=dict(getattr(pipeline, "log_model_kwargs", None) or {}),
+        log_model_kwargs=log_model_kwargs,
+        kedro_version=distribution_version("kedro"),
+        kedro_mlflow_version=kedro_mlflow_compat.installed_version(),
+        mlflow_version=distribution_version("mlflow") or distribution_version("mlflow-skinny"),
+        # Importing MLflow costs a second: only a pair that passes arguments pays it.
+        log_model_parameters=(
+            mlflow_compat.log_model_parameters()
+            if set(log_model_kwargs) - set(LOG_MODEL_KWARGS_DEFAULT)
+            else None
+        ),
     )
 
 

@@ -12,12 +12,13 @@ from kedro_ml_lint.model.pair import (
     build_graph,
     build_pair,
 )
-from kedro_ml_lint.model.wiring import Factory, Wiring
+from kedro_ml_lint.model.wiring import Factory, Logger, Wiring
 
 __all__ = [
     "DatasetFlow",
     "DatasetSpec",
     "Factory",
+    "Logger",
     "NodeSpec",
     "Origin",
     "PairModel",

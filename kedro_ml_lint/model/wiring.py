@@ -19,6 +19,13 @@ class Factory(str, Enum):
     KEDRO_MLFLOW = "kedro-mlflow"
 
 
+class Logger(str, Enum):
+    """A hook that logs a pair's model after the run that trained it."""
+
+    KEDRO_ML_LINT = "kedro-ml-lint"
+    KEDRO_MLFLOW = "kedro-mlflow"
+
+
 @dataclass(frozen=True)
 class Wiring:
     """What would log a registered pair, and with which arguments.
@@ -31,7 +38,12 @@ class Wiring:
         sums: Registered pipelines, not the pair itself, that run all its training nodes
             (``__default__ = data_processing + training``): what a plain ``kedro run`` runs.
         kpm_kwargs: The pair's ``KedroPipelineModel`` arguments.
-        log_model_kwargs: The pair's ``mlflow.pyfunc.log_model`` arguments.
+        log_model_kwargs: The pair's ``mlflow.pyfunc.log_model`` arguments, as given.
+        kedro_version: The installed Kedro's version.
+        kedro_mlflow_version: The installed kedro-mlflow's version; ``None`` when absent.
+        mlflow_version: The installed MLflow's version; ``None`` when absent.
+        log_model_parameters: The parameters the installed ``mlflow.pyfunc.log_model``
+            takes; ``None`` when MLflow is not installed (or was not needed).
     """
 
     factory: Factory
@@ -40,13 +52,17 @@ class Wiring:
     sums: tuple[str, ...] = ()
     kpm_kwargs: Mapping[str, Any] = field(default_factory=dict)
     log_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    kedro_version: str | None = None
+    kedro_mlflow_version: str | None = None
+    mlflow_version: str | None = None
+    log_model_parameters: frozenset[str] | None = None
 
     @property
-    def loggers(self) -> tuple[str, ...]:
+    def loggers(self) -> tuple[Logger, ...]:
         """The hooks that will log this pair after a run of its registered pipeline."""
         found = []
         if self.our_hook:
-            found.append("kedro-ml-lint")
+            found.append(Logger.KEDRO_ML_LINT)
         if self.kedro_mlflow_hook and self.factory is Factory.KEDRO_MLFLOW:
-            found.append("kedro-mlflow")  # its hook ignores any other PipelineML class
+            found.append(Logger.KEDRO_MLFLOW)  # its hook ignores any other PipelineML class
         return tuple(found)

@@ -14,6 +14,8 @@ from kedro_ml_lint.rules import (
     kml201_pair_never_logged,
     kml202_pair_logged_twice,
     kml203_pair_hidden_in_sum,
+    kml204_incompatible_plugin_versions,
+    kml205_bad_log_model_kwargs,
     kml206_deepcopy_model_artifact,
 )
 from kedro_ml_lint.rules.base import Rule
@@ -30,6 +32,8 @@ RULES: tuple[Rule, ...] = (
     kml201_pair_never_logged.RULE,
     kml202_pair_logged_twice.RULE,
     kml203_pair_hidden_in_sum.RULE,
+    kml204_incompatible_plugin_versions.RULE,
+    kml205_bad_log_model_kwargs.RULE,
     kml206_deepcopy_model_artifact.RULE,
 )
 RULES_BY_CODE: dict[str, Rule] = {rule.code: rule for rule in RULES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import Logger, PairModel
 from kedro_ml_lint.rules.base import Rule, backticked
 
 
@@ -17,7 +17,7 @@ def check(pair: PairModel) -> Iterator[Violation]:
     ``Pipeline``, so ``kedro run`` trains the model and logs nothing (kedro-mlflow #554).
     """
     wiring = pair.wiring
-    if wiring is None or wiring.loggers != ("kedro-mlflow",) or not wiring.sums:
+    if wiring is None or wiring.loggers != (Logger.KEDRO_MLFLOW,) or not wiring.sums:
         return
     yield RULE.violation(
         pair,

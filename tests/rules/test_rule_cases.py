@@ -16,6 +16,9 @@ with ``pass_`` or ``fail_``::
       violations: [[KML001, model]]     # fail_ only: the exact (code, subject) pairs
       fixes: {model: safe}              # optional: fix applicability per subject
       files: [data/06_models/model.pkl] # optional: files that exist under the project root
+      wiring: {factory: kedro-mlflow, our_hook: false, kedro_mlflow_hook: true}
+                                        # optional: how the pair is logged (KML2xx); the
+                                        # fields of ``kedro_ml_lint.model.Wiring``
 
 The case is linted with only its file's rule selected, through the public
 ``lint_pipelines`` on real kedro ``Pipeline`` objects, from a temporary project root holding
@@ -38,6 +41,7 @@ from ruamel.yaml import YAML
 
 from kedro_ml_lint import lint_pipelines
 from kedro_ml_lint.diagnostics import Applicability, Violation
+from kedro_ml_lint.model import Factory, Wiring
 from kedro_ml_lint.rules import RULES, RULES_BY_CODE
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -53,6 +57,7 @@ CASE_KEYS = frozenset(
         "violations",
         "fixes",
         "files",
+        "wiring",
     }
 )
 NODE_KEYS = frozenset({"name", "inputs", "outputs"})
@@ -162,7 +167,19 @@ def lint_case(spec: dict[str, Any], select: list[str], root: Path) -> list[Viola
         select=select,
         project_root=root,
         artifacts_on_disk=on_disk,
+        wiring=_wiring(spec.get("wiring")),
     )
+
+
+def _wiring(spec: dict[str, Any] | None) -> Wiring | None:
+    if spec is None:
+        return None
+    fields = dict(spec)
+    fields["factory"] = Factory(fields["factory"])
+    fields["sums"] = tuple(fields.get("sums") or ())
+    if fields.get("log_model_parameters") is not None:
+        fields["log_model_parameters"] = frozenset(fields["log_model_parameters"])
+    return Wiring(**fields)
 
 
 def _found(violations: list[Violation]) -> list[tuple[str, str | None]]:

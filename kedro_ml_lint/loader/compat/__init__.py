@@ -57,6 +57,16 @@ class KedroVersion:
         return (self.major, self.minor)
 
 
+def distribution_version(name: str) -> str | None:
+    """The installed version of distribution ``name``; ``None`` when it is not installed."""
+    from importlib import metadata
+
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return None
+
+
 def installed_kedro() -> KedroVersion:
     """The Kedro kedro-ml-lint runs on."""
     from kedro import __version__
