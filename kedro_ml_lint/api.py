@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint import engine
-from kedro_ml_lint.diagnostics import Location, Violation
+from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.loader.catalog import CatalogView
 from kedro_ml_lint.loader.disk import missing_on_disk
 from kedro_ml_lint.loader.pairs import (
@@ -73,6 +73,11 @@ class LintResult:
     unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
     loaded: Project | None = field(default=None, repr=False)
     kedro_version: str | None = None
+
+
+    def failing(self, strict: bool = False) -> list[Violation]:
+        """The violations that fail the check: errors, and warnings too when ``strict``."""
+        return [v for v in self.violations if strict or v.severity is Severity.ERROR]
 
 
 class _ProjectLocator:

@@ -165,6 +165,7 @@ def main() -> None:
 @click.option("--experiment", help="MLflow experiment for --log (created when missing).")
 @click.option("--registered-model-name", help="With --log, also register the model (one pair).")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
+@click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
 @click.pass_context
 def check(
@@ -191,6 +192,7 @@ def check(
     experiment: str | None,
     registered_model_name: str | None,
     exit_zero: bool,
+    strict: bool,
     quiet: bool,
 ) -> None:
     """Check the training/inference pairs of the Kedro project in PROJECT_DIR."""
@@ -245,7 +247,8 @@ def check(
         if quiet and output_format == "text":
             report = "".join(report.splitlines(keepends=True)[:-1])
     _emit(report, output, verbose)
-    if log_model and not result.violations:
+    failing = result.failing(strict)
+    if log_model and not failing:
         from kedro_ml_lint.mlflow import log_models
 
         models = _call(
@@ -269,7 +272,7 @@ def check(
                 f"Logged `{model.pipeline}` as {model.model_uri}{registered}",
                 err=output_format != "text" or output is not None,
             )
-    sys.exit(EXIT_CLEAN if exit_zero or not result.violations else EXIT_VIOLATIONS)
+    sys.exit(EXIT_CLEAN if exit_zero or not failing else EXIT_VIOLATIONS)
 
 
 def _diff(

@@ -99,6 +99,26 @@ class Violation:
         loc = self.location or Location("")
         return (loc.path, loc.line, loc.column, self.code, self.pipeline, self.subject or "")
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Violation:
+        """Read back :meth:`to_dict`'s shape (the fix's edits are not in it)."""
+        location = data.get("location")
+        fix = data.get("fix")
+        return cls(
+            code=data["code"],
+            name=data["name"],
+            severity=Severity(data["severity"]),
+            message=data["message"],
+            pipeline=data["pipeline"],
+            subject=data.get("subject"),
+            location=Location(location["path"], location["line"], location["column"])
+            if location
+            else None,
+            fix=Fix(fix["title"], Applicability(fix["applicability"]), applied=fix["applied"])
+            if fix
+            else None,
+        )
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
         return {

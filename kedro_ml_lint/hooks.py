@@ -14,69 +14,79 @@ object silently logs nothing (kedro-mlflow #690).
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Mapping, Sequence
-from contextlib import suppress
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.hooks import hook_impl
 
-from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.diagnostics import Severity, Violation
 from kedro_ml_lint.errors import KedroMlLintError
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_PIPELINE = "__default__"
 KML101 = "KML101"
+EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
-class PipelineContractError(KedroMlLintError):
-    """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule."""
+class PipelineContractError(KedroMlLintError, KedroCliError):
+    """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule.
 
-    def __init__(self, violations: Sequence[Violation], when: str, root: Path | None) -> None:
-        lines = [_violation_line(v, root) for v in violations]
+    A ``KedroCliError``: ``kedro run`` prints its message, the violations one per line as
+    ``check`` prints them, without Kedro's traceback box (``kedro --verbose run`` shows it),
+    and exits 1.
+    """
+
+    def __init__(self, violations: Sequence[Violation], when: str) -> None:
+        from kedro_ml_lint.report.text import violation_line
+
         count = len(violations)
         super().__init__(
             f"kedro-ml-lint: {when}: {count} violation{'s' if count != 1 else ''}\n"
-            + "\n".join(f"  {line}" for line in lines)
+            + "\n".join(violation_line(v) for v in violations)
         )
         self.violations = list(violations)
+        self.exit_code = EXIT_VIOLATIONS
 
 
-def _violation_line(violation: Violation, root: Path | None) -> str:
-    where = ""
-    if violation.location is not None:
-        path = violation.location.path
-        if root is not None:
-            with suppress(ValueError):
-                path = Path(path).resolve().relative_to(root).as_posix()
-        where = f"{path}:{violation.location.line}: "
-    return f"{where}{violation.code} {violation.message} [{violation.pipeline}]"
+class PreflightError(KedroMlLintError, KedroCliError):
+    """The project could not be checked before the run: ``check``'s one line, exit code 2."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.exit_code = EXIT_ERROR
 
 
 class MlflowPipelineHook:
-    """Check every PipelineML before it runs; log it as an MLflow model after it ran.
+    """Check every pair a run trains before it runs; log it as an MLflow model after it.
 
-    ``before_pipeline_run`` lints each PipelineML among the run's pipelines (by name in
-    the registry) and raises :class:`PipelineContractError`, naming every violation,
-    before any node executes. ``after_pipeline_run`` checks that the artifacts are on disk
-    (KML101) and logs the model as ``kedro-ml-lint check --log`` does, from the run's own
-    catalog (so ``--params`` and ``--load-versions`` of the run are what gets logged). A
-    run that executed only part of a pair's training nodes (``--nodes``, ``--tags``…) is
-    linted but not logged: its artifacts would mix fresh and stale fits.
+    ``before_pipeline_run`` finds the registered PipelineML pairs whose training nodes the
+    run executes, whatever pipelines were asked for (``__default__``, a sum, several
+    ``--pipelines``), and checks them exactly as ``kedro-ml-lint check --pipeline <pair>``
+    does (same settings, ``# noqa`` comments and locations: it *is* that command, run on the
+    project). An error stops the run before any node executes with
+    :class:`PipelineContractError`; warnings are logged. ``after_pipeline_run`` checks that
+    the artifacts are on disk (KML101) and logs each pair whose training nodes all ran, as
+    ``kedro-ml-lint check --log`` does, from the run's own catalog (so ``--params`` and
+    ``--load-versions`` of the run are what gets logged). A run that executes only part of
+    a pair's training nodes (``--nodes``, ``--tags``…) is checked, not logged, and says so
+    in one INFO line: its artifacts would mix fresh and stale fits.
 
     Args:
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment to log to (created when missing); else MLflow's default.
         registered_model_name: Also register each logged model under this name.
-        log_model: ``False`` only lints before the run (and needs no MLflow).
+        log_model: ``False`` only checks before the run (and needs no MLflow).
         select: Rule codes or prefixes to run; default: ``[tool.kedro-ml-lint]`` ``select``.
         ignore: Rule codes or prefixes to skip; default: ``[tool.kedro-ml-lint]`` ``ignore``.
             ``per-dataset-ignores`` of that table apply too.
-
-    Raises:
-        MlflowNotInstalledError: When ``log_model`` is true and MLflow is not installed.
     """
 
     def __init__(
@@ -89,81 +99,85 @@ class MlflowPipelineHook:
         select: Sequence[str] | None = None,
         ignore: Sequence[str] | None = None,
     ) -> None:
-        if log_model:
-            from kedro_ml_lint.mlflow.errors import require_supported_versions
-
-            require_supported_versions("`MlflowPipelineHook`")
+        # Nothing here needs MLflow: `settings.py` imports in a lean pre-commit environment
+        # too; a run that will log checks for it before its first node (`ready_to_log`).
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.registered_model_name = registered_model_name
         self.log_model = log_model
         self._select = list(select) if select is not None else None
         self._ignore = list(ignore) if ignore is not None else None
-        self._per_dataset_ignores: dict[str, Any] = {}
-        self._config_loader: Any = None
         self._project_path: Path | None = None
+        self._env: str | None = None
+        self._conf_source: str | None = None
+        self._config_loader: Any = None
         self._pairs: dict[str, Any] = {}
+
+    def ready_to_log(self) -> None:
+        """Raise when this hook is to log models and the installed MLflow cannot.
+
+        Raises:
+            MlflowNotInstalledError: MLflow is not installed.
+            UnsupportedVersionError: Kedro or MLflow is of a version the logging does not
+                support.
+        """
+        if self.log_model:
+            from kedro_ml_lint.mlflow.errors import require_supported_versions
+
+            require_supported_versions("`MlflowPipelineHook`")
 
     # ------------------------------------------------------------------ hooks
 
     @hook_impl
     def after_context_created(self, context: Any) -> None:
-        """Keep the config loader and the project path for the run's hooks."""
-        self._config_loader = context.config_loader
+        """Keep where the project and its configuration are, for the run's hooks."""
         self._project_path = Path(context.project_path).resolve()
+        self._env = getattr(context, "env", None)
+        self._config_loader = getattr(context, "config_loader", None)
+        conf_source = getattr(self._config_loader, "conf_source", None)
+        self._conf_source = str(conf_source) if conf_source else None
         self._pairs = {}
         # Say which model was logged whenever Kedro itself is chatty (its default).
         if logger.level == logging.NOTSET and logging.getLogger("kedro").isEnabledFor(logging.INFO):
             logger.setLevel(logging.INFO)
-        table = _lint_table(self._project_path)
-        if isinstance(table.get("per-dataset-ignores"), dict):
-            self._per_dataset_ignores = table["per-dataset-ignores"]
-        if self._select is None or self._ignore is None:
-            if self._select is None and isinstance(table.get("select"), list):
-                self._select = [str(code) for code in table["select"]]
-            if self._ignore is None and isinstance(table.get("ignore"), list):
-                self._ignore = [str(code) for code in table["ignore"]]
 
     @hook_impl
     def before_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        """Lint the PipelineML pairs about to run; raise before any node executes."""
-        self._pairs = _requested_pairs(run_params)
-        violations = self._lint(
-            self._pairs,
-            select=self._select,
-            ignore=self._ignore,
-            per_dataset_ignores=self._per_dataset_ignores,
-        )
-        if violations:
-            self._pairs = {}
-            raise PipelineContractError(
-                violations, "the run is stopped before any node ran", self._project_path
+        """Check the pairs this run trains; raise before any node executes."""
+        self._pairs = {}
+        complete, partial = _trained_pairs(set(pipeline.nodes))
+        for name, missing in partial.items():
+            logger.info(
+                "kedro-ml-lint: not logging `%s`: this run executes only part of its training "
+                "nodes (not %s)",
+                name,
+                ", ".join(f"`{node}`" for node in missing[:3])
+                + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
             )
+        checked = [*complete, *partial]
+        if not checked:
+            return
+        if complete:
+            self.ready_to_log()
+        violations = self._preflight(checked)
+        errors = [v for v in violations if v.severity is Severity.ERROR]
+        if errors:
+            raise PipelineContractError(errors, "the run is stopped before any node ran")
+        for warning in violations:
+            from kedro_ml_lint.report.text import violation_line
+
+            logger.warning("kedro-ml-lint: %s", violation_line(warning))
+        self._pairs = complete
 
     @hook_impl
     def after_pipeline_run(self, run_params: dict[str, Any], pipeline: Any, catalog: Any) -> None:
-        """Check the artifacts are on disk and log each pair that fully ran as a model."""
-        pairs, self._pairs = self._pairs, {}
-        if not self.log_model or not pairs:
+        """Check the artifacts are on disk and log each pair the run trained as a model."""
+        complete, self._pairs = self._pairs, {}
+        if not self.log_model or not complete:
             return
-        ran = set(pipeline.nodes)
-        complete = {}
-        for name, pipeline_ml in pairs.items():
-            if set(pipeline_ml.nodes) <= ran:
-                complete[name] = pipeline_ml
-            else:
-                logger.warning(
-                    "kedro-ml-lint: not logging `%s`: this run executed only part of its "
-                    "training nodes",
-                    name,
-                )
-        violations = self._lint(
-            complete, select=[KML101], project_root=self._project_path, artifacts_on_disk=True
-        )
+        violations = self._missing_artifacts(complete)
         if violations:
-            raise PipelineContractError(violations, "the model is not logged", self._project_path)
-        if not complete:
-            return
+            raise PipelineContractError(violations, "the model is not logged")
         from kedro.framework.project import PACKAGE_NAME
 
         from kedro_ml_lint.mlflow.publish import log_pipeline_ml
@@ -182,8 +196,31 @@ class MlflowPipelineHook:
 
     # ------------------------------------------------------------------ helpers
 
-    def _lint(self, pairs: Mapping[str, Any], **options: Any) -> list[Violation]:
-        """``lint_pipelines`` on each pair, with the run's catalog config and parameters."""
+    def _preflight(self, names: Iterable[str]) -> list[Violation]:
+        """``kedro-ml-lint check --pipeline <name>…`` on the project: one front end."""
+        root = self._project_path or Path.cwd()
+        command = [sys.executable, "-m", "kedro_ml_lint", "check", str(root), "--format", "json"]
+        for name in names:
+            command += ["--pipeline", name]
+        if self._env:
+            command += ["--env", self._env]
+        if self._conf_source and Path(self._conf_source).is_dir():
+            command += ["--conf-source", self._conf_source]
+        if self._select is not None:
+            command += ["--select", ",".join(self._select)]
+        if self._ignore is not None:
+            command += ["--ignore", ",".join(self._ignore)]
+        command.append("--strict")  # the exit code says whether anything was found
+        env = {**os.environ, "KEDRO_ML_LINT_HOOK": "1"}
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=root, env=env)
+        if proc.returncode not in (0, EXIT_VIOLATIONS):
+            lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
+            raise PreflightError(f"kedro-ml-lint: the project cannot be checked: {lines[-1]}")
+        report = json.loads(proc.stdout)
+        return [Violation.from_dict(v) for v in report["violations"]]
+
+    def _missing_artifacts(self, pairs: Mapping[str, Any]) -> list[Violation]:
+        """KML101 on each pair: every artifact's file exists after the run."""
         from kedro_ml_lint.api import lint_pipelines
 
         violations: list[Violation] = []
@@ -193,9 +230,10 @@ class MlflowPipelineHook:
                 pipeline_ml.inference,
                 pipeline_ml.input_name,
                 catalog_config=self._config("catalog"),
-                parameters=self._config("parameters"),
                 name=name,
-                **options,
+                select=[KML101],
+                project_root=self._project_path,
+                artifacts_on_disk=True,
             )
         return violations
 
@@ -225,44 +263,29 @@ def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     return tags
 
 
-def _requested_pairs(run_params: Mapping[str, Any]) -> dict[str, Any]:
-    """The PipelineML objects among the run's pipelines, by registry name."""
+def _trained_pairs(ran: set[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """The registered pairs whose training nodes the run executes: all, or only some.
+
+    Returns:
+        The pairs trained whole, by registry name; and those trained in part, with the
+        names of their training nodes the run leaves out.
+    """
     from kedro.framework.project import pipelines
 
     from kedro_ml_lint.loader.pairs import is_pipeline_ml
 
-    names = list(run_params.get("pipeline_names") or [])
-    if not names and run_params.get("pipeline_name"):
-        names = [run_params["pipeline_name"]]
-    names = names or [DEFAULT_PIPELINE]
-    pairs: dict[str, Any] = {}
+    complete: dict[str, Any] = {}
+    partial: dict[str, list[str]] = {}
     seen: set[int] = set()
-    for name in names:
-        try:
-            candidate = pipelines[name]
-        except KeyError:
-            continue  # Kedro reports an unknown pipeline itself
+    # `__default__` last: a pair registered under its own name too is reported by that name.
+    for name in sorted(pipelines, key=lambda n: (n == DEFAULT_PIPELINE, n)):
+        candidate = pipelines[name]
         if not is_pipeline_ml(candidate) or id(candidate) in seen:
             continue
         seen.add(id(candidate))
-        pairs[_registry_name(name, candidate, pipelines)] = candidate
-    return pairs
-
-
-def _registry_name(name: str, candidate: Any, pipelines: Any) -> str:
-    """``__default__`` is usually another pipeline too: report it under that name."""
-    if name != DEFAULT_PIPELINE:
-        return name
-    for other in sorted(pipelines):
-        if other != DEFAULT_PIPELINE and pipelines[other] is candidate:
-            return str(other)
-    return name
-
-
-def _lint_table(root: Path) -> dict[str, Any]:
-    from kedro_ml_lint.loader.pyproject import lint_table, read_pyproject
-
-    try:
-        return dict(lint_table(read_pyproject(root)))
-    except KedroMlLintError:
-        return {}
+        training = set(candidate.nodes)
+        if training <= ran:
+            complete[str(name)] = candidate
+        elif training & ran:
+            partial[str(name)] = sorted(node.name for node in training - ran)
+    return complete, partial

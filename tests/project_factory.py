@@ -66,6 +66,13 @@ model:  # the fitted model
   filepath: data/06_models/model.pkl
 """
 
+# The hook that logs the pair after `kedro run` (else KML201): what users of the pattern write.
+SETTINGS = """
+from kedro_ml_lint.hooks import MlflowPipelineHook
+
+HOOKS = (MlflowPipelineHook(),)
+"""
+
 PARAMETERS = """
 threshold: 0.5
 model_options:
@@ -84,6 +91,7 @@ def write_project(
     nodes: str = NODES,
     pyproject_extra: str = "",
     kedro_version: str = KEDRO_VERSION,
+    settings: str = SETTINGS,
 ) -> Path:
     """Write a minimal Kedro 1.x project whose registry binds a training/inference pair."""
     files = {
@@ -103,7 +111,7 @@ def write_project(
         "conf/base/parameters.yml": parameters,
         "conf/local/.gitkeep": "",
         f"src/{package}/__init__.py": "",
-        f"src/{package}/settings.py": "",
+        f"src/{package}/settings.py": settings,
         f"src/{package}/nodes.py": nodes,
         f"src/{package}/pipelines.py": pipelines.format(package=package),
         f"src/{package}/pipeline_registry.py": registry.format(package=package),

@@ -176,7 +176,7 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
         kedro_version=distribution_version("kedro"),
         kedro_mlflow_version=kedro_mlflow_compat.installed_version(),
         mlflow_version=distribution_version("mlflow") or distribution_version("mlflow-skinny"),
-        # Importing MLflow costs a second: only a pair that passes arguments pays it.
+        # Parsing MLflow's source costs tens of ms: only a pair that passes arguments pays it.
         log_model_parameters=(
             mlflow_compat.log_model_parameters()
             if set(log_model_kwargs) - set(LOG_MODEL_KWARGS_DEFAULT)

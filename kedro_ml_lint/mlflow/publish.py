@@ -57,15 +57,14 @@ def log_models(
 
     Raises:
         MlflowNotInstalledError: When MLflow is not installed.
-        PublishError: When a violation remains or logging fails; nothing is then left in
+        PublishError: When an error-severity violation remains or logging fails; nothing is then left in
             the tracking store.
     """
     require_supported_versions("`--log`")
-    if result.violations:
-        codes = sorted({v.code for v in result.violations})
-        raise PublishError(
-            f"not logging: {len(result.violations)} violation(s) remain ({', '.join(codes)})"
-        )
+    errors = result.failing()  # warnings (KML202, KML203, KML206) do not block logging
+    if errors:
+        codes = sorted({v.code for v in errors})
+        raise PublishError(f"not logging: {len(errors)} violation(s) remain ({', '.join(codes)})")
     missing = sorted(
         name for model in result.models for name in (model.missing_on_disk or frozenset())
     )

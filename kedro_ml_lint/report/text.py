@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.engine import UnusedNoqa
 from kedro_ml_lint.report.summary import Summary
 
@@ -12,18 +13,23 @@ from kedro_ml_lint.report.summary import Summary
 def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
     """Violations then a summary line, like ruff; ANSI colour only when ``color``."""
 
+    lines = [violation_line(v, color) for v in result.violations]
+    lines.append(_summary_line(Summary.of(result, fixed)))
+    return "\n".join(lines) + "\n"
+
+
+def violation_line(violation: Violation, color: bool = False) -> str:
+    """``path:line:col: CODE message [pipeline]``: what ``check`` and the hook print."""
+
     def style(text: str, **styles: object) -> str:
         return click.style(text, **styles) if color else text  # type: ignore[arg-type]
 
-    lines = []
-    for v in result.violations:
-        where = ""
-        if v.location:
-            loc = v.location
-            where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
-        lines.append(f"{where}{style(v.code, fg='red', bold=True)} {v.message} [{v.pipeline}]")
-    lines.append(_summary_line(Summary.of(result, fixed)))
-    return "\n".join(lines) + "\n"
+    where = ""
+    if violation.location:
+        loc = violation.location
+        where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
+    code = style(violation.code, fg="red", bold=True)
+    return f"{where}{code} {violation.message} [{violation.pipeline}]"
 
 
 def _summary_line(summary: Summary) -> str:

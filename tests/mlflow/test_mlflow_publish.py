@@ -264,7 +264,7 @@ attempts = [
     lambda: kedro_ml_lint.mlflow.log_models(None),
     lambda: kedro_ml_lint.mlflow.log_pipeline_ml({}, catalog=None, project_root=".",
                                                  package_name="x"),
-    lambda: kedro_ml_lint.hooks.MlflowPipelineHook(),
+    lambda: kedro_ml_lint.hooks.MlflowPipelineHook().ready_to_log(),
 ]
 for attempt in attempts:
     try:
@@ -273,7 +273,8 @@ for attempt in attempts:
         print(exc)
     else:
         print("no error")
-kedro_ml_lint.hooks.MlflowPipelineHook(log_model=False)  # linting only needs no MLflow
+kedro_ml_lint.hooks.MlflowPipelineHook().ready_to_log  # constructing one needs no MLflow
+kedro_ml_lint.hooks.MlflowPipelineHook(log_model=False).ready_to_log()  # linting only: none
 """
 
 

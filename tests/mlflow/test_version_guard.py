@@ -40,7 +40,7 @@ from kedro_ml_lint.mlflow import UnsupportedVersionError
 for attempt in (
     lambda: kedro_ml_lint.mlflow.KedroPipelineModel,
     lambda: kedro_ml_lint.mlflow.log_models(None),
-    lambda: kedro_ml_lint.hooks.MlflowPipelineHook(),
+    lambda: kedro_ml_lint.hooks.MlflowPipelineHook().ready_to_log(),
 ):
     try:
         attempt()
