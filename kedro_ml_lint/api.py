@@ -74,7 +74,6 @@ class LintResult:
     loaded: Project | None = field(default=None, repr=False)
     kedro_version: str | None = None
 
-
     def failing(self, strict: bool = False) -> list[Violation]:
         """The violations that fail the check: errors, and warnings too when ``strict``."""
         return [v for v in self.violations if strict or v.severity is Severity.ERROR]

@@ -27,7 +27,6 @@ from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.errors import KedroMlLintError
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +35,7 @@ KML101 = "KML101"
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
-class PipelineContractError(KedroMlLintError, KedroCliError):
+class PipelineContractError(KedroCliError):
     """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule.
 
     A ``KedroCliError``: ``kedro run`` prints its message, the violations one per line as
@@ -53,15 +52,14 @@ class PipelineContractError(KedroMlLintError, KedroCliError):
             + "\n".join(violation_line(v) for v in violations)
         )
         self.violations = list(violations)
-        self.exit_code = EXIT_VIOLATIONS
+
+    exit_code = EXIT_VIOLATIONS
 
 
-class PreflightError(KedroMlLintError, KedroCliError):
+class PreflightError(KedroCliError):
     """The project could not be checked before the run: ``check``'s one line, exit code 2."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.exit_code = EXIT_ERROR
+    exit_code = EXIT_ERROR
 
 
 class MlflowPipelineHook:

@@ -57,8 +57,8 @@ def log_models(
 
     Raises:
         MlflowNotInstalledError: When MLflow is not installed.
-        PublishError: When an error-severity violation remains or logging fails; nothing is then left in
-            the tracking store.
+        PublishError: When an error-severity violation remains or logging fails; nothing
+            is then left in the tracking store.
     """
     require_supported_versions("`--log`")
     errors = result.failing()  # warnings (KML202, KML203, KML206) do not block logging

@@ -12,7 +12,6 @@ from kedro_ml_lint.report.summary import Summary
 
 def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
     """Violations then a summary line, like ruff; ANSI colour only when ``color``."""
-
     lines = [violation_line(v, color) for v in result.violations]
     lines.append(_summary_line(Summary.of(result, fixed)))
     return "\n".join(lines) + "\n"

@@ -39,20 +39,25 @@ def _problems(
         yield key, "ignored: the logging hook sets it itself from the pair"
     conda_env = kwargs.get("conda_env")
     mlflow = release(wiring.mlflow_version)
-    if isinstance(conda_env, Mapping) and "dependencies" not in conda_env:
-        if mlflow is not None and mlflow >= MLFLOW_3:
-            yield (
-                "conda_env",
-                "a conda environment without `dependencies`: MLflow 3 fails with "
-                "`KeyError: 'dependencies'` while logging; list them, or use `pip_requirements`",
-            )
+    if (
+        isinstance(conda_env, Mapping)
+        and "dependencies" not in conda_env
+        and mlflow is not None
+        and mlflow >= MLFLOW_3
+    ):
+        yield (
+            "conda_env",
+            "a conda environment without `dependencies`: MLflow 3 fails with "
+            "`KeyError: 'dependencies'` while logging; list them, or use `pip_requirements`",
+        )
     if accepted is None:
         return  # MLflow is not installed here: its signature cannot be read
     for key in sorted(set(kwargs) - accepted - SET_BY_THE_LOGGER - {"artifact_path"}):
         if key in RENAMED:
             yield key, f"MLflow {wiring.mlflow_version} calls it `{RENAMED[key]}`"
         else:
-            yield key, f"not an argument of `mlflow.pyfunc.log_model` (MLflow {wiring.mlflow_version})"
+            where = f"MLflow {wiring.mlflow_version}"
+            yield key, f"not an argument of `mlflow.pyfunc.log_model` ({where})"
 
 
 RULE = Rule(
