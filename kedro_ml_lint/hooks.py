@@ -19,9 +19,12 @@ import logging
 import os
 import subprocess
 import sys
+import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
+
+import click
 
 from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.hooks import hook_impl
@@ -35,12 +38,25 @@ KML101 = "KML101"
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
-class PipelineContractError(KedroCliError):
+class _HookError(KedroCliError):
+    """An error ``kedro run`` prints as a message, not as a traceback box.
+
+    Kedro's CLI is click: a ``ClickException`` that reaches it is shown with its ``show``
+    and the process exits with its ``exit_code``. ``kedro --verbose`` (``VERBOSE_ERROR``)
+    adds the traceback.
+    """
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message (after the traceback when Kedro is verbose) on stderr."""
+        if self.VERBOSE_ERROR:
+            click.secho("".join(traceback.format_exception(self)), nl=False, fg="yellow", err=True)
+        click.secho(self.format_message(), fg="red", err=True, file=file)
+
+
+class PipelineContractError(_HookError):
     """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule.
 
-    A ``KedroCliError``: ``kedro run`` prints its message, the violations one per line as
-    ``check`` prints them, without Kedro's traceback box (``kedro --verbose run`` shows it),
-    and exits 1.
+    ``kedro run`` prints the violations one per line, as ``check`` prints them, and exits 1.
     """
 
     def __init__(self, violations: Sequence[Violation], when: str) -> None:
@@ -56,7 +72,7 @@ class PipelineContractError(KedroCliError):
     exit_code = EXIT_VIOLATIONS
 
 
-class PreflightError(KedroCliError):
+class PreflightError(_HookError):
     """The project could not be checked before the run: ``check``'s one line, exit code 2."""
 
     exit_code = EXIT_ERROR
