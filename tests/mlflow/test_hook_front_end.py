@@ -1,0 +1,183 @@
+"""The hook and ``check`` give one verdict; the hook sees every run that trains a pair.
+
+Real ``kedro run`` processes with ``MlflowPipelineHook`` registered, compared with the real
+``kedro-ml-lint check`` on the same project (issue 10, items 1 to 3).
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from mlflow_support import (
+    EXAMPLES,
+    KEDRO_ENV,
+    copy_project,
+    enable_hook,
+    kedro,
+    store_state,
+    tracking_uri,
+)
+
+pytestmark = pytest.mark.integration
+
+HEADER = "kedro-ml-lint: the run is stopped before any node ran:"
+WIDE = {"COLUMNS": "250"}  # rich wraps Kedro's log lines at the terminal's width
+
+
+def _edit(relative: str, old: str, new: str) -> Callable[[Path], None]:
+    def edit(project: Path) -> None:
+        path = project / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, (relative, old)
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    return edit
+
+
+def _append(relative: str, text: str) -> Callable[[Path], None]:
+    def append(project: Path) -> None:
+        path = project / relative
+        path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+    return append
+
+
+# Where the hook and `check` disagreed before they shared one front end.
+MATRIX = {
+    "as-shipped": [],
+    "catalog-noqa": [
+        _edit("conf/base/catalog.yml", "scaler:  # KML002", "scaler:  # noqa: KML002"),
+    ],
+    "ignore-as-a-string": [
+        _edit("pyproject.toml", 'ignore = ["KML201"]', 'ignore = "KML003"'),
+    ],
+    "python-noqa-on-the-input-line": [
+        _edit(
+            "src/churn_broken/pipelines/inference/pipeline.py",
+            '"params:treshold"],  # KML006: typo',
+            '"params:treshold"],  # noqa: KML006',
+        ),
+    ],
+    "per-dataset-ignores": [
+        _append(
+            "pyproject.toml",
+            '\n[tool.kedro-ml-lint.per-dataset-ignores]\n"reference_stats" = ["KML003"]\n',
+        ),
+    ],
+}
+
+
+def _check_lines(project: Path, *pipelines: str) -> set[str]:
+    selection = [arg for name in pipelines for arg in ("--pipeline", name)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "kedro_ml_lint", "check", str(project), "-q", *selection],
+        capture_output=True,
+        text=True,
+        env=KEDRO_ENV,
+    )
+    assert proc.returncode in (0, 1), proc.stderr
+    return {line for line in proc.stdout.splitlines() if line.strip()}
+
+
+def _hook_lines(stderr: str) -> tuple[list[str], set[str]]:
+    """The hook's header onwards, and its violation lines."""
+    lines = stderr.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(HEADER))
+    return lines[start:], set(lines[start + 1 :])
+
+
+@pytest.mark.parametrize("variant", MATRIX, ids=list(MATRIX))
+def test_hook_and_check_give_the_same_violations(variant: str, tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn-broken", tmp_path / variant)
+    enable_hook(project)
+    for edit in MATRIX[variant]:
+        edit(project)
+    expected = _check_lines(project, "training", "legacy")
+    assert expected, "every variant still has violations"
+
+    proc = kedro(project, "run", "--pipelines", "training,legacy", env=WIDE)
+
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    _, found = _hook_lines(proc.stderr)
+    assert found == expected
+
+
+def test_a_failed_preflight_is_short_and_reads_like_check(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn-broken", tmp_path / "short")
+    enable_hook(project)
+
+    # A plain `kedro run`: `__default__` is a plain Pipeline of the training nodes.
+    proc = kedro(project, "run", env=WIDE)
+
+    assert proc.returncode == 1
+    output = (proc.stdout + proc.stderr).splitlines()
+    assert len(output) <= 20, "\n".join(output)
+    assert not any("Traceback" in line or "╭" in line for line in output)
+    shown, found = _hook_lines(proc.stderr)
+    assert shown[0] == f"{HEADER} {len(found)} violations"
+    assert found == _check_lines(project, "training")
+    assert "[legacy]" not in proc.stderr  # the run does not train `legacy`
+
+
+DEBUG_LOGGING = """
+version: 1
+disable_existing_loggers: False
+handlers:
+  console: {class: logging.StreamHandler, stream: ext://sys.stdout}
+loggers:
+  kedro: {level: DEBUG}
+root: {handlers: [console]}
+"""
+
+
+def test_kedro_at_debug_adds_the_traceback(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn-broken", tmp_path / "verbose")
+    enable_hook(project)
+    logging_config = tmp_path / "logging.yml"
+    logging_config.write_text(DEBUG_LOGGING, encoding="utf-8")
+    proc = kedro(project, "run", env={"KEDRO_LOGGING_CONFIG": str(logging_config), **WIDE})
+    assert proc.returncode == 1
+    assert "Traceback" in proc.stderr and HEADER in proc.stderr
+
+
+def _register_sum(project: Path) -> None:
+    """``__default__`` becomes training + inference: a plain ``Pipeline``, not the pair."""
+    _edit(
+        "src/churn/pipeline_registry.py",
+        '"__default__": training_pipeline,',
+        '"__default__": training_pipeline + inference_pipeline,',
+    )(project)
+
+
+def test_hook_logs_a_pair_trained_inside_a_sum(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "sum")
+    _register_sum(project)
+    enable_hook(project)
+    uri = tracking_uri(tmp_path / "store")
+
+    proc = kedro(project, "run", env={"MLFLOW_TRACKING_URI": uri, **WIDE})
+
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    state = store_state(uri)
+    assert len(state["ready_models"]) == 1
+    assert f"logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+
+
+def test_a_partial_run_says_what_it_left_out_and_logs_nothing(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "partial")
+    _register_sum(project)
+    enable_hook(project)
+    uri = tracking_uri(tmp_path / "store")
+
+    proc = kedro(
+        project, "run", "--to-nodes", "fit_encoder", env={"MLFLOW_TRACKING_URI": uri, **WIDE}
+    )
+
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    [line] = [line for line in proc.stdout.splitlines() if "not logging `training`" in line]
+    assert "only part of its training nodes" in line and "`fit_scaler`" in line and "1 more" in line
+    assert store_state(uri)["models"] == []
