@@ -82,9 +82,10 @@ class LintResult:
 class _ProjectLocator:
     """Positions in one project, for one pair."""
 
-    def __init__(self, project: Project, declaration: PairDeclaration) -> None:
+    def __init__(self, project: Project, declaration: PairDeclaration, fix_catalog: str) -> None:
         self._project = project
         self._declaration = declaration
+        self._fix_catalog = fix_catalog
         self._nodes = NodeLocator(
             project.root,
             {
@@ -104,6 +105,14 @@ class _ProjectLocator:
 
     def pair(self, name: str) -> Location | None:
         return self._declaration.location
+
+    def new_entry(self) -> Location | None:
+        """The fix-catalog's last line (line 1 when it is empty or not there yet)."""
+        try:
+            text = (self._project.root / self._fix_catalog).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            text = ""
+        return Location(Path(self._fix_catalog).as_posix(), max(1, len(text.splitlines())))
 
 
 def lint_project(
@@ -160,7 +169,7 @@ def lint_project(
             missing = missing_on_disk(project.root, model.datasets.values())
             model = replace(model, missing_on_disk=missing)
         models.append(model)
-        locator = _ProjectLocator(project, declaration)
+        locator = _ProjectLocator(project, declaration, settings.fix_catalog)
         violations += engine.run([model], settings.selection, locator, rules, suppressed)
     directives = [
         (Location(p.path, p.line), p.noqa)

@@ -52,6 +52,9 @@ class Locator(Protocol):
     def pair(self, name: str) -> Location | None:
         """Where the pair ``name`` is declared."""
 
+    def new_entry(self) -> Location | None:
+        """Where ``--fix`` would add a catalog entry (the fix-catalog file)."""
+
 
 class NoLocations:
     """A locator that knows nothing: violations keep ``location = None``."""
@@ -65,6 +68,10 @@ class NoLocations:
         return None
 
     def pair(self, name: str) -> Location | None:
+        """Nothing is written anywhere."""
+        return None
+
+    def new_entry(self) -> Location | None:
         """Nothing is written anywhere."""
         return None
 
@@ -144,9 +151,11 @@ def run(
 def _place(violation: Violation, pair: PairModel, locator: Locator) -> Placement | None:
     """Find where ``violation`` points, and the ``# noqa`` that applies there.
 
-    A dataset violation points at its catalog entry (or the pattern that matched it),
-    else at the first inference node that reads it (the ``node(...)`` call that created
-    it, when known); a pair violation at the declaration.
+    A dataset violation points at its catalog entry (or the pattern that matched it); one
+    whose fix adds the missing entry, at the file ``--fix`` adds it to (where the user
+    edits); else at the first inference node that reads it (the ``node(...)`` call that
+    created it, when known). A ``# noqa`` on that node's call applies in every case but
+    the first. A pair violation points at the declaration.
     """
     subject = violation.subject
     if subject is not None:
@@ -155,10 +164,21 @@ def _place(violation: Violation, pair: PairModel, locator: Locator) -> Placement
             entry = locator.catalog_entry(spec.key)
             if entry is not None:
                 return entry
-        for reader in pair.readers(subject):
-            placed = locator.node(Role.INFERENCE, reader, subject)
-            if placed is not None:
-                return placed
+        node = next(
+            (
+                placed
+                for reader in pair.readers(subject)
+                if (placed := locator.node(Role.INFERENCE, reader, subject)) is not None
+            ),
+            None,
+        )
+        target = locator.new_entry() if violation.fix and violation.fix.edits else None
+        if target is not None:
+            if node is None or node.noqa is None:
+                return Placement(target)
+            return Placement(target, node.noqa, node.comment)
+        if node is not None:
+            return node
     location = locator.pair(pair.name)
     return Placement(location) if location is not None else None
 

@@ -180,6 +180,15 @@ class PairModel:
             n for n in self.inference.inputs if n != self.input_name and not is_parameter(n)
         )
 
+    def writers(self, dataset: str) -> list[str]:
+        """Names of the training nodes that write ``dataset`` (transcoding ignored), sorted."""
+        base = strip_transcoding(dataset)
+        return sorted(
+            node.name
+            for node in self.training_nodes
+            if any(strip_transcoding(output) == base for output in node.outputs)
+        )
+
     def readers(self, dataset: str, role: Role = Role.INFERENCE) -> list[str]:
         """Names of the ``role`` nodes that read ``dataset``, sorted."""
         vertex = dataset_vertex(dataset)

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Violation
 from kedro_ml_lint.model import DatasetSpec, Origin, PairModel
 from kedro_ml_lint.model.names import TRANSCODING_SEPARATOR, strip_transcoding
-from kedro_ml_lint.rules.base import Rule
+from kedro_ml_lint.rules.base import Rule, backticked
 
 MODELS_DIR = "data/06_models"
 
@@ -18,10 +18,12 @@ def check(pair: PairModel) -> Iterator[Violation]:
         spec = pair.datasets[artifact]
         if not spec.is_memory:
             continue
+        writers = pair.writers(artifact)
+        written = f", written by training node {backticked(set(writers))}," if writers else ""
         yield RULE.violation(
             pair,
-            f"Inference input `{artifact}` is not persisted: {_why(spec)}, so training "
-            "keeps it in memory and it cannot be logged with the model",
+            f"Inference input `{artifact}`{written} is not persisted: {_why(spec)}, so "
+            "training keeps it in memory and it cannot be logged with the model",
             subject=artifact,
             fix=persist_fix(spec),
         )
