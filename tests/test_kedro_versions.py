@@ -41,10 +41,18 @@ class Variant:
     needs: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # files or folders deleted from the copy
+    hidden_in_sum: bool = True  # the fixture's `__default__` sum is kept (KML203)
+    # Found only where MLflow is installed (KML205 reads `log_model`'s parameters from it).
+    with_mlflow: Verdict = frozenset()
 
     @property
     def id(self) -> str:
         return f"{self.fixture}:{self.name}"
+
+    @property
+    def verdict(self) -> Verdict:
+        """What ``check`` reports: the variant's own violations and its fixture's warnings."""
+        return self.expected | (HIDDEN_IN_SUM[self.fixture] if self.hidden_in_sum else frozenset())
 
     def build(self, folder: Path) -> Path:
         project = folder / self.fixture
@@ -63,6 +71,13 @@ class Variant:
 
 
 K17, K18, K19 = "kedro017-spam-filter", "kedro018-house-prices", "kedro019-fraud-detection"
+# Each fixture, like the public projects it imitates, registers `__default__` as a sum that
+# trains its kedro-mlflow pair, which kedro-mlflow's hook then never logs (a KML203 warning).
+HIDDEN_IN_SUM: dict[str, Verdict] = {
+    K17: frozenset({("training", "KML203", None)}),
+    K18: frozenset({("training_ml", "KML203", None)}),
+    K19: frozenset({("training", "KML203", None)}),
+}
 PANDAS_COLUMNS = (
     "src/house_prices/pipelines/training/pipeline.py",
     "for feature in feature_names()",
@@ -131,6 +146,7 @@ VARIANTS = (
             ),
         ),
         removed=("src/spam_filter/pipeline_registry.py",),
+        hidden_in_sum=False,
     ),
     # Kedro 0.18.14 + kedro-mlflow 0.11: TemplatedConfigLoader in settings, find_pipelines.
     Variant(K18, "clean"),
@@ -252,7 +268,7 @@ VARIANTS = (
     Variant(K19, "unknown-env", args=("--env", "prdo"), error="conf/prdo"),
     Variant(
         K19,
-        "log-model-kwargs-with-code-path",  # MLflow 2's name, passed through as given
+        "log-model-kwargs-with-code-path",  # MLflow 2's name: MLflow 3 refuses it
         (
             (
                 "src/fraud_detection/pipeline_registry.py",
@@ -260,6 +276,7 @@ VARIANTS = (
                 '"signature": "auto", "code_path": ["src/fraud_detection"]}',
             ),
         ),
+        with_mlflow=frozenset({("training", "KML205", "code_path")}),
     ),
 )
 
@@ -283,8 +300,10 @@ def _assert_verdict(variant: Variant, run: CliRun, lean: bool) -> None:
         assert any(f"`{m}`" in message for m in missing), message
         assert "additional_dependencies" in message and ".py:" in message, message
     else:
-        assert run.code == (1 if variant.expected else 0), run.stdout + run.stderr
-        assert run.pairs == variant.expected, run.stderr
+        extra = variant.with_mlflow if not lean and _available("mlflow") else frozenset()
+        # Warnings (KML203) are reported and exit 0.
+        assert run.code == (1 if variant.expected | extra else 0), run.stdout + run.stderr
+        assert run.pairs == variant.verdict | extra, run.stderr
 
 
 @pytest.mark.parametrize("variant", VARIANTS, ids=lambda v: v.id)

@@ -22,8 +22,7 @@ def check(pair: PairModel) -> Iterator[Violation]:
     yield RULE.violation(
         pair,
         f"Running {backticked(set(wiring.sums))} trains this pair but logs no model: "
-        "kedro-mlflow's hook logs only a run of the pair's own pipeline "
-        f"(`kedro run --pipeline {pair.name}`)",
+        f"kedro-mlflow's hook logs only a run of the pair's own pipeline, `{pair.name}`",
     )
 
 

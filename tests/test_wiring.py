@@ -1,0 +1,96 @@
+"""The wiring rules (KML2xx) on real projects: what the loader reads from ``settings.py``,
+the installed plugins and the factory's arguments, and how warnings exit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from project_factory import REGISTRY, write_project
+
+from kedro_ml_lint.api import lint_project
+from kedro_ml_lint.cli import main
+
+OUR_HOOK = "from kedro_ml_lint.hooks import MlflowPipelineHook\n\nHOOKS = (MlflowPipelineHook(),)\n"
+NOT_LOGGING = (
+    "from kedro_ml_lint.hooks import MlflowPipelineHook\n\n"
+    "HOOKS = (MlflowPipelineHook(log_model=False),)\n"
+)
+KEDRO_MLFLOW_REGISTRY = REGISTRY.replace(
+    "from kedro_ml_lint import pipeline_ml_factory",
+    "from kedro_mlflow.pipeline import pipeline_ml_factory",
+)
+# `__default__` a sum that trains the pair: a plain Pipeline, not the pair.
+SUM_REGISTRY = KEDRO_MLFLOW_REGISTRY.replace(
+    '"__default__": pair}', '"__default__": pair + inference()}'
+)
+
+
+def _wiring(tmp_path: Path, package: str, **options: str) -> set[tuple[str, str | None]]:
+    root = write_project(tmp_path / package, package=package, **options)
+    result = lint_project(root, select=["KML2"])
+    return {(v.code, v.subject) for v in result.violations}
+
+
+def test_our_pair_with_our_hook_is_clean(tmp_path: Path) -> None:
+    assert _wiring(tmp_path, "wired", settings=OUR_HOOK) == set()
+
+
+@pytest.mark.parametrize("settings", ["", NOT_LOGGING], ids=["no-hook", "hook-without-logging"])
+def test_our_pair_without_a_logging_hook_is_never_logged(tmp_path: Path, settings: str) -> None:
+    package = "unhooked" if not settings else "notlogging"
+    root = write_project(tmp_path / package, package=package, settings=settings)
+    [violation] = lint_project(root, select=["KML2"]).violations
+    assert violation.code == "KML201" and violation.subject is None
+    # At the factory call, where the pair is declared.
+    assert violation.location is not None
+    assert violation.location.path == f"src/{package}/pipeline_registry.py"
+    assert "kedro-mlflow's hook ignores it" in violation.message
+
+
+def test_kedro_mlflows_pair_with_both_hooks_is_logged_twice(tmp_path: Path) -> None:
+    found = _wiring(tmp_path, "twice", registry=KEDRO_MLFLOW_REGISTRY, settings=OUR_HOOK)
+    assert found == {("KML202", None)}
+
+
+def test_disabling_kedro_mlflow_uses_its_distribution_name(tmp_path: Path) -> None:
+    """Kedro compares ``DISABLE_HOOKS_FOR_PLUGINS`` with the metadata name exactly:
+    ``kedro_mlflow`` for kedro-mlflow 2.x, so ``kedro-mlflow`` disables nothing."""
+    disabled = _wiring(
+        tmp_path,
+        "disabled",
+        registry=KEDRO_MLFLOW_REGISTRY,
+        settings='DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)\n',
+    )
+    assert disabled == {("KML201", None)}
+    misspelt = _wiring(
+        tmp_path,
+        "misspelt",
+        registry=KEDRO_MLFLOW_REGISTRY,
+        settings='DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)\n',
+    )
+    assert misspelt == set()
+
+
+def test_a_sum_logged_by_kedro_mlflow_is_a_warning_that_exits_0(tmp_path: Path) -> None:
+    root = write_project(tmp_path / "summed", package="summed", registry=SUM_REGISTRY, settings="")
+    assert {(v.code, v.severity.value) for v in lint_project(root, select=["KML2"]).violations} == {
+        ("KML203", "warning")
+    }
+    runner = CliRunner()
+    relaxed = runner.invoke(main, ["check", str(root), "--select", "KML2"])
+    strict = runner.invoke(main, ["check", str(root), "--select", "KML2", "--strict"])
+    assert relaxed.exit_code == 0, relaxed.output
+    assert "KML203" in relaxed.output and "`__default__`" in relaxed.output
+    assert strict.exit_code == 1, strict.output
+
+
+def test_log_model_kwargs_and_copy_mode_are_read_from_the_factory_call(tmp_path: Path) -> None:
+    registry = REGISTRY.replace(
+        'input_name="instances")',
+        'input_name="instances", kpm_kwargs={{"copy_mode": "deepcopy"}},\n'
+        '        log_model_kwargs={{"code_path": ["src"], "name": "churn"}})',  # format-escaped
+    )
+    found = _wiring(tmp_path, "kwargs", registry=registry, settings=OUR_HOOK)
+    assert found == {("KML205", "code_path"), ("KML206", None)}
