@@ -98,7 +98,10 @@ def test_select_ignore_exit_zero_quiet_and_output(tmp_path: Path) -> None:
         ("training", "KML001", "encoder"),
         ("training", "KML002", "scaler"),
     }
-    ignored = run_cli("check", broken, "--ignore", "KML00", "--select", "ALL", "--format", "json")
+    # --ignore replaces the project's `ignore` (KML201) too.
+    ignored = run_cli(
+        "check", broken, "--ignore", "KML00,KML2", "--select", "ALL", "--format", "json"
+    )
     assert ignored.code == 0 and ignored.pairs == set()
     assert run_cli("check", broken, "--exit-zero").code == 0
     quiet = run_cli("check", broken, "-q")
@@ -114,7 +117,11 @@ def test_rules_and_rule_commands() -> None:
     listing = run_cli("rules")
     assert listing.code == 0
     codes = [line.split()[0] for line in listing.stdout.splitlines()]
-    assert codes == [*(f"KML00{n}" for n in range(1, 8)), "KML101"]
+    assert codes == [
+        *(f"KML00{n}" for n in range(1, 8)),
+        "KML101",
+        *(f"KML20{n}" for n in range(1, 7)),
+    ]
     doc = run_cli("rule", "kml002")
     assert doc.code == 0 and doc.stdout.startswith("---")
     assert "code: KML002" in doc.stdout
