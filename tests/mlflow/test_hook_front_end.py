@@ -181,3 +181,33 @@ def test_a_partial_run_says_what_it_left_out_and_logs_nothing(tmp_path: Path) ->
     [line] = [line for line in proc.stdout.splitlines() if "not logging `training`" in line]
     assert "only part of its training nodes" in line and "`fit_scaler`" in line and "1 more" in line
     assert store_state(uri)["models"] == []
+
+
+def test_settings_that_cannot_be_parsed_stop_the_run_in_one_line(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn-broken", tmp_path / "bad-settings")
+    enable_hook(project)
+    _edit("pyproject.toml", 'ignore = ["KML201"]', 'ignore = ["KML999"]')(project)
+
+    proc = kedro(project, "run", env=WIDE)
+
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    [line] = [line for line in proc.stderr.splitlines() if "kedro-ml-lint" in line]
+    assert "cannot be checked" in line and "KML999" in line
+    assert "Traceback" not in proc.stderr
+
+
+def test_a_failing_node_shows_the_users_exception_not_the_hooks(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn", tmp_path / "node-fails")
+    enable_hook(project)
+    _edit(
+        "src/churn/pipelines/training/nodes.py",
+        '    """Separate the model\'s inputs from the ``churned`` target."""\n',
+        '    """Separate the model\'s inputs from the ``churned`` target."""\n'
+        '    raise ValueError("the user\'s own failure")\n',
+    )(project)
+
+    proc = kedro(project, "run", env=WIDE)
+
+    assert proc.returncode == 1
+    assert "the user's own failure" in proc.stdout + proc.stderr
+    assert "kedro-ml-lint:" not in proc.stdout + proc.stderr
