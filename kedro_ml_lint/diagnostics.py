@@ -57,6 +57,11 @@ class Fix:
     edits: tuple[CatalogEdit, ...] = ()
     applied: bool = False
 
+    @property
+    def is_safe(self) -> bool:
+        """True when ``--fix`` applies it by itself: safe, with edits, not applied yet."""
+        return self.applicability is Applicability.SAFE and bool(self.edits) and not self.applied
+
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
         return {

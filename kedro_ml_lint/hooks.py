@@ -29,11 +29,11 @@ from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
+from kedro_ml_lint.loader.pairs import DEFAULT_PIPELINE
+from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_PIPELINE = "__default__"
-KML101 = "KML101"
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
@@ -244,7 +244,7 @@ class MlflowPipelineHook:
                 pipeline_ml.input_name,
                 catalog_config=self._config("catalog"),
                 name=name,
-                select=[KML101],
+                select=[artifact_missing_on_disk.code],
                 project_root=self._project_path,
                 artifacts_on_disk=True,
             )

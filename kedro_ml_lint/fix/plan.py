@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Violation
+from kedro_ml_lint.diagnostics import CatalogEdit, Violation
 from kedro_ml_lint.errors import KedroMlLintError
 from kedro_ml_lint.fix.files import write_atomic
 from kedro_ml_lint.fix.insert import Refusal, append_entries
@@ -113,13 +113,7 @@ class FixPlan:
 
 def is_safe_fix(violation: Violation) -> bool:
     """True when ``--fix`` applies this violation's fix by itself."""
-    fix = violation.fix
-    return (
-        fix is not None
-        and fix.applicability is Applicability.SAFE
-        and bool(fix.edits)
-        and not fix.applied
-    )
+    return violation.fix is not None and violation.fix.is_safe
 
 
 def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violation]) -> FixPlan:

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from kedro_ml_lint.api import LintResult
-from kedro_ml_lint.diagnostics import Applicability, Violation
+from kedro_ml_lint.diagnostics import Violation
 
 
 @dataclass(frozen=True)
@@ -58,5 +58,4 @@ def render_json(result: LintResult) -> str:
 
 
 def _fixable(violation: Violation) -> bool:
-    fix = violation.fix
-    return fix is not None and fix.applicability is Applicability.SAFE and bool(fix.edits)
+    return violation.fix is not None and violation.fix.is_safe

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kedro_ml_lint.api import LintResult
-from kedro_ml_lint.diagnostics import Applicability
 
 
 @dataclass(frozen=True)
@@ -20,11 +19,7 @@ class Summary:
     @classmethod
     def of(cls, result: LintResult, fixed: int = 0) -> Summary:
         """Count ``result``'s violations; ``fixed`` comes from ``--fix``."""
-        fixable = sum(
-            1
-            for v in result.violations
-            if v.fix and v.fix.applicability is Applicability.SAFE and v.fix.edits
-        )
+        fixable = sum(1 for v in result.violations if v.fix is not None and v.fix.is_safe)
         return cls(len(result.violations), fixed, fixable, len(result.pairs))
 
     @property
