@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import click
-from kedro.framework.cli.utils import KedroCliError
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
@@ -37,17 +36,19 @@ logger = logging.getLogger(__name__)
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
-class _HookError(KedroCliError):
+class _HookError(click.ClickException):
     """An error ``kedro run`` prints as a message, not as a traceback box.
 
     Kedro's CLI is click: a ``ClickException`` that reaches it is shown with its ``show``
-    and the process exits with its ``exit_code``. When Kedro is verbose (its ``kedro``
-    logger at ``DEBUG``, or a command's ``--verbose``) the traceback comes first.
+    and the process exits with its ``exit_code`` (Kedro's own ``KedroCliError`` is one; it
+    is not the base here because importing it configures Kedro's logging, which a
+    ``settings.py`` import must not do). When Kedro is verbose (its ``kedro`` logger at
+    ``DEBUG``) the traceback comes first.
     """
 
     def show(self, file: IO[Any] | None = None) -> None:
         """Print the message (after the traceback when Kedro is verbose) on stderr."""
-        if self.VERBOSE_ERROR or logging.getLogger("kedro").isEnabledFor(logging.DEBUG):
+        if logging.getLogger("kedro").isEnabledFor(logging.DEBUG):
             click.secho("".join(traceback.format_exception(self)), nl=False, fg="yellow", err=True)
         click.secho(self.format_message(), fg="red", err=True, file=file)
 
