@@ -14,6 +14,7 @@ environments and holds them to exactly that.
 
 from __future__ import annotations
 
+import importlib.metadata
 import importlib.util
 import shutil
 from dataclasses import dataclass
@@ -281,6 +282,15 @@ VARIANTS = (
 )
 
 
+def _installed(distribution: str) -> bool:
+    """Installed as a distribution (`tests/mlflow` makes `find_spec("mlflow")` lie)."""
+    try:
+        importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
+
+
 def _available(module: str) -> bool:
     return importlib.util.find_spec(module) is not None
 
@@ -300,7 +310,7 @@ def _assert_verdict(variant: Variant, run: CliRun, lean: bool) -> None:
         assert any(f"`{m}`" in message for m in missing), message
         assert "additional_dependencies" in message and ".py:" in message, message
     else:
-        extra = variant.with_mlflow if not lean and _available("mlflow") else frozenset()
+        extra = variant.with_mlflow if not lean and _installed("mlflow") else frozenset()
         # Warnings (KML203) are reported and exit 0.
         assert run.code == (1 if variant.expected | extra else 0), run.stdout + run.stderr
         assert run.pairs == variant.verdict | extra, run.stderr

@@ -13,10 +13,14 @@ import importlib.util
 from functools import cache
 from pathlib import Path
 
+from kedro_ml_lint.loader.compat import distribution_version
+
 
 @cache
 def log_model_parameters() -> frozenset[str] | None:
     """The parameters of the installed ``mlflow.pyfunc.log_model``; ``None`` when unknown."""
+    if distribution_version("mlflow") is None and distribution_version("mlflow-skinny") is None:
+        return None  # a folder named `mlflow` on the path is not MLflow
     try:
         spec = importlib.util.find_spec("mlflow")
     except (ImportError, ValueError):
