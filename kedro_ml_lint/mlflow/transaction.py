@@ -126,8 +126,12 @@ def log_all(
     records = _Records(transaction=uuid.uuid4().hex)
     published: list[PublishedModel] = []
     with using_tracking_uri(uri), quiet_kedro():
-        client = open_client(uri)
-        _replay_pending(mlflow, client, uri)
+        try:
+            client = open_client(uri)
+            _replay_pending(mlflow, client, uri)
+        except Interrupted as exc:  # the CLI's handler, before this call created anything
+            exc.note = exc.note or "nothing was logged"
+            raise
         with _signals_raise() as signals:
             journal = _Journal(uri, records)
             try:

@@ -61,12 +61,16 @@ def _wrap(owner: type, name: str) -> None:
         COUNT[0] += 1
         if PLAN["calls"] is not None:
             PLAN["calls"].append(label)
+        if PLAN["at"] is not None and index == PLAN["at"] + 1 and PLAN["fault"] == "sigterm-twice":
+            os.kill(os.getpid(), signal.SIGTERM)  # a second signal, during the roll-back
         if index == PLAN["at"]:
             fault = PLAN["fault"]
             if fault == "raise":
                 raise RuntimeError(f"injected fault after {label}")
-            if fault == "sigterm":
+            if fault in ("sigterm", "sigterm-twice"):
                 os.kill(os.getpid(), signal.SIGTERM)
+            elif fault == "sigint":
+                os.kill(os.getpid(), signal.SIGINT)
             elif fault == "sigkill":
                 os.kill(os.getpid(), signal.SIGKILL)
         if failure is not None:
@@ -141,6 +145,39 @@ def inventory(uri: str) -> dict[str, Any]:
 
 def run_cli(arguments: list[str], folder: Path, at: int | None, fault: str | None) -> dict:
     """``check --log`` in a forked process; its exit status, output and store calls."""
+
+    def check() -> int:
+        from kedro_ml_lint.cli import main
+
+        try:
+            main(arguments, standalone_mode=True)
+        except SystemExit as exc:
+            return exc.code if isinstance(exc.code, int) else 1
+        return 0
+
+    return run_forked(check, folder, at, fault)
+
+
+def run_hook(project: str, uri: str, folder: Path, at: int | None, fault: str | None) -> dict:
+    """``kedro run --pipelines training`` (the hook logs) in a forked process."""
+
+    def kedro_run() -> int:
+        from kedro.framework.session import KedroSession
+
+        os.environ["MLFLOW_TRACKING_URI"] = uri
+        try:
+            with KedroSession.create(project_path=project) as session:
+                session.run(pipeline_names=["training"])
+        except Exception:
+            traceback.print_exc()
+            return 1
+        return 0
+
+    return run_forked(kedro_run, folder, at, fault)
+
+
+def run_forked(action: Any, folder: Path, at: int | None, fault: str | None) -> dict:
+    """``action()`` in a forked process (its return value is the exit status)."""
     folder.mkdir(parents=True, exist_ok=True)
     calls_file = folder / "calls.json"
     sys.stdout.flush()
@@ -158,12 +195,7 @@ def run_cli(arguments: list[str], folder: Path, at: int | None, fault: str | Non
             os.dup2(err, 2)
             COUNT[0] = 0
             PLAN.update(at=at, fault=fault, calls=[])
-            from kedro_ml_lint.cli import main
-
-            try:
-                main(arguments, standalone_mode=True)
-            except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
+            code = action()
             calls_file.write_text(json.dumps(PLAN["calls"]))
         except BaseException:
             traceback.print_exc()
@@ -187,24 +219,34 @@ def main() -> None:
     output = Path(sys.argv[2]).resolve()
     root = Path(config["root"])
     project = config["project"]
-    faults: list[str] = config["faults"]
+    hook = config.get("mode") == "hook"
     wrapped = install()
+    # Not a store call, and the same answer every time: which installed distribution provides
+    # each module (the model's requirements). Scanning every installed package's metadata
+    # costs about a second per attempt; remember the first scan.
+    import functools
+    import importlib.metadata
+
+    scan = importlib.metadata.packages_distributions
+    importlib.metadata.packages_distributions = functools.lru_cache(maxsize=None)(scan)
 
     import mlflow
 
-    def arguments(store: Path) -> list[str]:
+    os.environ["MLFLOW_EXPERIMENT_NAME"] = config["experiment"]  # the hook's experiment
+    if hook:
+        from kedro.framework.startup import bootstrap_project
+
+        bootstrap_project(Path(project))
+
+    def attempt(case: Path, name: str, at: int | None, fault: str | None) -> dict:
+        store = case / "store"
         uri = f"sqlite:///{store / 'mlflow.db'}"
-        return [
-            "check",
-            project,
-            "--log",
-            "--tracking-uri",
-            uri,
-            "--experiment",
-            config["experiment"],
-            "--registered-model-name",
-            config["registered"],
-        ]
+        if hook:
+            return run_hook(project, uri, case / name, at, fault)
+        arguments = ["check", project, "--log", "--tracking-uri", uri]
+        arguments += ["--experiment", config["experiment"]]
+        arguments += ["--registered-model-name", config["registered"]]
+        return run_cli(arguments, case / name, at, fault)
 
     # An empty, migrated store, copied for every case (its artifacts go under the case's
     # folder: the experiment is created by the call, at ./mlruns of the process).
@@ -218,17 +260,27 @@ def main() -> None:
         shutil.copy2(template / "mlflow.db", case / "store" / "mlflow.db")
         return case
 
-    # Warm up this process (imports, the project, MLflow's caches), then record.
+    # Warm up this process (imports, the project, MLflow's caches) in a first attempt of
+    # its own, then record the calls of a clean attempt in a fork, as every case runs.
     warm = fresh("warm-up")
     os.chdir(warm)
-    try:
+    if hook:
+        PLAN["calls"] = None
+        from kedro.framework.session import KedroSession
+
+        os.environ["MLFLOW_TRACKING_URI"] = f"sqlite:///{warm / 'store' / 'mlflow.db'}"
+        with KedroSession.create(project_path=project) as session:
+            session.run(pipeline_names=["training"])
+    else:
         from kedro_ml_lint.cli import main as cli
 
-        cli(arguments(warm / "store"), standalone_mode=True)
-    except SystemExit as exc:
-        assert exc.code == 0, exc.code
+        warm_uri = f"sqlite:///{warm / 'store' / 'mlflow.db'}"
+        try:
+            cli(["check", project, "--log", "--tracking-uri", warm_uri], standalone_mode=True)
+        except SystemExit as exc:
+            assert exc.code == 0, exc.code
     clean = fresh("record")
-    recorded = run_cli(arguments(clean / "store"), clean / "first", None, None)
+    recorded = attempt(clean, "first", None, None)
     assert recorded["status"] == 0, recorded
     calls: list[str] = recorded["calls"]
     results: dict[str, Any] = {
@@ -238,32 +290,60 @@ def main() -> None:
         "clean_inventory": inventory(f"sqlite:///{clean / 'store' / 'mlflow.db'}"),
         "cases": [],
     }
-    indexes = config.get("indexes") or range(len(calls))
-    for fault in faults:
-        for index in indexes:
-            case = fresh(f"{fault}-{index:03d}")
-            uri = f"sqlite:///{case / 'store' / 'mlflow.db'}"
-            failed = run_cli(arguments(case / "store"), case / "fault", index, fault)
-            after_fault = inventory(uri)
-            retry = run_cli(arguments(case / "store"), case / "retry", None, None)
-            journals = sorted(
-                str(p.relative_to(case)) for p in (case / "cache").rglob("*") if p.is_file()
-            )
-            results["cases"].append(
-                {
-                    "fault": fault,
-                    "index": index,
-                    "call": calls[index],
-                    "status": failed["status"],
-                    "stderr": failed["stderr"],
-                    "after_fault": after_fault,
-                    "retry_status": retry["status"],
-                    "retry_output": retry["stdout"] + retry["stderr"],
-                    "after_retry": inventory(uri),
-                    "journals_left": journals,
-                    "seconds": failed["seconds"] + retry["seconds"],
-                }
-            )
+    plan = [(fault, index) for fault in config["faults"] for index in range(len(calls))]
+    for fault, call in config.get("spots", []):
+        plan.append((fault, calls.index(call)))
+
+    def run_case(fault: str, index: int) -> dict[str, Any]:
+        case = fresh(f"{fault}-{index:03d}")
+        uri = f"sqlite:///{case / 'store' / 'mlflow.db'}"
+        failed = attempt(case, "fault", index, fault)
+        after_fault = inventory(uri)
+        retry = attempt(case, "retry", None, None)
+        journals = sorted(
+            str(p.relative_to(case)) for p in (case / "cache").rglob("*") if p.is_file()
+        )
+        return {
+            "fault": fault,
+            "index": index,
+            "call": calls[index],
+            "status": failed["status"],
+            "stderr": failed["stderr"],
+            "after_fault": after_fault,
+            "retry_status": retry["status"],
+            "retry_output": retry["stdout"] + retry["stderr"],
+            "after_retry": inventory(uri),
+            "journals_left": journals,
+            "seconds": failed["seconds"] + retry["seconds"],
+        }
+
+    # Cases run in forked workers, `jobs` at a time (each forks its attempts in turn).
+    jobs = max(1, int(config.get("jobs") or 1))
+    running: dict[int, Path] = {}
+    done: list[Path] = []
+    for fault, index in plan:
+        while len(running) >= jobs:
+            pid, _ = os.wait()
+            done.append(running.pop(pid))
+        result_file = root / f"{fault}-{index:03d}.json"
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            try:
+                result_file.write_text(json.dumps(run_case(fault, index)))
+            except BaseException:
+                traceback.print_exc()
+            finally:
+                os._exit(0)
+        running[pid] = result_file
+    while running:
+        pid, _ = os.wait()
+        done.append(running.pop(pid))
+    for fault, index in plan:
+        result_file = root / f"{fault}-{index:03d}.json"
+        assert result_file.exists(), f"case {fault} at {index} produced no result"
+        results["cases"].append(json.loads(result_file.read_text()))
     output.write_text(json.dumps(results, indent=1))
 
 
