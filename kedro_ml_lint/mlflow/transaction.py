@@ -140,8 +140,8 @@ def log_all(
                 journal.write()
                 for item in prepared:
                     published.append(_log_one(mlflow, client, item, records, journal))
+                signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
-                signals.committed = True
             except BaseException as exc:  # signals too: never leave a half-logged model
                 with _signals_deferred(signals):
                     problems = _roll_back(mlflow, client, records)
@@ -162,6 +162,8 @@ def log_all(
                     + " and what it logged"
                 )
                 signum = _signal_of(exc)
+                if signum is None and signals.received:  # one came during the roll-back
+                    signum = signals.received[0]
                 if signum is not None:
                     signals.received.insert(0, signum)
                     signals.note = one_line(note, 2000)
@@ -201,6 +203,7 @@ class _SignalState:
     previous: dict[int, Any] = field(default_factory=dict)
     received: list[int] = field(default_factory=list)
     committed: bool = False
+    unwinding: bool = False
     note: str = ""
 
 
@@ -219,9 +222,10 @@ def _signals_raise() -> Iterator[_SignalState]:
         return
 
     def raise_or_wait(signum: int, frame: Any) -> None:
-        if state.committed:
+        if state.committed or state.unwinding:  # a second signal: the roll-back runs
             state.received.append(signum)
             return
+        state.unwinding = True
         raise _Signalled(signum)
 
     for number in SIGNALS:
@@ -250,6 +254,7 @@ def _signals_deferred(state: _SignalState) -> Iterator[None]:
     (once the store is found gone, no further request is sent) and the journal covers a
     SIGKILL. The first signal still decides the exit code.
     """
+    state.unwinding = True
     if not state.previous:
         yield
         return
