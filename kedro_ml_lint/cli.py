@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from kedro_ml_lint import __version__
-from kedro_ml_lint.errors import KedroMlLintError
+from kedro_ml_lint.errors import Interrupted, KedroMlLintError
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -27,25 +29,55 @@ STATISTICS_FORMATS = ("text", "json")
 T = TypeVar("T")
 
 
-def _fail(message: str, verbose: bool) -> NoReturn:
-    if verbose:
-        traceback.print_exc()
+def _fail(message: str, verbose: bool, code: int = EXIT_ERROR) -> NoReturn:
     from kedro_ml_lint.model.redact import redact_text
+
+    if verbose:  # the traceback quotes messages and arguments: redacted like the line
+        click.echo(redact_text(traceback.format_exc()).rstrip("\n"), err=True)
 
     # One line, always: messages relayed from libraries (MLflow's) may span several; and
     # they may quote a URL or connection string from the project's configuration.
     click.echo(f"kedro-ml-lint: error: {redact_text(' '.join(message.split()))}", err=True)
-    sys.exit(EXIT_ERROR)
+    sys.exit(code)
 
 
 def _call(action: Callable[[], T], verbose: bool) -> T:
-    """Run ``action``; anything that stops it is one line on stderr and exit code 2."""
+    """Run ``action``; anything that stops it is one line on stderr and exit code 2.
+
+    SIGINT and SIGTERM are one line too, and exit 130 and 143 (docs/design.md §5).
+    """
     try:
-        return action()
+        with _signals_interrupt():
+            return action()
+    except Interrupted as exc:
+        name = signal.Signals(exc.signum).name
+        _fail(
+            f"interrupted by {name}" + (f"; {exc.note}" if exc.note else ""), verbose, exc.exit_code
+        )
+    except KeyboardInterrupt:
+        _fail("interrupted by SIGINT", verbose, Interrupted(signal.SIGINT).exit_code)
     except KedroMlLintError as exc:
         _fail(str(exc), verbose)
     except Exception as exc:  # a bug or an unforeseen project: still one line
         _fail(f"unexpected {type(exc).__name__}: {exc} (run with -v for the traceback)", verbose)
+
+
+@contextmanager
+def _signals_interrupt() -> Iterator[None]:
+    """SIGINT and SIGTERM raise ``Interrupted``, which unwinds (and rolls back ``--log``)."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number, handler in previous.items():
+        if handler is not signal.SIG_IGN:
+            signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
 def _use_color(output: Path | None) -> bool:

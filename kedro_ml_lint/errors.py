@@ -47,3 +47,24 @@ class NoPairFoundError(KedroMlLintError):
 
 class SettingsError(KedroMlLintError):
     """Raised when ``[tool.kedro-ml-lint]`` or a command-line option is invalid."""
+
+
+class Interrupted(BaseException):
+    """Raised when SIGINT or SIGTERM stops a command; the CLI exits ``128 + signum``.
+
+    A ``BaseException``, like ``KeyboardInterrupt``: ``except Exception`` does not catch it.
+
+    Args:
+        signum: The signal's number (``signal.SIGINT``, ``signal.SIGTERM``).
+        note: What the interrupted work left behind, for the one line the CLI prints.
+    """
+
+    def __init__(self, signum: int, note: str = "") -> None:
+        super().__init__(signum, note)
+        self.signum = signum
+        self.note = note
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's convention for a process stopped by a signal: 130, 143."""
+        return 128 + self.signum
