@@ -88,6 +88,12 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--input-name", help="The dataset the explicit pair serves."),
         click.option("--pipeline", "pipelines", multiple=True, help="Only this pair (repeatable)."),
         click.option("--no-lite", is_flag=True, help="Import the project's modules for real."),
+        click.option(
+            "--no-cache",
+            is_flag=True,
+            help="Load the project even if nothing it read has changed "
+            "[also: KEDRO_ML_LINT_NO_CACHE=1].",
+        ),
         click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's logs."),
     ]
     for option in reversed(options):
@@ -104,7 +110,9 @@ def _linter(
     pipelines: tuple[str, ...],
     no_lite: bool,
     artifacts_on_disk: bool = False,
-    **codes: list[str] | None,
+    cache: bool = False,
+    select: list[str] | None = None,
+    ignore: list[str] | None = None,
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
     from kedro_ml_lint.api import lint_project
@@ -122,8 +130,17 @@ def _linter(
         pipelines=pipelines,
         lite=not no_lite,
         artifacts_on_disk=artifacts_on_disk,
-        **codes,
+        cache=cache,
+        select=select,
+        ignore=ignore,
     )
+
+
+def _cache_wanted(no_cache: bool) -> bool:
+    """The cache serves read-only runs unless ``--no-cache`` or the variable turn it off."""
+    from kedro_ml_lint.loader.cache import disabled_by_environment
+
+    return not no_cache and not disabled_by_environment()
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -177,6 +194,7 @@ def check(
     input_name: str | None,
     pipelines: tuple[str, ...],
     no_lite: bool,
+    no_cache: bool,
     verbose: bool,
     select: str | None,
     ignore: str | None,
@@ -214,6 +232,8 @@ def check(
         pipelines,
         no_lite or log_model,  # a mocked module cannot be served
         artifacts_on_disk=log_model,
+        # Only runs that only read use the cache: --fix, --diff and --log load for real.
+        cache=_cache_wanted(no_cache) and not (fix or diff or log_model),
         select=parse_codes(select),
         ignore=parse_codes(ignore),
     )
@@ -221,6 +241,8 @@ def check(
     result = _call(lint, verbose)
     if verbose:
         _warn(_project_line(result))
+        if result.cache_problem:
+            _warn(f"cache not used: {result.cache_problem}")
     if not quiet:
         for note in result.warnings:
             _warn(note)
@@ -339,6 +361,7 @@ def graph(
     input_name: str | None,
     pipelines: tuple[str, ...],
     no_lite: bool,
+    no_cache: bool,
     verbose: bool,
     graph_format: str,
     output: Path | None,
@@ -347,7 +370,14 @@ def graph(
     from kedro_ml_lint.report.graph import GRAPH_FORMATS, pictures
 
     lint = _linter(
-        ctx, project_dir, env, conf_source, (training, inference, input_name), pipelines, no_lite
+        ctx,
+        project_dir,
+        env,
+        conf_source,
+        (training, inference, input_name),
+        pipelines,
+        no_lite,
+        cache=_cache_wanted(no_cache),  # a picture reads only, like check
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)
@@ -361,10 +391,11 @@ def _project_line(result: Any) -> str:
     """``-v``: which project, made with which Kedro, read how."""
     from kedro import __version__ as kedro_version
 
-    loader = result.loaded.config.loader_class if result.loaded else "unknown"
+    loader = result.loader_class or "unknown"
+    cached = " (from the cache)" if result.cache == "hit" else ""
     return (
         f"project {result.project}: made with Kedro {result.kedro_version}, read with "
-        f"Kedro {kedro_version} ({loader})"
+        f"Kedro {kedro_version} ({loader}){cached}"
     )
 
 
@@ -378,6 +409,26 @@ def _quiet_kedro(verbose: bool) -> None:
         config = resources.files("kedro_ml_lint").joinpath("logging.yml")
         os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
         logging.getLogger("kedro").setLevel(logging.ERROR)
+
+
+@main.command(name="clean")
+@click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.pass_context
+def clean(ctx: click.Context, project_dir: Path | None) -> None:
+    """Remove the cache folder (.kedro-ml-lint-cache) of the project in PROJECT_DIR."""
+    from kedro_ml_lint.loader.cache import CACHE_DIR
+    from kedro_ml_lint.loader.cache import clean as remove_cache
+    from kedro_ml_lint.loader.pyproject import find_project_root
+
+    start = _project_dir(ctx, project_dir).expanduser().resolve()
+    root = find_project_root(start) if start.is_dir() else None
+    if root is None:
+        _fail(f"`{project_dir or '.'}` is not in a Kedro project", False)
+    try:
+        removed = remove_cache(root)
+    except OSError as exc:
+        _fail(f"{root / CACHE_DIR}: cannot remove it: {exc.strerror or exc}", False)
+    click.echo(f"Removed {root / CACHE_DIR}" if removed else f"No cache in {root}", err=True)
 
 
 @main.command(name="rules")
@@ -424,5 +475,6 @@ def ml_lint() -> None:
 
 ml_lint.add_command(check)
 ml_lint.add_command(graph)
+ml_lint.add_command(clean)
 ml_lint.add_command(rules_table)
 ml_lint.add_command(rule_doc)
