@@ -424,7 +424,11 @@ def _distributions() -> dict[str, list[str]]:
             folder = getattr(dist, "_path", None)
             if folder is None:
                 continue
-            found[dist_name] = [str(Path(folder) / "METADATA"), dist.version]
+            for name in ("METADATA", "PKG-INFO"):  # a .dist-info, an .egg-info
+                path = str(Path(folder) / name)
+                if _metadata_version(path) == dist.version:
+                    found[dist_name] = [path, dist.version]
+                    break
     return found
 
 
