@@ -15,7 +15,8 @@ from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.loader.pairs import CliPair, PairDeclaration
+    from kedro_ml_lint.loader.options import CliPair
+    from kedro_ml_lint.loader.pairs import PairDeclaration
     from kedro_ml_lint.loader.project import Project
 
 # The project loader (and with it Kedro) is imported only when a project is loaded: a

@@ -8,7 +8,6 @@ import sys
 import traceback
 from collections.abc import Callable
 from functools import partial
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -116,7 +115,7 @@ def _linter(
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
     from kedro_ml_lint.api import lint_project
-    from kedro_ml_lint.loader.pairs import CliPair
+    from kedro_ml_lint.loader.options import CliPair
 
     if any(explicit) and not all(explicit):
         raise click.UsageError("--training, --inference and --input-name go together")
@@ -406,7 +405,7 @@ def _quiet_kedro(verbose: bool) -> None:
     imported, so this runs before any kedro import.
     """
     if not verbose:
-        config = resources.files("kedro_ml_lint").joinpath("logging.yml")
+        config = Path(__file__).resolve().with_name("logging.yml")  # no importlib.resources
         os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
         logging.getLogger("kedro").setLevel(logging.ERROR)
 
@@ -456,6 +455,8 @@ def rule_doc(code: str) -> None:
             err=True,
         )
         sys.exit(EXIT_ERROR)
+    from importlib import resources
+
     doc = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{code}.md")
     click.echo(doc.read_text(encoding="utf-8"), nl=False)
 

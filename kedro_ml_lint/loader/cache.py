@@ -29,7 +29,6 @@ import hashlib
 import json
 import os
 import sys
-import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -349,6 +348,8 @@ class ProjectCache:
 
 
 def _write_atomic(path: Path, text: str, folder: Path) -> None:
+    import tempfile  # only a store needs it
+
     fd, temporary = tempfile.mkstemp(prefix=".tmp-", dir=folder)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as stream:

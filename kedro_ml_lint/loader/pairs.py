@@ -18,6 +18,7 @@ from kedro_ml_lint.errors import (
     SettingsError,
 )
 from kedro_ml_lint.loader.capture import node_site
+from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
@@ -59,15 +60,6 @@ class PairDeclaration:
     def names(self) -> tuple[str, ...]:
         """Every name the pair answers to."""
         return (self.name, *self.aliases)
-
-
-@dataclass(frozen=True)
-class CliPair:
-    """``--training/--inference/--input-name`` from the command line."""
-
-    training: str
-    inference: str
-    input_name: str
 
 
 def is_pipeline_ml(pipeline: Any) -> bool:
