@@ -410,6 +410,22 @@ def test_clean_removes_the_folder(example) -> None:
     assert again.exit_code == 0 and "No cache" in again.stderr
     outside = CliRunner().invoke(main, ["clean", str(project.parent)])
     assert outside.exit_code == 2
+    (project / CACHE_DIR).write_text("not a folder")
+    assert CliRunner().invoke(main, ["clean", str(project)]).exit_code == 0
+    assert not (project / CACHE_DIR).exists()
+
+
+def test_a_recording_that_fails_is_not_stored(example, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error inside the audit hook never reaches the project's code; nothing is stored."""
+    project = example("churn")
+
+    def broken(recording, args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cache_module, "_on_open", broken)
+    result = cached(project)
+    assert result.violations == [] and result.cache == "miss"
+    assert not list((project / CACHE_DIR).glob("*.json"))
 
 
 @pytest.mark.integration

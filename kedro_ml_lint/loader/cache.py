@@ -71,6 +71,7 @@ class Recording:
     env: dict[str, str | None] = field(default_factory=dict)
     env_set: dict[str, str | None] = field(default_factory=dict)
     env_names: list[str] | None = None
+    incomplete: bool = False  # something could not be recorded: the entry is not stored
 
     def skip(self, path: str) -> bool:
         """True for paths the key covers otherwise (interpreter, libraries, the cache)."""
@@ -86,10 +87,13 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     recording = _active
     if recording is None or _busy:
         return
-    if event == "open":
-        _on_open(recording, args)
-    elif event in ("os.listdir", "os.scandir"):
-        _on_listing(recording, args[0])
+    try:
+        if event == "open" and len(args) >= 3:
+            _on_open(recording, args)
+        elif event in ("os.listdir", "os.scandir") and args:
+            _on_listing(recording, args[0])
+    except Exception:  # an audit hook that raises would break the project's own open()
+        recording.incomplete = True
 
 
 def _on_open(recording: Recording, args: tuple[Any, ...]) -> None:
@@ -370,6 +374,8 @@ def _hash_file(path: str) -> str:
 
 
 def _inputs(recording: Recording) -> dict[str, Any] | None:
+    if recording.incomplete:
+        return None
     now = time.time_ns()
     files: dict[str, Any] = {}
     for path, seen in recording.files.items():
@@ -486,6 +492,9 @@ def clean(root: Path) -> bool:
     import shutil
 
     folder = root / CACHE_DIR
+    if folder.is_symlink() or folder.is_file():
+        folder.unlink()  # not ours to follow; a file in its place is not a cache
+        return True
     if not folder.exists():
         return False
     shutil.rmtree(folder)
