@@ -509,3 +509,26 @@ def test_after_any_edits_the_warm_verdict_is_the_uncached_one(
         warm = cached(root)
         assert verdict(warm) == verdict(lint_project(root))
         assert verdict(cached(root)) == verdict(warm)
+
+
+# -- the command line ends without interpreter teardown ------------------------------------
+
+
+@pytest.mark.integration
+def test_the_fast_exit_keeps_output_exit_code_and_atexit_handlers(tmp_path: Path) -> None:
+    """``os._exit`` after the report: every byte out, the exit code kept, atexit run."""
+    marker = tmp_path / "atexit-ran"
+    registry = REGISTRY.replace(
+        "def register_pipelines():",
+        "import atexit\nfrom pathlib import Path\n"
+        f"atexit.register(lambda: Path({str(marker)!r}).write_text('yes'))\n\n\n"
+        "def register_pipelines():",
+    ).replace('input_name="instances"', 'input_name="instance"')
+    root = write_project(tmp_path / "p", registry=registry)
+    report = tmp_path / "report.json"
+    run = run_cli("check", root, "--format", "json", "--output", report, "--no-cache")
+    assert run.code == 1
+    assert json.loads(report.read_text())["summary"]["violations"] >= 1
+    assert marker.read_text() == "yes"
+    piped = run_cli("check", root, "--no-cache")
+    assert piped.code == 1 and piped.stdout.rstrip().splitlines()[-1].startswith("Found ")
