@@ -28,11 +28,20 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "churn"
-# No network on the bench machine: keep kedro-telemetry quiet and offline.
-KEDRO_ENV = {**os.environ, "DO_NOT_TRACK": "1", "KEDRO_DISABLE_TELEMETRY": "true"}
+# No network on the bench machine: keep kedro-telemetry quiet and offline. Rows 1 measure
+# the uncached path (and must not write a cache into the repository's example).
+KEDRO_ENV = {
+    **os.environ,
+    "DO_NOT_TRACK": "1",
+    "KEDRO_DISABLE_TELEMETRY": "true",
+    "KEDRO_ML_LINT_NO_CACHE": "1",
+}
+CACHE_ENV = {**KEDRO_ENV, "KEDRO_ML_LINT_NO_CACHE": "0"}
 
 # Targets (see README "What each row measures").
 CLI_TARGET = 0.5  # `kedro-ml-lint check` at most half of `kedro registry list`
+WARM_TARGET = 0.05  # a cache hit at most 1/20 of `kedro registry list` without kedro-mlflow
+PRE_COMMIT_BUDGET = 0.3  # seconds: a warm pre-commit run of the hook's command
 API_TARGET = 1.0  # `lint_pipelines` no slower than building the two Pipelines
 GROWTH_SLACK = 1.2  # growth may exceed the node-count factor by 20 % (noise, caches)
 
@@ -146,16 +155,25 @@ def interleaved(contenders: Sequence[Callable[[], float]], repeats: int) -> list
 class TimedCommand:
     """A subprocess to time: each call returns its wall time and records its CPU time."""
 
-    def __init__(self, argv: Sequence[str], cwd: Path, expect: int = 0) -> None:
+    def __init__(
+        self,
+        argv: Sequence[str],
+        cwd: Path,
+        expect: int = 0,
+        env: dict[str, str] | None = None,
+        before: Callable[[], int] | None = None,
+    ) -> None:
         self.argv, self.cwd, self.expect = list(argv), cwd, expect
+        self.env = env or KEDRO_ENV
+        self.before = before  # untimed set-up before each call; returns the expected exit
         self.cpu: list[float] = []  # user + system seconds of the child, per call
 
     def __call__(self) -> float:
+        if self.before is not None:
+            self.expect = self.before()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        proc = subprocess.run(
-            self.argv, cwd=self.cwd, env=KEDRO_ENV, capture_output=True, text=True
-        )
+        proc = subprocess.run(self.argv, cwd=self.cwd, env=self.env, capture_output=True, text=True)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         self.cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
@@ -237,6 +255,123 @@ def bench_cli(repeats: int, quick: bool) -> list[Row]:
         ),
     ]
     return rows
+
+
+# --------------------------------------------------------------------------- 3. cache
+#
+# On a scratch copy of examples/churn (the cache lives in the project folder). kedro-mlflow is
+# installed in the bench environment; "without kedro-mlflow" runs `kedro` with kedro-mlflow's
+# entry points filtered out (its CLI plugin is what makes `kedro` import MLflow), the same
+# interpreter and packages otherwise.
+KEDRO_WITHOUT_MLFLOW = """
+import importlib.metadata as metadata
+import sys
+
+
+def entry_points(**params):
+    every = metadata.EntryPoints(
+        e
+        for d in metadata.distributions()
+        for e in d.entry_points
+        if not e.value.startswith("kedro_mlflow")
+    )
+    return every.select(**params) if params else every
+
+
+metadata.entry_points = entry_points
+from kedro.framework.cli import main
+
+sys.argv = ["kedro", *sys.argv[1:]]
+main()
+"""
+
+# The staleness row: a registry that reads a CSV at import to choose the served input.
+STALE_REGISTRY_LINES = (
+    "import csv\n"
+    "with open('data/01_raw/served.csv', encoding='utf-8') as _f:\n"
+    "    SERVED = next(csv.reader(_f))[0]\n"
+)
+
+
+def bench_cache(repeats: int) -> list[Row]:
+    import shutil
+    import tempfile
+
+    py = sys.executable
+    scratch = Path(tempfile.mkdtemp(prefix="kml-bench-"))
+    project = scratch / "churn"
+    shutil.copytree(EXAMPLE, project, ignore=shutil.ignore_patterns("__pycache__", ".kedro-*"))
+    stale = scratch / "churn-stale"
+    shutil.copytree(project, stale)
+    registry_file = stale / "src" / "churn" / "pipeline_registry.py"
+    source = registry_file.read_text()
+    source = source.replace(
+        "from kedro.pipeline import Pipeline\n",
+        "from kedro.pipeline import Pipeline\n" + STALE_REGISTRY_LINES,
+    )
+    registry_file.write_text(source.replace('input_name="instances"', "input_name=SERVED"))
+    served = stale / "data" / "01_raw" / "served.csv"
+    served.write_text("instances\n")
+
+    script = shutil.which("kedro-ml-lint", path=str(Path(py).parent)) or "kedro-ml-lint"
+    ruff = shutil.which("ruff", path=str(Path(py).parent)) or "ruff"
+    warm = TimedCommand([py, "-m", "kedro_ml_lint", "check", str(project)], REPO, env=CACHE_ENV)
+    cold = TimedCommand([py, "-m", "kedro_ml_lint", "check", str(project), "--no-cache"], REPO)
+    hook = TimedCommand([script, "check"], project, env=CACHE_ENV)  # as pre-commit runs it
+    registry = TimedCommand([py, "-m", "kedro", "registry", "list"], project)
+    registry_plain = TimedCommand([py, "-c", KEDRO_WITHOUT_MLFLOW, "registry", "list"], project)
+    ruff_run = TimedCommand([ruff, "check", "--no-cache", "--quiet", "--exit-zero", "src"], project)
+    flips = iter(range(10**6))
+
+    def edit_csv() -> int:
+        broken = next(flips) % 2 == 0
+        served.write_text("instance\n" if broken else "instances\n")
+        return 1 if broken else 0  # the verdict must follow the edit (KML005 or clean)
+
+    after_edit = TimedCommand(
+        [py, "-m", "kedro_ml_lint", "check", str(stale)], REPO, env=CACHE_ENV, before=edit_csv
+    )
+    contenders = [warm, cold, hook, registry, registry_plain, ruff_run, after_edit]
+    for run in contenders:  # warm-up: fills the cache, page cache, .pyc files
+        run()
+        run.cpu.clear()
+    hook()  # the hook's own cache entry (another sys.path: its own key)
+    times = interleaved(contenders, repeats)
+    t_warm, t_cold, t_hook, t_reg, t_plain, t_ruff, t_stale = map(statistics.median, times)
+    shutil.rmtree(scratch, ignore_errors=True)
+    plain = "`kedro registry list` without kedro-mlflow"
+    with_mlflow = "`kedro registry list` (kedro-mlflow installed)"
+    return [
+        Row("warm `check` (cache hit)", plain, t_warm, t_plain, WARM_TARGET),
+        Row("warm `check` (cache hit)", with_mlflow, t_warm, t_reg, None),
+        Row("cold `check --no-cache`", plain, t_cold, t_plain, CLI_TARGET),
+        Row("cold `check --no-cache`", with_mlflow, t_cold, t_reg, None),
+        Row("warm `check` (cache hit)", "cold `check --no-cache`", t_warm, t_cold, None),
+        Row(
+            "warm `check` (cache hit)",
+            "`ruff check src` (no cache)",
+            t_warm,
+            t_ruff,
+            None,
+            "(yardstick)",
+        ),
+        Row(
+            "warm pre-commit hook command `kedro-ml-lint check`",
+            f"budget {PRE_COMMIT_BUDGET} s",
+            t_hook,
+            PRE_COMMIT_BUDGET,
+            1.0,
+            "(wall)",
+        ),
+        Row(
+            "`check` after the CSV its registry reads changed",
+            "cold `check --no-cache`",
+            t_stale,
+            t_cold,
+            None,
+            "(staleness: verdict flipped every run)",
+        ),
+    ]
 
 
 # --------------------------------------------------------------------------- 2. synthetic pair
@@ -621,6 +756,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         action="store_true",
         help="exit 1 when any row MISSes its target (default: report only)",
     )
+    parser.add_argument("--cache-only", action="store_true", help="only the cache rows (section 3)")
     parser.add_argument(
         "--profile",
         type=int,
@@ -638,17 +774,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     for line in header_lines("quick" if args.quick else "full", cfg):
         print(line)
     print(file=sys.stderr)
-    print("1/2 CLI: subprocesses …", file=sys.stderr, flush=True)
-    rows = bench_cli(cfg["cli_repeats"], args.quick)
-    print("2/2 API: synthetic pipelines …", file=sys.stderr, flush=True)
-    api_rows, scaling = bench_api(cfg["sizes"], cfg["api_repeats"])
-    rows += api_rows
+    rows: list[Row] = []
+    scaling: Scaling = []
+    if not args.cache_only:
+        print("1/3 CLI: subprocesses …", file=sys.stderr, flush=True)
+        rows += bench_cli(cfg["cli_repeats"], args.quick)
+        print("2/3 API: synthetic pipelines …", file=sys.stderr, flush=True)
+        api_rows, scaling = bench_api(cfg["sizes"], cfg["api_repeats"])
+        rows += api_rows
+    print("3/3 cache: warm, cold, yardsticks, staleness …", file=sys.stderr, flush=True)
+    rows += bench_cache(cfg["cli_repeats"])
 
     print()
     print(results_table(rows))
     print()
-    print(scaling_table(scaling))
-    print()
+    if scaling:
+        print(scaling_table(scaling))
+        print()
     judged = [r for r in rows if r.target is not None]
     misses = [r for r in judged if r.verdict == "MISS"]
     print(

@@ -5,24 +5,22 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
-from kedro_ml_lint.loader.catalog import CatalogView
-from kedro_ml_lint.loader.disk import missing_on_disk
-from kedro_ml_lint.loader.pairs import (
-    CliPair,
-    NodeLocator,
-    PairDeclaration,
-    declared_pairs,
-    node_specs,
-)
-from kedro_ml_lint.loader.project import Project, load_project
-from kedro_ml_lint.loader.sources import noqa_directives
+from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import PairModel, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
+
+if TYPE_CHECKING:
+    from kedro_ml_lint.loader.options import CliPair
+    from kedro_ml_lint.loader.pairs import PairDeclaration
+    from kedro_ml_lint.loader.project import Project
+
+# The project loader (and with it Kedro) is imported only when a project is loaded: a
+# cache hit never imports it (docs/design.md §13).
 
 
 @dataclass(frozen=True)
@@ -60,6 +58,11 @@ class LintResult:
         loaded: The loaded project (its configuration can be read again through it).
         kedro_version: The Kedro version the project was made with, as its
             ``pyproject.toml`` records it; ``None`` for pipelines checked without a project.
+        loader_class: The config loader's class name, ``None`` without a project.
+        cache: ``hit`` (the snapshot came from the cache: ``loaded`` and ``declarations``
+            are empty), ``miss`` (loaded, then stored) or ``off``.
+        cache_problem: Why the cache could not be read or written, if it could not (the
+            run went on uncached).
     """
 
     project: Path
@@ -73,46 +76,13 @@ class LintResult:
     unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
     loaded: Project | None = field(default=None, repr=False)
     kedro_version: str | None = None
+    loader_class: str | None = None
+    cache: str = "off"
+    cache_problem: str | None = None
 
     def failing(self, strict: bool = False) -> list[Violation]:
         """The violations that fail the check: errors, and warnings too when ``strict``."""
         return [v for v in self.violations if strict or v.severity is Severity.ERROR]
-
-
-class _ProjectLocator:
-    """Positions in one project, for one pair."""
-
-    def __init__(self, project: Project, declaration: PairDeclaration, fix_catalog: str) -> None:
-        self._project = project
-        self._declaration = declaration
-        self._fix_catalog = fix_catalog
-        self._nodes = NodeLocator(
-            project.root,
-            {
-                Role.TRAINING: declaration.training,
-                Role.INFERENCE: declaration.inference,
-            },
-        )
-
-    def catalog_entry(self, key: str) -> engine.Placement | None:
-        position = self._project.catalog_index.position(key)
-        if position is None:
-            return None
-        return engine.Placement(Location(position.path, position.line), position.noqa)
-
-    def node(self, role: Role, name: str, subject: str | None = None) -> engine.Placement | None:
-        return self._nodes.node(role, name, subject)
-
-    def pair(self, name: str) -> Location | None:
-        return self._declaration.location
-
-    def new_entry(self) -> Location | None:
-        """The fix-catalog's last line (line 1 when it is empty or not there yet)."""
-        try:
-            text = (self._project.root / self._fix_catalog).read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError):
-            text = ""
-        return Location(Path(self._fix_catalog).as_posix(), max(1, len(text.splitlines())))
 
 
 def lint_project(
@@ -126,6 +96,7 @@ def lint_project(
     pipelines: Sequence[str] = (),
     lite: bool = True,
     artifacts_on_disk: bool = False,
+    cache: bool = False,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
 
@@ -140,6 +111,9 @@ def lint_project(
         lite: Mock missing third-party modules while importing the project.
         artifacts_on_disk: Also check that each artifact's file exists (KML101), as
             ``--log`` and the hook do before logging.
+        cache: Serve the project's structure from ``.kedro-ml-lint-cache/`` when nothing
+            the load read has changed, and store it after a load (docs/design.md §13).
+            The verdict is the same; a hit leaves ``loaded`` and ``declarations`` empty.
 
     Returns:
         The pairs checked and the violations found.
@@ -147,49 +121,114 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
-    project = load_project(project_dir, env=env, conf_source=conf_source, lite=lite)
-    settings = build_settings(project.lint_config, select=select, ignore=ignore)
-    declarations = declared_pairs(project, cli_pair, pipelines)
+    store = _cache_for(project_dir, env, conf_source, cli_pair, pipelines, lite) if cache else None
+    snapshot = store.lookup() if store is not None else None
+    project: Project | None = None
+    declarations: list[PairDeclaration] = []
+    if snapshot is None:
+        project, declarations, snapshot = _load(
+            project_dir, env, conf_source, cli_pair, pipelines, lite, store, (select, ignore)
+        )
+    result = _report(snapshot, select, ignore, artifacts_on_disk)
+    result.loaded, result.declarations = project, declarations
+    if store is not None:
+        result.cache, result.cache_problem = store.outcome.status, store.outcome.problem
+    return result
+
+
+def _cache_for(
+    project_dir: str | Path,
+    env: str | None,
+    conf_source: str | None,
+    cli_pair: CliPair | None,
+    pipelines: Sequence[str],
+    lite: bool,
+) -> Any:
+    """The cache entry for these options, ``None`` when there is no project to key it on."""
+    from kedro_ml_lint.loader.cache import CacheKey, ProjectCache
+    from kedro_ml_lint.loader.pyproject import find_project_root
+
+    start = Path(project_dir).expanduser().resolve()
+    root = find_project_root(start) if start.is_dir() else None
+    if root is None:
+        return None  # the load says why, uncached
+    folder = str((Path.cwd() / Path(conf_source).expanduser()).resolve()) if conf_source else None
+    pair = (cli_pair.training, cli_pair.inference, cli_pair.input_name) if cli_pair else None
+    return ProjectCache(CacheKey(root, env, folder, pair, tuple(pipelines), lite))
+
+
+def _load(
+    project_dir: str | Path,
+    env: str | None,
+    conf_source: str | None,
+    cli_pair: CliPair | None,
+    pipelines: Sequence[str],
+    lite: bool,
+    store: Any,
+    codes: tuple[Sequence[str] | None, Sequence[str] | None],
+) -> tuple[Project, list[PairDeclaration], ProjectSnapshot]:
+    """Load the project and take its snapshot; with a cache, record the load and store it."""
+    from contextlib import nullcontext
+
+    from kedro_ml_lint.loader.cache import recorded
+    from kedro_ml_lint.loader.pairs import declared_pairs
+    from kedro_ml_lint.loader.project import load_project
+    from kedro_ml_lint.loader.snapshot import take_snapshot
+
+    if store is not None:
+        store.prepare()
+    with recorded(store.folder) if store is not None else nullcontext() as recording:
+        project = load_project(project_dir, env=env, conf_source=conf_source, lite=lite)
+        build_settings(project.lint_config, *codes)  # its errors come before the pairs'
+        declarations = declared_pairs(project, cli_pair, pipelines)
+        snapshot = take_snapshot(project, declarations)
+    if store is not None:
+        store.store(snapshot, recording)
+    return project, declarations, snapshot
+
+
+def _report(
+    snapshot: ProjectSnapshot,
+    select: Sequence[str] | None,
+    ignore: Sequence[str] | None,
+    artifacts_on_disk: bool,
+) -> LintResult:
+    """The verdict on a snapshot: the one path after the load, cached or not."""
+    settings = build_settings(snapshot.lint_config, select=select, ignore=ignore)
     rules = settings.selection.rules(artifacts_on_disk)
+    root = Path(snapshot.root)
     violations: list[Violation] = []
     models: list[PairModel] = []
     suppressed: set[tuple[Location, str]] = set()
-    for declaration in declarations:
+    for pair in snapshot.pairs:
         model = build_pair(
-            declaration.name,
-            node_specs(declaration.training),
-            node_specs(declaration.inference),
-            declaration.input_name,
-            project.catalog.resolve,
-            project.parameter_keys,
-            declaration.source,
-            declaration.wiring,
+            pair.name,
+            pair.training,
+            pair.inference,
+            pair.input_name,
+            snapshot.resolve,
+            snapshot.parameter_keys,
+            pair.source,
+            pair.wiring,
         )
         if artifacts_on_disk:
-            missing = missing_on_disk(project.root, model.datasets.values())
-            model = replace(model, missing_on_disk=missing)
+            from kedro_ml_lint.loader.disk import missing_on_disk
+
+            model = replace(model, missing_on_disk=missing_on_disk(root, model.datasets.values()))
         models.append(model)
-        locator = _ProjectLocator(project, declaration, settings.fix_catalog)
+        locator = SnapshotLocator(snapshot, pair, settings.fix_catalog)
         violations += engine.run([model], settings.selection, locator, rules, suppressed)
-    directives = [
-        (Location(p.path, p.line), p.noqa)
-        for p in project.catalog_index.directives()
-        if p.noqa is not None
-    ] + [
-        (Location(path.relative_to(project.root).as_posix(), line), codes)
-        for path, line, codes in noqa_directives(project.source_files())
-    ]
+    directives = [(d.location, d.codes) for d in snapshot.directives]
     return LintResult(
-        project=project.root,
-        pairs=[PairInfo(d.name, d.input_name, d.source) for d in declarations],
+        project=root,
+        pairs=[PairInfo(p.name, p.input_name, p.source) for p in snapshot.pairs],
         violations=sorted(violations, key=Violation.sort_key),
-        warnings=project.warnings,
+        warnings=list(snapshot.warnings),
         settings=settings,
         models=models,
-        declarations=declarations,
         unused_noqa=engine.unused_noqa(directives, suppressed, {r.code for r in rules}),
-        loaded=project,
-        kedro_version=str(project.kedro_version),
+        kedro_version=snapshot.kedro_version,
+        loader_class=snapshot.loader_class,
     )
 
 
@@ -230,6 +269,10 @@ def lint_pipelines(
     Returns:
         The violations, sorted; their locations point at node functions when known.
     """
+    from kedro_ml_lint.loader.catalog import CatalogView
+    from kedro_ml_lint.loader.disk import missing_on_disk
+    from kedro_ml_lint.loader.pairs import node_specs
+
     table = {"per-dataset-ignores": dict(per_dataset_ignores)} if per_dataset_ignores else {}
     settings = build_settings(table, select=select, ignore=ignore)
     model = build_pair(
@@ -255,6 +298,8 @@ class _PipelinesLocator(engine.NoLocations):
     """Node functions are the only positions a bare pair of pipelines has."""
 
     def __init__(self, training: Any, inference: Any) -> None:
+        from kedro_ml_lint.loader.pairs import NodeLocator
+
         self._nodes = NodeLocator(None, {Role.TRAINING: training, Role.INFERENCE: inference})
 
     def node(self, role: Role, name: str, subject: str | None = None) -> engine.Placement | None:

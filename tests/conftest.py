@@ -23,6 +23,9 @@ import pytest
 # No network here: Kedro's telemetry must not try to phone home.
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
+# `check` keeps a cache in the project folder; the suite runs on the repository's examples
+# too (D18), so it runs uncached unless a test asks for the cache (tests/test_cache.py).
+os.environ["KEDRO_ML_LINT_NO_CACHE"] = "1"
 
 REPO = Path(__file__).resolve().parents[1]
 # When the suite itself runs in GitHub Actions, `check` would switch to `--format github`

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -21,6 +21,7 @@ from kedro_ml_lint.loader.capture import node_site
 from kedro_ml_lint.loader.compat import distribution_version
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
+from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
@@ -65,15 +66,6 @@ class PairDeclaration:
     def names(self) -> tuple[str, ...]:
         """Every name the pair answers to."""
         return (self.name, *self.aliases)
-
-
-@dataclass(frozen=True)
-class CliPair:
-    """``--training/--inference/--input-name`` from the command line."""
-
-    training: str
-    inference: str
-    input_name: str
 
 
 def is_pipeline_ml(pipeline: Any) -> bool:
@@ -161,7 +153,7 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
             and training_nodes <= {node.name for node in pipeline_nodes(other)}
         )
     )
-    log_model_kwargs = dict(getattr(pipeline, "log_model_kwargs", None) or {})
+    log_model_kwargs = plain(getattr(pipeline, "log_model_kwargs", None) or {})
     return Wiring(
         factory=(
             Factory.KEDRO_MLFLOW
@@ -171,7 +163,7 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
         our_hook=our_hook,
         kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
         sums=sums,
-        kpm_kwargs=dict(getattr(pipeline, "kpm_kwargs", None) or {}),
+        kpm_kwargs=plain(getattr(pipeline, "kpm_kwargs", None) or {}),
         log_model_kwargs=log_model_kwargs,
         kedro_version=distribution_version("kedro"),
         kedro_mlflow_version=kedro_mlflow_compat.installed_version(),
@@ -183,6 +175,21 @@ def _wiring(project: Project, pipeline: Any) -> Wiring:
             else None
         ),
     )
+
+
+def plain(value: Any) -> Any:
+    """``value`` as plain JSON data, for the snapshot (docs/design.md §13).
+
+    Mappings and sequences are kept; any other object (a runner, a signature) becomes its
+    class name in angle brackets: the wiring rules read keys and plain values only.
+    """
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    if isinstance(value, Mapping):
+        return {str(key): plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return f"<{type(value).__name__}>"
 
 
 def _is_our_logging_hook(hook: Any) -> bool:

@@ -189,16 +189,25 @@ class PairModel:
             if any(strip_transcoding(output) == base for output in node.outputs)
         )
 
+    @cached_property
+    def _readers(self) -> dict[Role, dict[str, list[str]]]:
+        index: dict[Role, dict[str, set[str]]] = {Role.TRAINING: {}, Role.INFERENCE: {}}
+        for role, nodes in (
+            (Role.TRAINING, self.training_nodes),
+            (Role.INFERENCE, self.inference_nodes),
+        ):
+            for node in nodes:
+                for name in node.inputs:
+                    index[role].setdefault(name, set()).add(node.name)
+        return {role: {k: sorted(v) for k, v in found.items()} for role, found in index.items()}
+
     def readers(self, dataset: str, role: Role = Role.INFERENCE) -> list[str]:
-        """Names of the ``role`` nodes that read ``dataset``, sorted."""
-        vertex = dataset_vertex(dataset)
-        if vertex not in self.graph:
-            return []
-        return sorted(
-            self.graph.nodes[v]["name"]
-            for v in self.graph.successors(vertex)
-            if self.graph.nodes[v]["role"] is role
-        )
+        """Names of the ``role`` nodes that read ``dataset``, sorted.
+
+        Read from the node specs, not the graph: placing a violation never imports networkx
+        (only drawing a pair does).
+        """
+        return list(self._readers[role].get(dataset, ()))
 
 
 def build_pair(
