@@ -532,3 +532,20 @@ def test_the_fast_exit_keeps_output_exit_code_and_atexit_handlers(tmp_path: Path
     assert marker.read_text() == "yes"
     piped = run_cli("check", root, "--no-cache")
     assert piped.code == 1 and piped.stdout.rstrip().splitlines()[-1].startswith("Found ")
+
+
+def test_the_wiring_is_cached_and_a_settings_edit_invalidates(tmp_path: Path) -> None:
+    """KML2xx read `settings.py` (its hooks) and the factory's arguments: both are inputs."""
+    registry = REGISTRY.replace(
+        'input_name="instances")',
+        'input_name="instances", kpm_kwargs={{"copy_mode": "deepcopy"}})',
+    )
+    root = write_project(tmp_path / "wired", package="wired", registry=registry)
+    first = cached(root, select=["KML2"])
+    assert [v.code for v in first.violations] == ["KML206"]
+    assert cached(root, select=["KML2"]).cache == "hit"
+    assert verdict(cached(root, select=["KML2"])) == verdict(first)
+    (root / "src/wired/settings.py").write_text("", encoding="utf-8")  # the hook is gone
+    after = cached(root, select=["KML2"])
+    assert after.cache == "miss"
+    assert sorted(v.code for v in after.violations) == ["KML201", "KML206"]
