@@ -289,7 +289,8 @@ def check(
     quiet: bool,
 ) -> None:
     """Check the training/inference pairs of the Kedro project in PROJECT_DIR."""
-    from kedro_ml_lint.report import FORMATS, WORKSPACE_AWARE
+    from kedro_ml_lint.checking import CheckRequest, run_check
+    from kedro_ml_lint.report import RenderOptions
     from kedro_ml_lint.settings import parse_codes
 
     if output_format is None:
@@ -314,102 +315,76 @@ def check(
         select=parse_codes(select),
         ignore=parse_codes(ignore),
     )
+    workspace = os.environ.get("GITHUB_WORKSPACE")
+    request = CheckRequest(
+        output_format=output_format,
+        statistics=statistics,
+        fix=fix,
+        diff=diff,
+        strict=strict,
+        exit_zero=exit_zero,
+        quiet=quiet,
+        show_unused_noqa=show_unused_noqa,
+        render=RenderOptions(
+            color=_use_color(output), workspace=Path(workspace) if workspace else None
+        ),
+    )
     _quiet_kedro(verbose)
-    result = _call(lint, verbose)
+    outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
-        _warn(_project_line(result))
-        if result.cache_problem:
-            _warn(f"cache not used: {result.cache_problem}")
-    if not quiet:
-        for note in result.warnings:
-            _warn(note)
-    if diff:
-        _diff(result, output, exit_zero, quiet, verbose)
-    if fix:
-        result = _fix(result, lint, quiet, verbose)
-    if show_unused_noqa:  # asked for explicitly: shown even with -q
-        from kedro_ml_lint.report.text import unused_noqa_line
-
-        for unused in result.unused_noqa:
-            _warn(unused_noqa_line(unused))
-    if statistics:
-        from kedro_ml_lint.report import statistics as stats
-
-        report = stats.render_json(result) if output_format == "json" else stats.render_text(result)
-    else:
-        options: dict[str, Any] = {"fixed": len(result.fixed), "color": _use_color(output)}
-        if output_format in WORKSPACE_AWARE and os.environ.get("GITHUB_WORKSPACE"):
-            options["workspace"] = Path(os.environ["GITHUB_WORKSPACE"])
-        report = FORMATS[output_format](result, **options)
-        if quiet and output_format == "text":
-            report = "".join(report.splitlines(keepends=True)[:-1])
-    _emit(report, output, verbose)
-    failing = result.failing(strict)
-    if log_model and not failing:
-        from kedro_ml_lint.mlflow import log_models
-
-        models = _call(
-            lambda: log_models(
-                result,
-                env=env,
-                conf_source=conf_source,
-                tracking_uri=tracking_uri,
-                experiment=experiment,
-                registered_model_name=registered_model_name,
-            ),
+        _warn(_project_line(outcome.result))
+        if outcome.result.cache_problem:
+            _warn(f"cache not used: {outcome.result.cache_problem}")
+    for note in outcome.notes:
+        _warn(note)
+    _emit(outcome.report, output, verbose)
+    for line in outcome.after:
+        click.echo(line, err=True)
+    if log_model and outcome.may_log and not diff:
+        _log(
+            outcome.result,
+            env,
+            conf_source,
+            tracking_uri,
+            experiment,
+            registered_model_name,
             verbose,
+            to_stderr=output_format != "text" or output is not None,
         )
-        for model in models:
-            registered = (
-                f" (registered as `{model.registered_model}` version {model.registered_version})"
-                if model.registered_version
-                else ""
-            )
-            click.echo(
-                f"Logged `{model.pipeline}` as {model.model_uri}{registered}",
-                err=output_format != "text" or output is not None,
-            )
-    sys.exit(EXIT_CLEAN if exit_zero or not failing else EXIT_VIOLATIONS)
+    sys.exit(outcome.exit_code)
 
 
-def _diff(
-    result: LintResult, output: Path | None, exit_zero: bool, quiet: bool, verbose: bool
-) -> NoReturn:
-    """``--diff``: the safe fixes as a patch; exit 1 when there is something to apply."""
-    from kedro_ml_lint.fix import verified_plan
+def _log(
+    result: LintResult,
+    env: str | None,
+    conf_source: str | None,
+    tracking_uri: str | None,
+    experiment: str | None,
+    registered_model_name: str | None,
+    verbose: bool,
+    to_stderr: bool,
+) -> None:
+    """``--log``: publish each pair, saying where each model went."""
+    from kedro_ml_lint.mlflow import log_models
 
-    plan = _call(lambda: verified_plan(result), verbose)
-    _skipped_notes(plan.skipped, quiet)
-    _emit(plan.diff(), output, verbose)
-    if not quiet:
-        count = len(plan.fixes)
-        noun = "violation" if count == 1 else "violations"
-        click.echo(
-            f"Would fix {count} {noun} in {plan.display_path} (apply with --fix)."
-            if plan.changed
-            else "No safe fixes to apply.",
-            err=True,
+    models = _call(
+        lambda: log_models(
+            result,
+            env=env,
+            conf_source=conf_source,
+            tracking_uri=tracking_uri,
+            experiment=experiment,
+            registered_model_name=registered_model_name,
+        ),
+        verbose,
+    )
+    for model in models:
+        registered = (
+            f" (registered as `{model.registered_model}` version {model.registered_version})"
+            if model.registered_version
+            else ""
         )
-    sys.exit(EXIT_CLEAN if exit_zero or not plan.changed else EXIT_VIOLATIONS)
-
-
-def _fix(
-    result: LintResult, lint: Callable[[], LintResult], quiet: bool, verbose: bool
-) -> LintResult:
-    """``--fix``: write the safe fixes, then lint again so the report shows what remains."""
-    from kedro_ml_lint.fix import fix_project
-
-    fixed, plan = _call(lambda: fix_project(result, lint), verbose)
-    _skipped_notes(plan.skipped, quiet)
-    return fixed
-
-
-def _skipped_notes(skipped: Any, quiet: bool) -> None:
-    if quiet:
-        return
-    for item in skipped:
-        violation = item.violation
-        _warn(f"fix not applied for `{violation.subject}` ({violation.code}): {item.reason}")
+        click.echo(f"Logged `{model.pipeline}` as {model.model_uri}{registered}", err=to_stderr)
 
 
 @main.command()

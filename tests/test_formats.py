@@ -15,7 +15,7 @@ from conftest import EXAMPLES, REPO, CliRun, run_cli
 from kedro_ml_lint.api import LintResult, PairInfo
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.model import PairSource
-from kedro_ml_lint.report import github, sarif
+from kedro_ml_lint.report import RenderOptions, github, sarif
 from kedro_ml_lint.report.ruledocs import first_paragraph, rule_doc, split_front_matter
 from kedro_ml_lint.rules import RULES
 from kedro_ml_lint.rules.base import Rule
@@ -128,7 +128,7 @@ def test_sarif_location_fallback_and_workspace_prefix(tmp_path: Path) -> None:
     )
     floating = Violation("KML004", "inference-output-not-single", Severity.ERROR, "m", "p")
     result = _result([placed, floating], project)
-    document = json.loads(sarif.render(result, workspace=tmp_path / "repo"))
+    document = json.loads(sarif.render(result, RenderOptions(workspace=tmp_path / "repo")))
     assert sarif_errors(document) == []
     uris = [
         r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]

@@ -1,20 +1,23 @@
 """One module per output format; each renders a ``LintResult`` to a string.
 
-Every renderer is called as ``render(result, fixed=0, color=False)``; ``sarif`` and
-``github`` also take ``workspace`` (paths become relative to the CI workspace).
+Every renderer is a :data:`Renderer`: ``render(result, options) -> str``. What was fixed
+is ``result.fixed``; the options say how to print, and each format uses the ones that mean
+something to it.
 """
 
 from __future__ import annotations
 
-from kedro_ml_lint.report import github, json, markdown, sarif, text
+from kedro_ml_lint.report import github, json, markdown, sarif, statistics, text
+from kedro_ml_lint.report.options import Renderer, RenderOptions
 
-FORMATS = {
+FORMATS: dict[str, Renderer] = {
     "text": text.render,
     "json": json.render,
     "sarif": sarif.render,
     "github": github.render,
     "markdown": markdown.render,
 }
-WORKSPACE_AWARE = frozenset({"sarif", "github"})
+# `--statistics`: counts per rule instead of violations.
+STATISTICS: dict[str, Renderer] = {"text": statistics.render_text, "json": statistics.render_json}
 
-__all__ = ["FORMATS", "WORKSPACE_AWARE"]
+__all__ = ["FORMATS", "STATISTICS", "RenderOptions", "Renderer"]

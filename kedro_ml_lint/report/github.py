@@ -7,28 +7,23 @@ each on the pull request's diff. Escaping follows the runner's rules: ``%``, ``\
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Severity, Violation
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.paths import base_of, display_path
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
-def render(
-    result: LintResult, fixed: int = 0, color: bool = False, workspace: Path | None = None
-) -> str:
+def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
     """One workflow command per remaining violation; nothing else.
 
     Args:
         result: What the lint found.
-        fixed: Ignored.
-        color: Ignored.
-        workspace: ``GITHUB_WORKSPACE``; paths are made relative to it when it holds the
-            project (GitHub resolves annotation paths from the repository root).
+        options: ``workspace`` (``GITHUB_WORKSPACE``): paths are made relative to it when
+            it holds the project (GitHub resolves annotation paths from the repository root).
     """
-    _, prefix = base_of(result.project, workspace)
+    _, prefix = base_of(result.project, options.workspace)
     return "".join(annotation(v, prefix) + "\n" for v in result.violations)
 
 

@@ -7,18 +7,19 @@ import json
 from kedro_ml_lint import __version__
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.summary import Summary
 
 SCHEMA_VERSION = 2  # 2: `project` became an object (root, kedro_version)
 
 
-def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
-    """The JSON document for ``result``; ``color`` is ignored.
+def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
+    """The JSON document for ``result`` (no option applies).
 
     After ``--fix``, the fixed violations are listed too, with ``fix.applied: true``;
     ``summary.violations`` counts only the ones that remain.
     """
-    summary = Summary.of(result, fixed)
+    summary = Summary.of(result)
     reported = sorted([*result.violations, *result.fixed], key=Violation.sort_key)
     document = {
         "schema_version": SCHEMA_VERSION,

@@ -11,15 +11,16 @@ import re
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.report import graph
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.summary import Summary
 
 TITLE = "## kedro-ml-lint"
 _CODE_SPAN = re.compile(r"(`[^`]*`)")
 
 
-def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
-    """The Markdown summary of ``result``; ``color`` is ignored."""
-    summary = Summary.of(result, fixed)
+def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
+    """The Markdown summary of ``result`` (no option applies)."""
+    summary = Summary.of(result)
     lines = [TITLE, "", _headline(summary), ""]
     if result.violations:
         lines += [

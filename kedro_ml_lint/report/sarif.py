@@ -14,6 +14,7 @@ from urllib.parse import quote
 from kedro_ml_lint import __version__
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.paths import base_of, display_path
 from kedro_ml_lint.report.ruledocs import RuleDoc, all_rule_docs
 
@@ -28,18 +29,14 @@ FALLBACK_PATH = "pyproject.toml"
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 
-def render(
-    result: LintResult, fixed: int = 0, color: bool = False, workspace: Path | None = None
-) -> str:
-    """The SARIF log of ``result``'s remaining violations.
+def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
+    """The SARIF log of ``result``'s remaining violations (fixed ones are not results).
 
     Args:
         result: What the lint found.
-        fixed: Ignored (fixed violations are not results).
-        color: Ignored.
-        workspace: The CI workspace; paths are made relative to it when it holds the project.
+        options: ``workspace``: paths are made relative to it when it holds the project.
     """
-    base, prefix = base_of(result.project, workspace)
+    base, prefix = base_of(result.project, options.workspace)
     docs = all_rule_docs()
     index = {doc.code: i for i, doc in enumerate(docs)}
     run: dict[str, Any] = {

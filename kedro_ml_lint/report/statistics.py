@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 
 
 @dataclass(frozen=True)
@@ -36,7 +37,7 @@ def count(result: LintResult) -> list[CodeCount]:
     return sorted(rows, key=lambda row: (-row.count, row.code))
 
 
-def render_text(result: LintResult) -> str:
+def render_text(result: LintResult, options: RenderOptions = PLAIN) -> str:
     """``COUNT  CODE  [*] name`` lines; ``[*]`` marks a rule with safe fixes."""
     rows = count(result)
     if not rows:
@@ -48,7 +49,7 @@ def render_text(result: LintResult) -> str:
     )
 
 
-def render_json(result: LintResult) -> str:
+def render_json(result: LintResult, options: RenderOptions = PLAIN) -> str:
     """A JSON list of ``{code, name, count, fixable}``."""
     rows = [
         {"code": r.code, "name": r.name, "count": r.count, "fixable": r.fixable}

@@ -17,10 +17,10 @@ class Summary:
     pairs: int = 0
 
     @classmethod
-    def of(cls, result: LintResult, fixed: int = 0) -> Summary:
-        """Count ``result``'s violations; ``fixed`` comes from ``--fix``."""
+    def of(cls, result: LintResult) -> Summary:
+        """Count ``result``'s violations, and what ``--fix`` repaired (``result.fixed``)."""
         fixable = sum(1 for v in result.violations if v.fix is not None and v.fix.is_safe)
-        return cls(len(result.violations), fixed, fixable, len(result.pairs))
+        return cls(len(result.violations), len(result.fixed), fixable, len(result.pairs))
 
     @property
     def checked(self) -> str:

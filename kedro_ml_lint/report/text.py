@@ -7,14 +7,16 @@ import click
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.engine import UnusedNoqa
+from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.summary import Summary
 
 
-def render(result: LintResult, fixed: int = 0, color: bool = False) -> str:
-    """Violations then a summary line, like ruff; ANSI colour only when ``color``."""
-    lines = [violation_line(v, color) for v in result.violations]
-    lines.append(_summary_line(Summary.of(result, fixed)))
-    return "\n".join(lines) + "\n"
+def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
+    """Violations then a summary line (not when ``quiet``), like ruff."""
+    lines = [violation_line(v, options.color) for v in result.violations]
+    if not options.quiet:
+        lines.append(_summary_line(Summary.of(result)))
+    return "".join(line + "\n" for line in lines)
 
 
 def violation_line(violation: Violation, color: bool = False) -> str:
