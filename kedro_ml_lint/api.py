@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
+from kedro_ml_lint.loader.options import CliPair, LoadOptions
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import PairModel, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.loader.options import CliPair
     from kedro_ml_lint.loader.pairs import PairDeclaration
     from kedro_ml_lint.loader.project import Project
 
@@ -121,14 +121,13 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
-    store = _cache_for(project_dir, env, conf_source, cli_pair, pipelines, lite) if cache else None
+    options = LoadOptions(env, conf_source, cli_pair, tuple(pipelines), lite)
+    store = _cache_for(project_dir, options) if cache else None
     snapshot = store.lookup() if store is not None else None
     project: Project | None = None
     declarations: list[PairDeclaration] = []
     if snapshot is None:
-        project, declarations, snapshot = _load(
-            project_dir, env, conf_source, cli_pair, pipelines, lite, store, (select, ignore)
-        )
+        project, declarations, snapshot = _load(project_dir, options, store, (select, ignore))
     result = _report(snapshot, select, ignore, artifacts_on_disk)
     result.loaded, result.declarations = project, declarations
     if store is not None:
@@ -136,14 +135,7 @@ def lint_project(
     return result
 
 
-def _cache_for(
-    project_dir: str | Path,
-    env: str | None,
-    conf_source: str | None,
-    cli_pair: CliPair | None,
-    pipelines: Sequence[str],
-    lite: bool,
-) -> Any:
+def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
     """The cache entry for these options, ``None`` when there is no project to key it on."""
     from kedro_ml_lint.loader.cache import CacheKey, ProjectCache
     from kedro_ml_lint.loader.pyproject import find_project_root
@@ -152,18 +144,15 @@ def _cache_for(
     root = find_project_root(start) if start.is_dir() else None
     if root is None:
         return None  # the load says why, uncached
+    conf_source, cli_pair = options.conf_source, options.cli_pair
     folder = str((Path.cwd() / Path(conf_source).expanduser()).resolve()) if conf_source else None
     pair = (cli_pair.training, cli_pair.inference, cli_pair.input_name) if cli_pair else None
-    return ProjectCache(CacheKey(root, env, folder, pair, tuple(pipelines), lite))
+    return ProjectCache(CacheKey(root, options.env, folder, pair, options.pipelines, options.lite))
 
 
 def _load(
     project_dir: str | Path,
-    env: str | None,
-    conf_source: str | None,
-    cli_pair: CliPair | None,
-    pipelines: Sequence[str],
-    lite: bool,
+    options: LoadOptions,
     store: Any,
     codes: tuple[Sequence[str] | None, Sequence[str] | None],
 ) -> tuple[Project, list[PairDeclaration], ProjectSnapshot]:
@@ -178,9 +167,11 @@ def _load(
     if store is not None:
         store.prepare()
     with recorded(store.folder) if store is not None else nullcontext() as recording:
-        project = load_project(project_dir, env=env, conf_source=conf_source, lite=lite)
+        project = load_project(
+            project_dir, env=options.env, conf_source=options.conf_source, lite=options.lite
+        )
         build_settings(project.lint_config, *codes)  # its errors come before the pairs'
-        declarations = declared_pairs(project, cli_pair, pipelines)
+        declarations = declared_pairs(project, options.cli_pair, options.pipelines)
         snapshot = take_snapshot(project, declarations)
     if store is not None:
         store.store(snapshot, recording)

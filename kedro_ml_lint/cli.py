@@ -9,7 +9,8 @@ import sys
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
+from dataclasses import dataclass, fields
+from functools import partial, wraps
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -106,8 +107,24 @@ def _project_dir(ctx: click.Context, project_dir: Path | None) -> Path:
     return Path(found) if found else Path(".")
 
 
+@dataclass(frozen=True)
+class ProjectArgs:
+    """The command-line options that say which project and which pairs (check, graph)."""
+
+    project_dir: Path | None
+    env: str | None
+    conf_source: str | None
+    training: str | None
+    inference: str | None
+    input_name: str | None
+    pipelines: tuple[str, ...]
+    no_lite: bool
+    no_cache: bool
+    verbose: bool
+
+
 def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say which project and which pairs (shared by check and graph)."""
+    """Add the project options; the command receives them as one ``project`` argument."""
     options = [
         click.argument(
             "project_dir", required=False, type=click.Path(file_okay=False, path_type=Path)
@@ -127,19 +144,24 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's logs."),
     ]
+    names = [field.name for field in fields(ProjectArgs)]
+
+    @wraps(command)
+    def with_project(*args: Any, **kwargs: Any) -> Any:
+        project = ProjectArgs(**{name: kwargs.pop(name) for name in names})
+        return command(*args, project=project, **kwargs)
+
+    wrapped: Callable[..., Any] = with_project
     for option in reversed(options):
-        command = option(command)
-    return command
+        wrapped = option(wrapped)
+    return wrapped
 
 
 def _linter(
     ctx: click.Context,
-    project_dir: Path | None,
-    env: str | None,
-    conf_source: str | None,
-    explicit: tuple[str | None, str | None, str | None],
-    pipelines: tuple[str, ...],
-    no_lite: bool,
+    project: ProjectArgs,
+    *,
+    lite: bool,
     artifacts_on_disk: bool = False,
     cache: bool = False,
     select: list[str] | None = None,
@@ -149,17 +171,18 @@ def _linter(
     from kedro_ml_lint.api import lint_project
     from kedro_ml_lint.loader.options import CliPair
 
+    explicit = (project.training, project.inference, project.input_name)
     if any(explicit) and not all(explicit):
         raise click.UsageError("--training, --inference and --input-name go together")
     cli_pair = CliPair(*explicit) if all(explicit) else None  # type: ignore[arg-type]
     return partial(
         lint_project,
-        _project_dir(ctx, project_dir),
-        env=env,
-        conf_source=conf_source,
+        _project_dir(ctx, project.project_dir),
+        env=project.env,
+        conf_source=project.conf_source,
         cli_pair=cli_pair,
-        pipelines=pipelines,
-        lite=not no_lite,
+        pipelines=project.pipelines,
+        lite=lite,
         artifacts_on_disk=artifacts_on_disk,
         cache=cache,
         select=select,
@@ -262,16 +285,7 @@ def main() -> None:
 @click.pass_context
 def check(
     ctx: click.Context,
-    project_dir: Path | None,
-    env: str | None,
-    conf_source: str | None,
-    training: str | None,
-    inference: str | None,
-    input_name: str | None,
-    pipelines: tuple[str, ...],
-    no_lite: bool,
-    no_cache: bool,
-    verbose: bool,
+    project: ProjectArgs,
     select: str | None,
     ignore: str | None,
     output_format: str | None,
@@ -297,21 +311,18 @@ def check(
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
     if statistics and output_format not in STATISTICS_FORMATS:
         raise click.UsageError("--statistics prints text or json")
+    verbose = project.verbose
     if log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
     lint = _linter(
         ctx,
-        project_dir,
-        env,
-        conf_source,
-        (training, inference, input_name),
-        pipelines,
-        no_lite or log_model,  # a mocked module cannot be served
+        project,
+        lite=not (project.no_lite or log_model),  # a mocked module cannot be served
         artifacts_on_disk=log_model,
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
-        cache=_cache_wanted(no_cache) and not (fix or diff or log_model),
+        cache=_cache_wanted(project.no_cache) and not (fix or diff or log_model),
         select=parse_codes(select),
         ignore=parse_codes(ignore),
     )
@@ -343,12 +354,10 @@ def check(
     if log_model and outcome.may_log and not diff:
         _log(
             outcome.result,
-            env,
-            conf_source,
+            project,
             tracking_uri,
             experiment,
             registered_model_name,
-            verbose,
             to_stderr=output_format != "text" or output is not None,
         )
     sys.exit(outcome.exit_code)
@@ -356,12 +365,10 @@ def check(
 
 def _log(
     result: LintResult,
-    env: str | None,
-    conf_source: str | None,
+    project: ProjectArgs,
     tracking_uri: str | None,
     experiment: str | None,
     registered_model_name: str | None,
-    verbose: bool,
     to_stderr: bool,
 ) -> None:
     """``--log``: publish each pair, saying where each model went."""
@@ -370,13 +377,13 @@ def _log(
     models = _call(
         lambda: log_models(
             result,
-            env=env,
-            conf_source=conf_source,
+            env=project.env,
+            conf_source=project.conf_source,
             tracking_uri=tracking_uri,
             experiment=experiment,
             registered_model_name=registered_model_name,
         ),
-        verbose,
+        project.verbose,
     )
     for model in models:
         registered = (
@@ -406,31 +413,19 @@ def _log(
 @click.pass_context
 def graph(
     ctx: click.Context,
-    project_dir: Path | None,
-    env: str | None,
-    conf_source: str | None,
-    training: str | None,
-    inference: str | None,
-    input_name: str | None,
-    pipelines: tuple[str, ...],
-    no_lite: bool,
-    no_cache: bool,
-    verbose: bool,
+    project: ProjectArgs,
     graph_format: str,
     output: Path | None,
 ) -> None:
     """Draw each pair of PROJECT_DIR, its violating datasets highlighted with their codes."""
     from kedro_ml_lint.report.graph import GRAPH_FORMATS, pictures
 
+    verbose = project.verbose
     lint = _linter(
         ctx,
-        project_dir,
-        env,
-        conf_source,
-        (training, inference, input_name),
-        pipelines,
-        no_lite,
-        cache=_cache_wanted(no_cache),  # a picture reads only, like check
+        project,
+        lite=not project.no_lite,
+        cache=_cache_wanted(project.no_cache),  # a picture reads only, like check
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)

@@ -15,3 +15,22 @@ class CliPair:
     training: str
     inference: str
     input_name: str
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    """Which project configuration and which pairs a load reads.
+
+    Attributes:
+        env: Configuration environment layered over ``base``.
+        conf_source: Another configuration folder than ``conf/``.
+        cli_pair: A pair named on the command line; replaces the declared ones.
+        pipelines: Only the pairs with these names.
+        lite: Stand in for missing third-party modules while importing the project.
+    """
+
+    env: str | None = None
+    conf_source: str | None = None
+    cli_pair: CliPair | None = None
+    pipelines: tuple[str, ...] = ()
+    lite: bool = True
