@@ -34,8 +34,10 @@ def test_oc_env_in_the_catalog_names_file_line_and_the_two_ways_out(tmp_path: Pa
 def test_oc_env_is_fine_once_the_resolver_is_registered(tmp_path: Path) -> None:
     """The advice works: with the resolver registered, Kedro (and the lint) read the catalog."""
     root = write_project(tmp_path, catalog=ENV_CATALOG)
-    (root / "src/demo/settings.py").write_text(
-        "from omegaconf.resolvers import oc\n\n"
+    settings = root / "src/demo/settings.py"
+    settings.write_text(
+        settings.read_text(encoding="utf-8")  # the logging hook stays (else KML201)
+        + "from omegaconf.resolvers import oc\n\n"
         'CONFIG_LOADER_ARGS = {"custom_resolvers": {"oc.env": oc.env}}\n',
         encoding="utf-8",
     )
