@@ -41,13 +41,13 @@ from kedro_ml_lint.loader.lite import (
     local_module_names,
 )
 from kedro_ml_lint.loader.pyproject import (
-    PYPROJECT,
     find_project_root,
     kedro_metadata,
     lint_table,
     read_pyproject,
 )
 from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.vocabulary import PYPROJECT
 
 
 class ConfigSource:
