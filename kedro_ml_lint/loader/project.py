@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kedro_ml_lint.diagnostics import relative_to_root
 from kedro_ml_lint.errors import (
     KedroMlLintError,
     NotAKedroProjectError,
@@ -132,10 +133,7 @@ class Project:
 
     def relative(self, filename: str) -> str | None:
         """``filename`` relative to the root, ``None`` when it lies outside the project."""
-        try:
-            return Path(filename).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+        return relative_to_root(filename, self.root)
 
 
 def project_root(project_dir: str | Path) -> Path:
