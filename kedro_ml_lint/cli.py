@@ -17,6 +17,7 @@ import click
 
 from kedro_ml_lint import __version__
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
+from kedro_ml_lint.quiet import raise_levels
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -486,7 +487,7 @@ def _quiet_kedro(verbose: bool) -> None:
     if not verbose:
         config = Path(__file__).resolve().with_name("logging.yml")  # no importlib.resources
         os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
-        logging.getLogger("kedro").setLevel(logging.ERROR)
+        raise_levels({"kedro": logging.ERROR})
 
 
 @main.command(name="clean")
