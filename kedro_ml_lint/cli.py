@@ -535,10 +535,9 @@ def rule_doc(code: str) -> None:
             err=True,
         )
         sys.exit(EXIT_ERROR)
-    from importlib import resources
+    from kedro_ml_lint.report.ruledocs import shipped_doc
 
-    doc = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{code}.md")
-    click.echo(doc.read_text(encoding="utf-8"), nl=False)
+    click.echo(shipped_doc(RULES_BY_CODE[code]), nl=False)
 
 
 @click.group(name="kedro-ml-lint")
