@@ -18,6 +18,7 @@ import click
 
 from kedro_ml_lint import __version__
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
+from kedro_ml_lint.quiet import raise_levels
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -456,7 +457,7 @@ def _quiet_kedro(verbose: bool) -> None:
     if not verbose:
         config = Path(__file__).resolve().with_name("logging.yml")  # no importlib.resources
         os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
-        logging.getLogger("kedro").setLevel(logging.ERROR)
+        raise_levels({"kedro": logging.ERROR})
 
 
 @main.command(name="clean")
@@ -504,10 +505,9 @@ def rule_doc(code: str) -> None:
             err=True,
         )
         sys.exit(EXIT_ERROR)
-    from importlib import resources
+    from kedro_ml_lint.report.ruledocs import shipped_doc
 
-    doc = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{code}.md")
-    click.echo(doc.read_text(encoding="utf-8"), nl=False)
+    click.echo(shipped_doc(RULES_BY_CODE[code]), nl=False)
 
 
 @click.group(name="kedro-ml-lint")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from pathlib import Path
 from typing import Any
 
 
@@ -33,6 +35,19 @@ class Location:
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
         return {"path": self.path, "line": self.line, "column": self.column}
+
+
+def relative_to_root(path: str | os.PathLike[str], root: Path) -> str | None:
+    """``path`` as a :class:`Location` path: relative to ``root``, with ``/`` separators.
+
+    ``path`` is resolved first (symlinks, ``..``, the working directory); ``root`` is taken
+    as given, so pass it resolved. ``None`` when ``path`` lies outside ``root`` or cannot be
+    resolved; the caller decides what that means (not the project's code, or show it as is).
+    """
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except (ValueError, OSError):
+        return None
 
 
 @dataclass(frozen=True)

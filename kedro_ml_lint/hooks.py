@@ -28,8 +28,8 @@ import click
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.loader.pairs import DEFAULT_PIPELINE
 from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
+from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE
 
 logger = logging.getLogger(__name__)
 

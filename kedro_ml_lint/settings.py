@@ -10,10 +10,10 @@ from kedro_ml_lint.engine import ALL, Selection
 from kedro_ml_lint.errors import SettingsError
 from kedro_ml_lint.model.names import did_you_mean
 from kedro_ml_lint.rules import RULES
+from kedro_ml_lint.vocabulary import PYPROJECT
 
 DEFAULT_FIX_CATALOG = "conf/base/catalog.yml"
 KNOWN_KEYS = ("select", "ignore", "per-dataset-ignores", "pairs", "fix-catalog")
-PYPROJECT = "pyproject.toml"
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 
 from kedro_ml_lint.errors import ProjectConfigError
 from kedro_ml_lint.loader.compat.catalog import Resolver, normalise_dataset_config
+from kedro_ml_lint.loader.config_errors import relative as relative_path
 from kedro_ml_lint.model import DatasetSpec, Origin
 
 CREDENTIALS_KEY = "credentials"
@@ -101,7 +102,7 @@ class CatalogIndex:
     def __init__(self, root: Path, files: Iterable[Path]) -> None:
         self._positions: dict[str, EntryPosition] = {}
         for path in files:
-            relative = _relative(path, root)
+            relative = relative_path(path, root.resolve())
             for key, position in _scan(path, relative):
                 self._positions.setdefault(key, position)
 
@@ -161,10 +162,3 @@ def config_files(conf_source: Path, envs: Iterable[str], patterns: Iterable[str]
                     seen.add(path)
         found.extend(sorted(seen))
     return found
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.resolve().relative_to(root.resolve()).as_posix()
-    except ValueError:
-        return path.as_posix()

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from kedro_ml_lint.diagnostics import relative_to_root
 from kedro_ml_lint.errors import ProjectConfigError
 
 _KEDRO_FILE_MESSAGE = re.compile(r"(?:file|in) (?P<path>\S+?\.(?:ya?ml|json))\b")
@@ -144,7 +145,5 @@ def _interpolation_site(
 
 def relative(path: Path, root: Path) -> str:
     """``path`` relative to ``root`` when inside it, else as given."""
-    try:
-        return path.resolve().relative_to(root).as_posix()
-    except (ValueError, OSError):
-        return path.as_posix()
+    inside = relative_to_root(path, root)
+    return path.as_posix() if inside is None else inside

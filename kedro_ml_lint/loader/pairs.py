@@ -23,13 +23,14 @@ from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
-from kedro_ml_lint.loader.pyproject import PYPROJECT, table_line
+from kedro_ml_lint.loader.pyproject import table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
 from kedro_ml_lint.model import Factory, NodeSpec, PairSource, Role, Wiring
 from kedro_ml_lint.model.names import did_you_mean
 from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT
+from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE as DEFAULT_PIPELINE
+from kedro_ml_lint.vocabulary import PYPROJECT
 
-DEFAULT_PIPELINE = "__default__"
 HOW_TO_DECLARE = (
     "declare one with `pipeline_ml_factory(training, inference, input_name)` in the "
     "pipeline registry, a `[[tool.kedro-ml-lint.pairs]]` table in pyproject.toml, or "

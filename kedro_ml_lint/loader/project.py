@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kedro_ml_lint.diagnostics import relative_to_root
 from kedro_ml_lint.errors import (
     KedroMlLintError,
     NotAKedroProjectError,
@@ -41,13 +42,13 @@ from kedro_ml_lint.loader.lite import (
     local_module_names,
 )
 from kedro_ml_lint.loader.pyproject import (
-    PYPROJECT,
     find_project_root,
     kedro_metadata,
     lint_table,
     read_pyproject,
 )
 from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.vocabulary import PYPROJECT
 
 
 class ConfigSource:
@@ -132,10 +133,7 @@ class Project:
 
     def relative(self, filename: str) -> str | None:
         """``filename`` relative to the root, ``None`` when it lies outside the project."""
-        try:
-            return Path(filename).resolve().relative_to(self.root).as_posix()
-        except ValueError:
-            return None
+        return relative_to_root(filename, self.root)
 
 
 def project_root(project_dir: str | Path) -> Path:

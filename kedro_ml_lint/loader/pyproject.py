@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.errors import NotAKedroProjectError, ProjectConfigError
+from kedro_ml_lint.vocabulary import PYPROJECT as PYPROJECT
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:
     import tomli as tomllib
 
-PYPROJECT = "pyproject.toml"
 KEDRO_KEYS = ("package_name", "project_name")
 
 

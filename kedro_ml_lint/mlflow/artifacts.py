@@ -14,14 +14,15 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.vocabulary import LOCAL_PROTOCOLS
+from kedro_ml_lint.vocabulary import MEMORY_DATASET_TYPES as MEMORY_DATASETS
+from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX
 
-PARAMS_PREFIX = "params:"
 # Dataset constructor arguments that say where the data is or how it is written: the
 # served model reads its own copy of the file, so none of them is kept.
 _DROPPED_ARGUMENTS = frozenset(
     {"filepath", "path", "version", "versioned", "credentials", "save_args", "metadata"}
 )
-MEMORY_DATASETS = ("MemoryDataset", "SharedMemoryDataset")
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def _reader_of(name: str, dataset: Any) -> ArtifactReader:
 def _load_path(name: str, dataset: Any) -> Path:
     """The local file a dataset loads from: for a versioned one, the version on disk."""
     protocol = getattr(dataset, "_protocol", "file")
-    if protocol not in ("file", "local", None):
+    if protocol is not None and protocol not in LOCAL_PROTOCOLS:
         raise KedroPipelineModelError(
             f"artifact `{name}` is stored on `{protocol}`, not on the local disk (KML002)"
         )

@@ -11,15 +11,16 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.artifacts import PARAMS_PREFIX, catalog_dataset
+from kedro_ml_lint.mlflow.artifacts import catalog_dataset
+from kedro_ml_lint.vocabulary import PARAMS_PREFIX, TAG_PREFIX
 
-TAG_PROJECT = "kedro_ml_lint.project"
-TAG_VERSION = "kedro_ml_lint.version"
-TAG_PIPELINE = "kedro_ml_lint.pipeline"
-TAG_INPUT_NAME = "kedro_ml_lint.input_name"
-TAG_GIT_DIRTY = "kedro_ml_lint.git_dirty"
-TAG_TRAINING_RUN = "kedro_ml_lint.training_run_id"
-TAG_KEDRO_SESSION = "kedro_ml_lint.kedro_session_id"
+TAG_PROJECT = TAG_PREFIX + "project"
+TAG_VERSION = TAG_PREFIX + "version"
+TAG_PIPELINE = TAG_PREFIX + "pipeline"
+TAG_INPUT_NAME = TAG_PREFIX + "input_name"
+TAG_GIT_DIRTY = TAG_PREFIX + "git_dirty"
+TAG_TRAINING_RUN = TAG_PREFIX + "training_run_id"
+TAG_KEDRO_SESSION = TAG_PREFIX + "kedro_session_id"
 # MLflow's own tag for the commit: its UI shows it on the run page.
 TAG_GIT_COMMIT = "mlflow.source.git.commit"
 # MLflow refuses longer parameter values.

@@ -22,7 +22,6 @@ from kedro.pipeline import Pipeline
 from mlflow.pyfunc import PythonModel
 
 from kedro_ml_lint.mlflow.artifacts import (
-    PARAMS_PREFIX,
     artifact_paths,
     artifact_reader,
     catalog_dataset,
@@ -36,11 +35,11 @@ from kedro_ml_lint.mlflow.request_params import (
     request_keys,
     resolve,
 )
+from kedro_ml_lint.vocabulary import ALL_PARAMETERS, PARAMS_PREFIX
 
 if TYPE_CHECKING:
     from kedro.runner import AbstractRunner
 
-ALL_PARAMETERS = "parameters"
 DEFAULT_RUNNER = "SequentialRunner"
 COPY_MODES = ("assign", "copy", "deepcopy")
 CopyMode = str | Mapping[str, str | None] | None

@@ -8,6 +8,8 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from kedro_ml_lint.quiet import quieted
+
 logger = logging.getLogger("kedro_ml_lint.mlflow")
 
 # Loggers Kedro writes INFO records to while a pipeline runs.
@@ -21,6 +23,9 @@ _KEDRO_RUN_LOGGERS = (
     "kedro.runner.thread_runner",
     "kedro.framework.project",
 )
+
+# While a model is built or logged: what each library may still say.
+_CHATTY = {"kedro": logging.WARNING, "mlflow": logging.ERROR, "alembic": logging.WARNING}
 
 
 class _QuietWhilePredicting(logging.Filter):
@@ -74,17 +79,6 @@ def quiet_kedro() -> Iterator[None]:
     if logger.isEnabledFor(logging.DEBUG):
         yield
         return
-    levels = {"kedro": logging.WARNING, "mlflow": logging.ERROR, "alembic": logging.WARNING}
-    previous = {}
-    for name, level in levels.items():
-        named = logging.getLogger(name)
-        previous[name] = named.level
-        if named.getEffectiveLevel() < level:
-            named.setLevel(level)
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            yield
-    finally:
-        for name, level in previous.items():
-            logging.getLogger(name).setLevel(level)
+    with quieted(_CHATTY), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        yield

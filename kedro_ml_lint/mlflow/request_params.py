@@ -17,8 +17,8 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kedro_ml_lint.mlflow.artifacts import PARAMS_PREFIX
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.vocabulary import PARAMS_PREFIX
 
 RUNNER_PARAM = "runner"
 

@@ -37,6 +37,7 @@ from kedro_ml_lint.mlflow.store import (
     redacted,
     using_tracking_uri,
 )
+from kedro_ml_lint.vocabulary import TAG_PREFIX
 
 if TYPE_CHECKING:
     from kedro_ml_lint.mlflow.prepare import Prepared
@@ -51,7 +52,7 @@ DEFAULT_EXPERIMENT = "Default"
 DEFAULT_EXPERIMENT_ID = "0"
 CACHE_DIR_ENV = "KEDRO_ML_LINT_CACHE_DIR"
 # On every run, logged model, registered model, version and experiment this call creates.
-TRANSACTION_TAG = "kedro_ml_lint.transaction"
+TRANSACTION_TAG = TAG_PREFIX + "transaction"
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 # How a request to a tracking server that is not there fails (urllib3, requests, MLflow).
 CONNECTION_ERRORS = (

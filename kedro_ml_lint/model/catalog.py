@@ -9,8 +9,9 @@ from enum import Enum
 from typing import Any
 
 from kedro_ml_lint.model.redact import redact_value
+from kedro_ml_lint.vocabulary import MEMORY_DATASET
+from kedro_ml_lint.vocabulary import MEMORY_DATASET_TYPES as MEMORY_TYPES
 
-MEMORY_TYPES = frozenset({"MemoryDataset", "SharedMemoryDataset"})
 MLFLOW_ARTIFACT_TYPE = "MlflowArtifactDataset"
 
 
@@ -61,7 +62,7 @@ class DatasetSpec:
     @classmethod
     def unconfigured(cls, name: str) -> DatasetSpec:
         """The spec of a dataset nothing in the catalog matches: a runtime MemoryDataset."""
-        return cls(name=name, type="MemoryDataset", filepath=None, origin=Origin.DEFAULT)
+        return cls(name=name, type=MEMORY_DATASET, filepath=None, origin=Origin.DEFAULT)
 
     @property
     def is_memory(self) -> bool:

@@ -6,15 +6,15 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-# Redaction lives in one module; this name stays importable from here for older callers.
+# Redaction lives in one module, the words in the vocabulary; these names stay importable
+# from here for older callers.
 from kedro_ml_lint.model.redact import redact_url_credentials as redact_url_credentials
-
-TRANSCODING_SEPARATOR = "@"
-PARAMS_PREFIX = "params:"
-ALL_PARAMETERS = "parameters"
+from kedro_ml_lint.vocabulary import ALL_PARAMETERS as ALL_PARAMETERS
+from kedro_ml_lint.vocabulary import LOCAL_PROTOCOLS as LOCAL_PROTOCOLS
+from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX
+from kedro_ml_lint.vocabulary import TRANSCODING_SEPARATOR as TRANSCODING_SEPARATOR
 
 _PROTOCOL = re.compile(r"^(?P<protocol>[A-Za-z][A-Za-z0-9+.\-]*)://")
-LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
 
 def strip_transcoding(name: str) -> str:

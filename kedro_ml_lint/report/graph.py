@@ -17,10 +17,14 @@ from typing import Any
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.model import PairModel, Role
 from kedro_ml_lint.model.names import is_parameter
+from kedro_ml_lint.rules.kml004_inference_output_not_single import (
+    RULE as inference_output_not_single,  # the inference outputs are the problem
+)
+from kedro_ml_lint.rules.kml005_input_name_not_inference_input import (
+    RULE as input_name_not_inference_input,  # the served input is the problem
+)
 
 SCHEMA_VERSION = 1
-KML004 = "KML004"  # the inference outputs are the problem
-KML005 = "KML005"  # the served input is the problem
 
 
 class Category(str, Enum):
@@ -146,9 +150,9 @@ def _vertex_id(data: dict[str, Any]) -> str:
 def _flagged_datasets(model: PairModel, violation: Violation) -> list[str]:
     if violation.subject is not None:
         return [violation.subject]
-    if violation.code == KML004:
+    if violation.code == inference_output_not_single.code:
         return sorted(model.inference.outputs)
-    if violation.code == KML005 and model.input_name:
+    if violation.code == input_name_not_inference_input.code and model.input_name:
         return [model.input_name]
     return []
 

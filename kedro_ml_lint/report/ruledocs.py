@@ -38,9 +38,8 @@ class RuleDoc:
 @cache
 def rule_doc(rule: Rule) -> RuleDoc:
     """Read ``rule``'s doc shipped in the package; fall back to the rule's own metadata."""
-    path = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{rule.code}.md")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = shipped_doc(rule)
     except (FileNotFoundError, OSError):
         text = ""
     meta, body = split_front_matter(text)
@@ -53,6 +52,16 @@ def rule_doc(rule: Rule) -> RuleDoc:
         description=first_paragraph(body, WHAT_IT_DOES) or rule.summary,
         markdown=body.strip() + "\n" if body.strip() else "",
     )
+
+
+def shipped_doc(rule: Rule) -> str:
+    """``rules/docs/<CODE>.md`` as shipped in the package, front matter included.
+
+    Raises:
+        OSError: The package ships no doc for ``rule``.
+    """
+    path = resources.files("kedro_ml_lint.rules").joinpath("docs", f"{rule.code}.md")
+    return path.read_text(encoding="utf-8")
 
 
 def all_rule_docs() -> list[RuleDoc]:

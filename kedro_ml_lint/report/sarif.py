@@ -17,6 +17,7 @@ from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.paths import base_of, display_path
 from kedro_ml_lint.report.ruledocs import RuleDoc, all_rule_docs
+from kedro_ml_lint.vocabulary import PYPROJECT
 
 SARIF_VERSION = "2.1.0"
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -25,7 +26,7 @@ INFORMATION_URI = "https://pypi.org/project/kedro-ml-lint/"
 SRCROOT = "%SRCROOT%"
 # A pair-level violation without a known position is reported on the project file: code
 # scanning requires every result to have a location.
-FALLBACK_PATH = "pyproject.toml"
+FALLBACK_PATH = PYPROJECT  # a project-level violation is about its settings
 LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning"}
 
 

@@ -1,0 +1,43 @@
+"""Quieting other libraries' loggers: the one way levels are raised and put back (design §8).
+
+A level is process-wide state, so these suit a process that runs one thing at a time (the
+command line, ``log_models``). A served model answers concurrent requests and uses a filter
+instead (``mlflow/quiet.py``, ``QUIET_WHILE_PREDICTING``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+
+def raise_levels(levels: Mapping[str, int]) -> dict[str, int]:
+    """Raise each named logger to at least its level; never lower one.
+
+    Returns:
+        The level each logger had (``NOTSET`` when it inherited), for :func:`restore_levels`.
+    """
+    previous = {}
+    for name, level in levels.items():
+        named = logging.getLogger(name)
+        previous[name] = named.level
+        if named.getEffectiveLevel() < level:
+            named.setLevel(level)
+    return previous
+
+
+def restore_levels(previous: Mapping[str, int]) -> None:
+    """Put back the levels :func:`raise_levels` returned."""
+    for name, level in previous.items():
+        logging.getLogger(name).setLevel(level)
+
+
+@contextmanager
+def quieted(levels: Mapping[str, int]) -> Iterator[None]:
+    """:func:`raise_levels` for the duration of the ``with`` block."""
+    previous = raise_levels(levels)
+    try:
+        yield
+    finally:
+        restore_levels(previous)
