@@ -20,6 +20,7 @@ from typing import Any
 from unittest.mock import patch
 
 from kedro_ml_lint.loader.compat.kedro_mlflow import MADE_BY_KEDRO_MLFLOW, normalise_factory_call
+from kedro_ml_lint.loader.compat.kedro_private import patched_node_construction
 from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
 from kedro_ml_lint.pipeline_ml import remember_call_site
 
@@ -53,27 +54,29 @@ def node_site(node: Any) -> tuple[str, int] | None:
 @contextmanager
 def recorded_node_sites(is_project_file: Callable[[str], bool]) -> Iterator[None]:
     """Record, on every ``Node`` created in the block, the project's line that created it."""
-    from kedro.pipeline.node import Node
 
-    original_init = Node.__init__
-    original_copy = Node._copy
+    def make_init(original_init: Callable[..., None]) -> Callable[..., None]:
+        def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
+            original_init(self, *args, **kwargs)
+            frame = sys._getframe(1)
+            while frame is not None and not is_project_file(frame.f_code.co_filename):
+                frame = frame.f_back  # type: ignore[assignment]
+            if frame is not None:
+                self.__dict__[NODE_SITE] = (frame.f_code.co_filename, frame.f_lineno)
 
-    def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_init(self, *args, **kwargs)
-        frame = sys._getframe(1)
-        while frame is not None and not is_project_file(frame.f_code.co_filename):
-            frame = frame.f_back  # type: ignore[assignment]
-        if frame is not None:
-            self.__dict__[NODE_SITE] = (frame.f_code.co_filename, frame.f_lineno)
+        return __init__
 
-    def _copy(self: Any, **overwrite: Any) -> Any:
-        copy = original_copy(self, **overwrite)
-        site = node_site(self)
-        if site is not None:
-            copy.__dict__[NODE_SITE] = site
-        return copy
+    def make_copy(original_copy: Callable[..., Any]) -> Callable[..., Any]:
+        def _copy(self: Any, **overwrite: Any) -> Any:
+            copy = original_copy(self, **overwrite)
+            site = node_site(self)
+            if site is not None:
+                copy.__dict__[NODE_SITE] = site
+            return copy
 
-    with patch.object(Node, "__init__", __init__), patch.object(Node, "_copy", _copy):
+        return _copy
+
+    with patched_node_construction(make_init, make_copy):
         yield
 
 

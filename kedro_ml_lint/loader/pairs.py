@@ -21,6 +21,7 @@ from kedro_ml_lint.loader.capture import node_site
 from kedro_ml_lint.loader.compat import distribution_version
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
+from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
 from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import table_line
@@ -293,10 +294,11 @@ def pipeline_nodes(pipeline: Any) -> list[Any]:
     """A pipeline's nodes in any order.
 
     ``Pipeline.nodes`` sorts them topologically, which the contract never needs and which
-    costs more than the whole check on large pipelines; ``_nodes`` is the same set unsorted.
+    costs more than the whole check on large pipelines; Kedro's private ``_nodes`` (reached
+    through :mod:`~kedro_ml_lint.loader.compat.kedro_private`) is the same set unsorted.
     """
-    nodes = getattr(pipeline, "_nodes", None)
-    return list(nodes) if isinstance(nodes, list) else list(pipeline.nodes)
+    nodes = unsorted_nodes(pipeline)
+    return nodes if nodes is not None else list(pipeline.nodes)
 
 
 def node_specs(pipeline: Any) -> list[NodeSpec]:

@@ -13,6 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedro_ml_lint.loader.compat.kedro_private import (
+    dataset_init_config,
+    dataset_load_path,
+    dataset_protocol,
+    dataset_reads_a_file,
+)
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.vocabulary import LOCAL_PROTOCOLS
 from kedro_ml_lint.vocabulary import MEMORY_DATASET_TYPES as MEMORY_DATASETS
@@ -51,13 +57,12 @@ class ArtifactReader:
 
 
 def _reader_of(name: str, dataset: Any) -> ArtifactReader:
-    init_config = getattr(dataset, "_init_config", None)
-    config: dict[str, Any] = dict(init_config()) if callable(init_config) else {}
+    config = dataset_init_config(dataset)
     dataset_type = config.pop("type", None)
     if not dataset_type:
         dataset_type = f"{type(dataset).__module__}.{type(dataset).__name__}"
     path_argument = "path" if "path" in config and "filepath" not in config else "filepath"
-    if path_argument not in config and not hasattr(dataset, "_filepath"):
+    if path_argument not in config and not dataset_reads_a_file(dataset):
         raise KedroPipelineModelError(
             f"artifact `{name}` ({type(dataset).__name__}) is not read from a file, so it "
             "cannot be logged with the model (KML002)"
@@ -72,17 +77,13 @@ def _reader_of(name: str, dataset: Any) -> ArtifactReader:
 
 def _load_path(name: str, dataset: Any) -> Path:
     """The local file a dataset loads from: for a versioned one, the version on disk."""
-    protocol = getattr(dataset, "_protocol", "file")
+    protocol = dataset_protocol(dataset)
     if protocol is not None and protocol not in LOCAL_PROTOCOLS:
         raise KedroPipelineModelError(
             f"artifact `{name}` is stored on `{protocol}`, not on the local disk (KML002)"
         )
-    get_load_path = getattr(dataset, "_get_load_path", None)
     try:
-        if callable(get_load_path):
-            path = get_load_path()
-        else:  # ``filepath`` datasets keep ``_filepath``; folder datasets (partitions) ``_path``
-            path = getattr(dataset, "_filepath", None) or dataset._path
+        path = dataset_load_path(dataset)
     except Exception as exc:  # kedro's VersionNotFoundError and friends
         raise KedroPipelineModelError(
             f"artifact `{name}` has no version on disk to log: {exc} (KML101)"

@@ -55,15 +55,16 @@ def catalog_from_config_loader(
     config_loader: Any, project_root: Path, package_name: str, env: str | None = None
 ) -> Any:
     """Build the catalog the project's context class builds, with an empty hook manager."""
-    from kedro.framework.hooks.manager import _create_hook_manager
     from kedro.framework.project import settings
+
+    from kedro_ml_lint.loader.compat.kedro_private import empty_hook_manager
 
     context = settings.CONTEXT_CLASS(
         package_name=package_name,
         project_path=project_root,
         config_loader=config_loader,
         env=env,
-        hook_manager=_create_hook_manager(),
+        hook_manager=empty_hook_manager(),
     )
     return context.catalog
 

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from kedro_ml_lint.mlflow.compat import install_params_schema_enforcer, params_schema_enforcer
 from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.vocabulary import PARAMS_PREFIX
 
@@ -90,11 +91,9 @@ def _same(a: Any, b: Any) -> bool:
 
 def refuse_unknown_params(accepted: Iterable[str]) -> None:
     """Make MLflow's params check refuse unknown names for a model accepting ``accepted``."""
-    import mlflow.pyfunc as pyfunc
-
     _STRICT_NAME_SETS.add(frozenset({*accepted, RUNNER_PARAM}))
     with _INSTALL_LOCK:
-        original = getattr(pyfunc, "_enforce_params_schema", None)
+        original = params_schema_enforcer()
         if original is None or getattr(original, "_kedro_ml_lint", False):
             return
 
@@ -109,4 +108,4 @@ def refuse_unknown_params(accepted: Iterable[str]) -> None:
             return original(params, schema)
 
         enforce._kedro_ml_lint = True  # type: ignore[attr-defined]
-        pyfunc._enforce_params_schema = enforce
+        install_params_schema_enforcer(enforce)

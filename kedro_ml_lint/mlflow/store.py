@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from kedro_ml_lint.mlflow.compat import tracking_uri_scope
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
@@ -106,9 +107,7 @@ def using_tracking_uri(uri: str | None) -> Iterator[None]:
     if uri is None:
         yield
         return
-    from mlflow.tracking._tracking_service import utils
-
-    use = getattr(utils, "_use_tracking_uri", None)
+    use = tracking_uri_scope()
     if use is None:  # older MLflow
         import mlflow
 

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import Interrupted
+from kedro_ml_lint.mlflow.compat import artifact_repository
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.store import (
@@ -731,9 +732,7 @@ def _unreachable(problem: str) -> bool:
 
 
 def _delete_artifacts(model: Any) -> None:
-    from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
-
     location = getattr(model, "artifact_location", None)
     if location:
         with suppress(FileNotFoundError):
-            get_artifact_repository(location).delete_artifacts()
+            artifact_repository(location).delete_artifacts()

@@ -8,7 +8,10 @@ Dataset type names changed twice: ``kedro.extras.datasets.pandas.CSVDataSet`` (0
 before they are classified, so a 0.17 catalog is judged as Kedro 0.17 judged it.
 
 ``CatalogConfigResolver`` (Kedro ≥ 0.19.9) matches dataset factory patterns; Kedro 0.19
-and 1.x name its lookups differently (:class:`Resolver` hides that).
+and 1.x name its lookups differently (:class:`Resolver` hides that). Kedro 1.x has public
+``match_dataset_pattern``/``match_user_catch_all_pattern``; on 0.19 the resolver's private
+``_dataset_patterns``/``_default_pattern`` are read instead (a seam, docs/design.md §8).
+Checked against kedro 0.19.15 (privates) and 1.7.0 (public lookups).
 """
 
 from __future__ import annotations
