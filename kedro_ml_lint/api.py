@@ -25,16 +25,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class PairInfo:
-    """A checked pair, as reported in JSON ``pairs``."""
+    """A checked pair, as reported in JSON ``pairs`` (its ``name`` is the JSON ``pipeline``)."""
 
-    pipeline: str
+    name: str
     input_name: str | None
     source: PairSource
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
         return {
-            "pipeline": self.pipeline,
+            "pipeline": self.name,
             "input_name": self.input_name,
             "source": self.source.value,
         }

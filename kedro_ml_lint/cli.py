@@ -392,7 +392,7 @@ def _log(
             if model.registered_version
             else ""
         )
-        click.echo(f"Logged `{model.pipeline}` as {model.model_uri}{registered}", err=to_stderr)
+        click.echo(f"Logged `{model.pair}` as {model.model_uri}{registered}", err=to_stderr)
 
 
 @main.command()

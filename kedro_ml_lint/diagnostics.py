@@ -95,7 +95,7 @@ class Violation:
         name: The rule's kebab-case name.
         severity: How bad it is.
         message: One sentence; names things in backticks.
-        pipeline: The name the pair is known by.
+        pair: The name of the pair it is about (JSON: ``pipeline``).
         subject: The offending dataset's full name, or ``None`` for pair-level rules.
         location: Where to look, filled in by the engine.
         fix: The proposed repair, if the rule has one.
@@ -105,7 +105,7 @@ class Violation:
     name: str
     severity: Severity
     message: str
-    pipeline: str
+    pair: str
     subject: str | None = None
     location: Location | None = None
     fix: Fix | None = field(default=None, compare=False)
@@ -117,7 +117,7 @@ class Violation:
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         """Order by file, line, column, then code and subject, like ruff."""
         loc = self.location or Location("")
-        return (loc.path, loc.line, loc.column, self.code, self.pipeline, self.subject or "")
+        return (loc.path, loc.line, loc.column, self.code, self.pair, self.subject or "")
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Violation:
@@ -129,7 +129,7 @@ class Violation:
             name=data["name"],
             severity=Severity(data["severity"]),
             message=data["message"],
-            pipeline=data["pipeline"],
+            pair=data["pipeline"],
             subject=data.get("subject"),
             location=Location(location["path"], location["line"], location["column"])
             if location
@@ -146,7 +146,7 @@ class Violation:
             "name": self.name,
             "severity": self.severity.value,
             "message": self.message,
-            "pipeline": self.pipeline,
+            "pipeline": self.pair,
             "subject": self.subject,
             "location": self.location.to_dict() if self.location else None,
             "fix": self.fix.to_dict() if self.fix else None,

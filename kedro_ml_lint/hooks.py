@@ -206,7 +206,7 @@ class MlflowPipelineHook:
             registered_model_name=self.registered_model_name,
             extra_tags=_training_tags(run_params),
         ):
-            logger.info("kedro-ml-lint: logged `%s` as %s", model.pipeline, model.model_uri)
+            logger.info("kedro-ml-lint: logged `%s` as %s", model.pair, model.model_uri)
 
     # ------------------------------------------------------------------ helpers
 

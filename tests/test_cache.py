@@ -48,7 +48,7 @@ def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def verdict(result) -> list[tuple[str, str, str | None, str | None]]:
     return [
-        (v.code, v.pipeline, v.subject, v.location and f"{v.location.path}:{v.location.line}")
+        (v.code, v.pair, v.subject, v.location and f"{v.location.path}:{v.location.line}")
         for v in result.violations
     ]
 
@@ -278,7 +278,7 @@ def test_env_conf_source_and_selection_are_separate_entries(example) -> None:
     assert (plain.cache, staging.cache, legacy.cache) == ("miss", "miss", "miss")
     assert len(list((project / CACHE_DIR).glob("*.json"))) == 3
     assert cached(project, pipelines=("legacy",)).cache == "hit"
-    assert {v.pipeline for v in legacy.violations} == {"legacy"}
+    assert {v.pair for v in legacy.violations} == {"legacy"}
     assert verdict(cached(project, env="staging")) == verdict(staging)
 
 

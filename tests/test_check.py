@@ -23,7 +23,7 @@ TEXT_LINE = re.compile(
 
 
 def violations(result) -> set[tuple[str, str, str | None]]:
-    return {(v.pipeline, v.code, v.subject) for v in result.violations}
+    return {(v.pair, v.code, v.subject) for v in result.violations}
 
 
 # --- the bundled examples, through the real CLI ---------------------------------------
@@ -166,14 +166,14 @@ def test_kedro_mlflow_pair_that_raises_at_import_is_still_analysed() -> None:
 
 def test_registry_pair_is_reported_once_despite_default_alias(tmp_path: Path) -> None:
     result = lint_project(write_project(tmp_path))
-    assert [(p.pipeline, p.source.value) for p in result.pairs] == [("training", "pipeline_ml")]
+    assert [(p.name, p.source.value) for p in result.pairs] == [("training", "pipeline_ml")]
     assert result.violations == []
 
 
 @pytest.mark.parametrize("selected", ["training", "__default__"])
 def test_a_pair_registered_twice_is_selected_by_either_name(tmp_path: Path, selected: str) -> None:
     result = lint_project(write_project(tmp_path), pipelines=[selected])
-    assert [p.pipeline for p in result.pairs] == ["training"]
+    assert [p.name for p in result.pairs] == ["training"]
     with pytest.raises(PipelineNotFoundError, match="`__default__`"):
         lint_project(tmp_path, pipelines=["trainning"])
 
@@ -193,7 +193,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
     """
     root = write_project(tmp_path, registry=registry, pyproject_extra=extra)
     result = lint_project(root)
-    assert [(p.pipeline, p.input_name, p.source.value) for p in result.pairs] == [
+    assert [(p.name, p.input_name, p.source.value) for p in result.pairs] == [
         ("churn", "instance", "config")
     ]
     # With `input_name` wrong, the real served input counts as an artifact (docs/design.md §2).
@@ -208,7 +208,7 @@ def test_config_pairs_from_pyproject(tmp_path: Path) -> None:
 def test_cli_pair_replaces_declared_pairs(tmp_path: Path) -> None:
     root = write_project(tmp_path)
     result = lint_project(root, cli_pair=CliPair("inference", "inference", "instances"))
-    assert [(p.pipeline, p.source.value) for p in result.pairs] == [("inference", "cli")]
+    assert [(p.name, p.source.value) for p in result.pairs] == [("inference", "cli")]
     # Training = inference: the artifacts are read by training, so only structure matters.
     assert violations(result) == set()
     run = run_cli(

@@ -233,4 +233,4 @@ def _applied(violation: Violation) -> Violation:
 
 
 def _identity(violation: Violation) -> tuple[str, str, str | None]:
-    return violation.pipeline, violation.code, violation.subject
+    return violation.pair, violation.code, violation.subject

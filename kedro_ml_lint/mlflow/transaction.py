@@ -70,7 +70,7 @@ class PublishedModel:
     """A model that was logged.
 
     Attributes:
-        pipeline: The name of the pair (registry key of the ``PipelineML``).
+        pair: The name of the pair (registry key of the ``PipelineML``).
         model_uri: ``models:/<model id>``, for ``mlflow models serve -m``.
         run_id: The MLflow run that logged it.
         model_id: MLflow's id of the logged model.
@@ -78,7 +78,7 @@ class PublishedModel:
         registered_version: The registered model version, when one was registered.
     """
 
-    pipeline: str
+    pair: str
     model_uri: str
     run_id: str
     model_id: str
@@ -525,7 +525,7 @@ def _log_one(
     # On failure the roll-back closes the run FAILED instead: it is never left RUNNING.
     mlflow.end_run()
     return PublishedModel(
-        pipeline=item.pair.name,
+        pair=item.pair.name,
         model_uri=info.model_uri,
         run_id=run_id,
         model_id=info.model_id,

@@ -39,7 +39,7 @@ def annotation(violation: Violation, prefix: str = "") -> str:
         ]
     properties.append(("title", violation.code))
     joined = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    message = escape_data(f"{violation.message} [{violation.pipeline}]")
+    message = escape_data(f"{violation.message} [{violation.pair}]")
     return f"::{COMMANDS[violation.severity]} {joined}::{message}"
 
 

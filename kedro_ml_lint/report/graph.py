@@ -65,14 +65,14 @@ class PairPicture:
     """Everything needed to draw one pair.
 
     Attributes:
-        pipeline: The pair's name.
+        name: The pair's name.
         input_name: The served input.
         vertices: Nodes and datasets, sorted by id.
         edges: ``(source id, target id)``, sorted.
         codes: Every rule code reported on the pair, sorted.
     """
 
-    pipeline: str
+    name: str
     input_name: str | None
     vertices: tuple[Vertex, ...]
     edges: tuple[tuple[str, str], ...]
@@ -86,7 +86,7 @@ def picture(model: PairModel, violations: Iterable[Violation]) -> PairPicture:
         model: The pair.
         violations: Violations; those of other pairs are ignored.
     """
-    mine = [v for v in violations if v.pipeline == model.name]
+    mine = [v for v in violations if v.pair == model.name]
     flagged: dict[str, set[str]] = {}
     for violation in mine:
         for name in _flagged_datasets(model, violation):
@@ -118,7 +118,7 @@ def picture(model: PairModel, violations: Iterable[Violation]) -> PairPicture:
             )
     edges = sorted((_vertex_id(graph.nodes[a]), _vertex_id(graph.nodes[b])) for a, b in graph.edges)
     return PairPicture(
-        pipeline=model.name,
+        name=model.name,
         input_name=model.input_name,
         vertices=tuple(vertices[k] for k in sorted(vertices)),
         edges=tuple(edges),
@@ -178,7 +178,7 @@ def to_json(items: Sequence[PairPicture]) -> str:
         "schema_version": SCHEMA_VERSION,
         "pairs": [
             {
-                "pipeline": item.pipeline,
+                "pipeline": item.name,
                 "input_name": item.input_name,
                 "codes": list(item.codes),
                 "vertices": [
@@ -231,7 +231,7 @@ def mermaid_class(vertex: Vertex) -> str | None:
 
 def _mermaid_pair(item: PairPicture, prefix: str) -> list[str]:
     ids = {v.id: f"{prefix}_{i}" for i, v in enumerate(item.vertices)}
-    title = f"pair {item.pipeline}"
+    title = f"pair {item.name}"
     if item.codes:
         title += " · " + ", ".join(item.codes)
     lines = [f'  subgraph {prefix}["{_mermaid_text(title)}"]', "    direction LR"]
@@ -308,7 +308,7 @@ def _dot_pair(item: PairPicture, prefix: str) -> list[str]:
     def ident(vertex_id: str) -> str:
         return _dot_string(f"{prefix}/{vertex_id}")
 
-    title = f"pair {item.pipeline}"
+    title = f"pair {item.name}"
     if item.codes:
         title += "\n" + ", ".join(item.codes)
     lines = [

@@ -32,7 +32,7 @@ def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
     for item in graph.pictures(result.models, result.violations):
         served = f" — served input `{item.input_name}`" if item.input_name else ""
         lines += [
-            f"### Pair `{item.pipeline}`{served}",
+            f"### Pair `{item.name}`{served}",
             "",
             "```mermaid",
             graph.to_mermaid([item]).rstrip("\n"),
@@ -61,7 +61,7 @@ def _row(violation: Violation) -> str:
     subject = f"`{violation.subject}`" if violation.subject else ""
     cells = [
         f"**{violation.code}** {violation.name}",
-        f"`{violation.pipeline}`",
+        f"`{violation.pair}`",
         subject,
         location,
         violation.message,

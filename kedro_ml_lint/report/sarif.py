@@ -78,7 +78,7 @@ def _result(violation: Violation, index: dict[str, int], prefix: str) -> dict[st
     result: dict[str, Any] = {
         "ruleId": violation.code,
         "level": LEVELS[violation.severity],
-        "message": {"text": f"{violation.message} [{violation.pipeline}]"},
+        "message": {"text": f"{violation.message} [{violation.pair}]"},
         "locations": [
             {
                 "physicalLocation": {
@@ -87,7 +87,7 @@ def _result(violation: Violation, index: dict[str, int], prefix: str) -> dict[st
                 }
             }
         ],
-        "properties": {"pipeline": violation.pipeline, "subject": violation.subject},
+        "properties": {"pipeline": violation.pair, "subject": violation.subject},
     }
     if violation.code in index:
         result["ruleIndex"] = index[violation.code]

@@ -30,7 +30,7 @@ def violation_line(violation: Violation, color: bool = False) -> str:
         loc = violation.location
         where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
     code = style(violation.code, fg="red", bold=True)
-    return f"{where}{code} {violation.message} [{violation.pipeline}]"
+    return f"{where}{code} {violation.message} [{violation.pair}]"
 
 
 def _summary_line(summary: Summary) -> str:

@@ -42,7 +42,7 @@ class Rule:
             name=self.name,
             severity=self.severity,
             message=message,
-            pipeline=pair.name,
+            pair=pair.name,
             subject=subject,
             fix=fix,
         )

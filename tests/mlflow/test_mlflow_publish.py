@@ -48,7 +48,7 @@ def _log(project: Path, uri: str, **kwargs):
 def test_logged_model_predicts_like_kedro(churn: Path, tmp_path: Path) -> None:
     uri = tracking_uri(tmp_path)
     [published] = _log(churn, uri, experiment="churn")
-    assert published.pipeline == "training"
+    assert published.pair == "training"
     assert published.model_uri == f"models:/{published.model_id}"
 
     mlflow.set_tracking_uri(uri)
@@ -226,7 +226,7 @@ def test_failure_midway_leaves_nothing(churn: Path, tmp_path: Path) -> None:
     (project / "src/churn/pipeline_registry.py").write_text(textwrap.dedent(TWO_PAIRS))
     uri = tracking_uri(tmp_path / "store")
     result = lint(project)
-    assert [p.pipeline for p in result.pairs] == ["training", "training_b"]
+    assert [p.name for p in result.pairs] == ["training", "training_b"]
     with pytest.raises(PublishError, match="nothing was kept"):
         log_models(result, tracking_uri=uri, experiment="churn")
     state = store_state(uri)

@@ -202,7 +202,7 @@ def test_rule_case(case: Case, tmp_path: Path) -> None:
     assert _found(violations) == case.expected
     for violation in violations:
         assert violation.name == RULES_BY_CODE[case.code].name
-        assert violation.pipeline == "pipeline"
+        assert violation.pair == "pipeline"
     expected_fixes = case.spec.get("fixes") or {}
     if expected_fixes:
         actual = {v.subject: v.fix.applicability.value if v.fix else None for v in violations}
