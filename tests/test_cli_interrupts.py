@@ -23,6 +23,15 @@ from kedro_ml_lint.errors import Interrupted
 SECRET = "S3CR3T-kml-interrupt"
 
 
+@pytest.fixture(autouse=True)
+def _ctrl_c_reaches_python() -> Any:
+    """SIGINT as in a terminal, even for a suite started where it is ignored (a background job
+    of a shell without job control): the CLI rightly leaves an ignored signal ignored."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
 def _check(project: Path, monkeypatch: pytest.MonkeyPatch, lint: Any, *options: str) -> Any:
     monkeypatch.setattr(kedro_ml_lint.api, "lint_project", lint)
     return CliRunner().invoke(main, ["check", str(project), *options], env={"NO_COLOR": "1"})

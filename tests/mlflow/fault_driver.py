@@ -215,6 +215,10 @@ def run_forked(action: Any, folder: Path, at: int | None, fault: str | None) -> 
 
 
 def main() -> None:
+    # Ctrl-C must reach each `check --log` as in a terminal. A driver started where SIGINT is
+    # ignored (a background job of a shell without job control, `nohup`) would hand SIG_IGN
+    # on to every fork, and the CLI rightly leaves an ignored signal ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     config = json.loads(Path(sys.argv[1]).read_text())
     output = Path(sys.argv[2]).resolve()
     root = Path(config["root"])
