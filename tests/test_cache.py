@@ -29,6 +29,10 @@ from kedro_ml_lint.loader.cache import CACHE_DIR, NO_CACHE_ENV
 from kedro_ml_lint.loader.codec import CodecError, decode, encode, schema_fingerprint
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot
 
+# Nearly every test here loads real Kedro projects several times (cold, warm, edited): about
+# 45 s in all, which the fast lane's budget (docs/design.md §11: under a minute) cannot hold.
+pytestmark = pytest.mark.integration
+
 FORMATS = ("text", "json", "sarif", "github", "markdown")
 CLEAN_ENV: dict[str, str] = {}
 
