@@ -30,9 +30,8 @@ class CheckRequest:
         diff: Report the safe fixes as a unified diff instead; write nothing.
         strict: Warnings fail the check too.
         exit_zero: Exit 0 whatever remains.
-        quiet: No notes, no summary line.
         show_unused_noqa: Note every ``# noqa`` that silenced nothing (even when quiet).
-        render: How to print the report.
+        render: How to print the report; ``render.quiet`` also drops the notes.
     """
 
     output_format: str = "text"
@@ -41,7 +40,6 @@ class CheckRequest:
     diff: bool = False
     strict: bool = False
     exit_zero: bool = False
-    quiet: bool = False
     show_unused_noqa: bool = False
     render: RenderOptions = PLAIN
 
@@ -78,24 +76,22 @@ def run_check(lint: Callable[[], LintResult], request: CheckRequest) -> CheckOut
         KedroMlLintError: When the project cannot be checked or fixed (exit 2).
     """
     result = lint()
-    notes = [] if request.quiet else list(result.warnings)
+    quiet = request.render.quiet
+    notes = [] if quiet else list(result.warnings)
     if request.diff:
         return _diff(result, request, notes)
     if request.fix:
         from kedro_ml_lint.fix import fix_project
 
         result, plan = fix_project(result, lint)
-        notes += _skipped(plan.skipped, request.quiet)
+        notes += _skipped(plan.skipped, quiet)
     if request.show_unused_noqa:
         notes += [unused_noqa_line(unused) for unused in result.unused_noqa]
     renderers = STATISTICS if request.statistics else FORMATS
-    options = RenderOptions(
-        color=request.render.color, quiet=request.quiet, workspace=request.render.workspace
-    )
     failing = result.failing(request.strict)
     return CheckOutcome(
         result=result,
-        report=renderers[request.output_format](result, options),
+        report=renderers[request.output_format](result, request.render),
         exit_code=EXIT_CLEAN if request.exit_zero or not failing else EXIT_VIOLATIONS,
         notes=notes,
         may_log=not failing,
@@ -108,7 +104,7 @@ def _diff(result: LintResult, request: CheckRequest, notes: list[str]) -> CheckO
 
     plan = verified_plan(result)
     after = []
-    if not request.quiet:
+    if not request.render.quiet:
         count = len(plan.fixes)
         noun = "violation" if count == 1 else "violations"
         after.append(
@@ -120,7 +116,7 @@ def _diff(result: LintResult, request: CheckRequest, notes: list[str]) -> CheckO
         result=result,
         report=plan.diff(),
         exit_code=EXIT_CLEAN if request.exit_zero or not plan.changed else EXIT_VIOLATIONS,
-        notes=notes + _skipped(plan.skipped, request.quiet),
+        notes=notes + _skipped(plan.skipped, request.render.quiet),
         after=after,
     )
 

@@ -335,10 +335,11 @@ def check(
         diff=diff,
         strict=strict,
         exit_zero=exit_zero,
-        quiet=quiet,
         show_unused_noqa=show_unused_noqa,
         render=RenderOptions(
-            color=_use_color(output), workspace=Path(workspace) if workspace else None
+            color=_use_color(output),
+            quiet=quiet,
+            workspace=Path(workspace) if workspace else None,
         ),
     )
     _quiet_kedro(verbose)
@@ -352,7 +353,7 @@ def check(
     _emit(outcome.report, output, verbose)
     for line in outcome.after:
         click.echo(line, err=True)
-    if log_model and outcome.may_log and not diff:
+    if log_model and outcome.may_log:  # never after --diff: it may not log
         _log(
             outcome.result,
             project,

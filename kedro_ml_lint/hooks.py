@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import subprocess
 import sys
 import traceback
@@ -224,9 +223,7 @@ class MlflowPipelineHook:
             command += ["--select", ",".join(self._select)]
         if self._ignore is not None:
             command += ["--ignore", ",".join(self._ignore)]
-        command.append("--strict")  # the exit code says whether anything was found
-        env = {**os.environ, "KEDRO_ML_LINT_HOOK": "1"}
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=root, env=env)
+        proc = subprocess.run(command, capture_output=True, text=True, cwd=root)
         if proc.returncode not in (0, EXIT_VIOLATIONS):
             lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
             raise PreflightError(f"kedro-ml-lint: the project cannot be checked: {lines[-1]}")
@@ -237,13 +234,14 @@ class MlflowPipelineHook:
         """KML101 on each pair: every artifact's file exists after the run."""
         from kedro_ml_lint.api import lint_pipelines
 
+        catalog_config = self._config("catalog")
         violations: list[Violation] = []
         for name, pipeline_ml in pairs.items():
             violations += lint_pipelines(
                 pipeline_ml,
                 pipeline_ml.inference,
                 pipeline_ml.input_name,
-                catalog_config=self._config("catalog"),
+                catalog_config=catalog_config,
                 name=name,
                 select=[artifact_missing_on_disk.code],
                 project_root=self._project_path,

@@ -115,6 +115,7 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
         pipeline = project.registry[name]
         if is_pipeline_ml(pipeline):
             names_of.setdefault(id(pipeline), []).append(name)
+    wiring = _ProjectWiring.of(project)
     for first, *aliases in names_of.values():
         name, pipeline = first, project.registry[first]
         for part, value in (("training", pipeline), ("inference", pipeline.inference)):
@@ -133,50 +134,71 @@ def _registry_pairs(project: Project) -> list[PairDeclaration]:
                 source=PairSource.PIPELINE_ML,
                 location=_call_site(project, pipeline),
                 aliases=tuple(aliases),
-                wiring=_wiring(project, pipeline),
+                wiring=wiring.of_pair(pipeline),
             )
         )
     return pairs
 
 
-def _wiring(project: Project, pipeline: Any) -> Wiring:
-    """What would log ``pipeline`` after a ``kedro run`` of the project (KML2xx)."""
-    settings = project.settings
-    hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
-    our_hook = isinstance(hooks, tuple | list) and any(_is_our_logging_hook(hook) for hook in hooks)
-    training_nodes = {node.name for node in pipeline_nodes(pipeline)}
-    sums = tuple(
-        sorted(
-            name
-            for name, other in project.registry.items()
-            if other is not pipeline
-            and not is_pipeline_ml(other)
-            and hasattr(other, "nodes")
-            and training_nodes <= {node.name for node in pipeline_nodes(other)}
+@dataclass(frozen=True)
+class _ProjectWiring:
+    """What every pair of a project shares in its wiring: read once per load."""
+
+    our_hook: bool
+    kedro_mlflow_hook: bool
+    kedro_version: str | None
+    kedro_mlflow_version: str | None
+    mlflow_version: str | None
+    # Registered plain pipelines (sums, `__default__`…) -> the names of their nodes.
+    plain_pipelines: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, project: Project) -> _ProjectWiring:
+        settings = project.settings
+        hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
+        return cls(
+            our_hook=isinstance(hooks, tuple | list)
+            and any(_is_our_logging_hook(hook) for hook in hooks),
+            kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
+            kedro_version=distribution_version("kedro"),
+            kedro_mlflow_version=distribution_version("kedro-mlflow"),
+            mlflow_version=mlflow_compat.installed_version(),
+            plain_pipelines={
+                str(name): frozenset(node.name for node in pipeline_nodes(other))
+                for name, other in project.registry.items()
+                if not is_pipeline_ml(other) and hasattr(other, "nodes")
+            },
         )
-    )
-    log_model_kwargs = plain(getattr(pipeline, "log_model_kwargs", None) or {})
-    return Wiring(
-        factory=(
-            Factory.KEDRO_MLFLOW
-            if kedro_mlflow_compat.made_by_kedro_mlflow(pipeline)
-            else Factory.KEDRO_ML_LINT
-        ),
-        our_hook=our_hook,
-        kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
-        sums=sums,
-        kpm_kwargs=plain(getattr(pipeline, "kpm_kwargs", None) or {}),
-        log_model_kwargs=log_model_kwargs,
-        kedro_version=distribution_version("kedro"),
-        kedro_mlflow_version=kedro_mlflow_compat.installed_version(),
-        mlflow_version=distribution_version("mlflow") or distribution_version("mlflow-skinny"),
-        # Parsing MLflow's source costs tens of ms: only a pair that passes arguments pays it.
-        log_model_parameters=(
-            mlflow_compat.log_model_parameters()
-            if set(log_model_kwargs) - set(LOG_MODEL_KWARGS_DEFAULT)
-            else None
-        ),
-    )
+
+    def of_pair(self, pipeline: Any) -> Wiring:
+        """What would log ``pipeline`` after a ``kedro run`` of the project (KML2xx)."""
+        training_nodes = {node.name for node in pipeline_nodes(pipeline)}
+        log_model_kwargs = plain(getattr(pipeline, "log_model_kwargs", None) or {})
+        return Wiring(
+            factory=(
+                Factory.KEDRO_MLFLOW
+                if kedro_mlflow_compat.made_by_kedro_mlflow(pipeline)
+                else Factory.KEDRO_ML_LINT
+            ),
+            our_hook=self.our_hook,
+            kedro_mlflow_hook=self.kedro_mlflow_hook,
+            sums=tuple(
+                sorted(
+                    name for name, nodes in self.plain_pipelines.items() if training_nodes <= nodes
+                )
+            ),
+            kpm_kwargs=plain(getattr(pipeline, "kpm_kwargs", None) or {}),
+            log_model_kwargs=log_model_kwargs,
+            kedro_version=self.kedro_version,
+            kedro_mlflow_version=self.kedro_mlflow_version,
+            mlflow_version=self.mlflow_version,
+            # Parsing MLflow's source costs tens of ms: only a pair that passes arguments pays.
+            log_model_parameters=(
+                mlflow_compat.log_model_parameters()
+                if set(log_model_kwargs) - set(LOG_MODEL_KWARGS_DEFAULT)
+                else None
+            ),
+        )
 
 
 def plain(value: Any) -> Any:

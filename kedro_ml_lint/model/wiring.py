@@ -6,10 +6,17 @@ own arguments; nothing here imports Kedro or runs a hook.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
+
+
+def release(version: str | None) -> tuple[int, ...] | None:
+    """``"2.0.2"`` -> ``(2, 0, 2)``; ``None`` for no version or one that does not start so."""
+    match = re.match(r"\d+(\.\d+)*", version or "")
+    return tuple(int(part) for part in match.group().split(".")) if match else None
 
 
 class Factory(str, Enum):

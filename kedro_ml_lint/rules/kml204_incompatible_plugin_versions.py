@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.model import Factory, PairModel
+from kedro_ml_lint.model.wiring import release
 from kedro_ml_lint.rules.base import Rule
 
 # Read off both packages' code (rules/KML204.md gives the sources): Kedro 1.2.0 stopped
@@ -15,12 +15,6 @@ from kedro_ml_lint.rules.base import Rule
 KEDRO_SUMS_PIPELINES = (1, 2, 0)
 KEDRO_MLFLOW_READS_PIPELINE_NAMES = (2, 0, 2)
 KEDRO_MLFLOW_FIXED = (2, 0, 3)
-
-
-def release(version: str | None) -> tuple[int, ...] | None:
-    """``"2.0.2"`` -> ``(2, 0, 2)``; ``None`` for no version or one that does not start so."""
-    match = re.match(r"\d+(\.\d+)*", version or "")
-    return tuple(int(part) for part in match.group().split(".")) if match else None
 
 
 def check(pair: PairModel) -> Iterator[Violation]:

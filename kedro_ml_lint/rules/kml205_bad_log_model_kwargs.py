@@ -7,8 +7,8 @@ from typing import Any
 
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model.wiring import release
 from kedro_ml_lint.rules.base import Rule
-from kedro_ml_lint.rules.kml204_incompatible_plugin_versions import release
 
 # Set by the logging code itself, whatever the pair says (kedro-mlflow does the same).
 SET_BY_THE_LOGGER = frozenset({"python_model", "artifacts", "loader_module", "data_path"})

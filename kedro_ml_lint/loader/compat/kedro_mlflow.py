@@ -140,16 +140,6 @@ def hook_runs(settings: ModuleType | None) -> bool:
     return _distribution_name() not in names
 
 
-def installed_version() -> str | None:
-    """The installed kedro-mlflow's version; ``None`` when it is not installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version("kedro-mlflow")
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def _distribution_name() -> str:
     from importlib import metadata
 

@@ -16,10 +16,15 @@ from pathlib import Path
 from kedro_ml_lint.loader.compat import distribution_version
 
 
+def installed_version() -> str | None:
+    """The installed MLflow's version (full or skinny); ``None`` when it is not installed."""
+    return distribution_version("mlflow") or distribution_version("mlflow-skinny")
+
+
 @cache
 def log_model_parameters() -> frozenset[str] | None:
     """The parameters of the installed ``mlflow.pyfunc.log_model``; ``None`` when unknown."""
-    if distribution_version("mlflow") is None and distribution_version("mlflow-skinny") is None:
+    if installed_version() is None:
         return None  # a folder named `mlflow` on the path is not MLflow
     try:
         spec = importlib.util.find_spec("mlflow")
