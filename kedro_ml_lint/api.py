@@ -11,7 +11,7 @@ from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.loader.options import CliPair, LoadOptions
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
-from kedro_ml_lint.model import PairModel, PairSource, Role, Wiring, build_pair
+from kedro_ml_lint.model import PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
@@ -50,7 +50,7 @@ class LintResult:
         violations: Every remaining violation, sorted by location.
         warnings: Notes that did not stop the analysis (lite-import mocks…).
         settings: The settings the run used.
-        models: The pair models, for callers that go on (graph, fix).
+        facts: What the rules read about each pair, for callers that go on (graph, fix).
         declarations: The pairs as declared, with their kedro pipelines (for ``--log``).
         fixed: Violations ``--fix`` repaired (``fix.applied`` is true); they are not in
             ``violations``.
@@ -70,7 +70,7 @@ class LintResult:
     violations: list[Violation]
     warnings: list[str] = field(default_factory=list)
     settings: LintSettings = field(default_factory=LintSettings)
-    models: list[PairModel] = field(default_factory=list, repr=False)
+    facts: list[PairFacts] = field(default_factory=list, repr=False)
     declarations: list[PairDeclaration] = field(default_factory=list, repr=False)
     fixed: list[Violation] = field(default_factory=list)
     unused_noqa: list[engine.UnusedNoqa] = field(default_factory=list)
@@ -189,10 +189,10 @@ def _report(
     rules = settings.selection.rules(artifacts_on_disk)
     root = Path(snapshot.root)
     violations: list[Violation] = []
-    models: list[PairModel] = []
+    facts: list[PairFacts] = []
     suppressed: set[tuple[Location, str]] = set()
     for pair in snapshot.pairs:
-        model = build_pair(
+        pair_facts = build_pair(
             pair.name,
             pair.training,
             pair.inference,
@@ -205,10 +205,11 @@ def _report(
         if artifacts_on_disk:
             from kedro_ml_lint.loader.disk import missing_on_disk
 
-            model = replace(model, missing_on_disk=missing_on_disk(root, model.datasets.values()))
-        models.append(model)
+            on_disk = missing_on_disk(root, pair_facts.datasets.values())
+            pair_facts = replace(pair_facts, missing_on_disk=on_disk)
+        facts.append(pair_facts)
         locator = SnapshotLocator(snapshot, pair, settings.fix_catalog)
-        violations += engine.run([model], settings.selection, locator, rules, suppressed)
+        violations += engine.run([pair_facts], settings.selection, locator, rules, suppressed)
     directives = [(d.location, d.codes) for d in snapshot.directives]
     return LintResult(
         project=root,
@@ -216,7 +217,7 @@ def _report(
         violations=sorted(violations, key=Violation.sort_key),
         warnings=list(snapshot.warnings),
         settings=settings,
-        models=models,
+        facts=facts,
         unused_noqa=engine.unused_noqa(directives, suppressed, {r.code for r in rules}),
         kedro_version=snapshot.kedro_version,
         loader_class=snapshot.loader_class,

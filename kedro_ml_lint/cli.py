@@ -433,7 +433,7 @@ def graph(
     result = _call(lint, verbose)
     for note in result.warnings:
         _warn(note)
-    _emit(GRAPH_FORMATS[graph_format](pictures(result.models, result.violations)), output, verbose)
+    _emit(GRAPH_FORMATS[graph_format](pictures(result.facts, result.violations)), output, verbose)
     sys.exit(EXIT_CLEAN)
 
 

@@ -9,7 +9,7 @@ from fnmatch import fnmatchcase
 from typing import Protocol
 
 from kedro_ml_lint.diagnostics import Location, Violation
-from kedro_ml_lint.model import PairModel, Role
+from kedro_ml_lint.model import PairFacts, Role
 from kedro_ml_lint.rules import RULES, Rule
 
 ALL = "ALL"
@@ -114,7 +114,7 @@ class Selection:
 
 
 def run(
-    pairs: Iterable[PairModel],
+    pairs: Iterable[PairFacts],
     selection: Selection = Selection(),
     locator: Locator | None = None,
     rules: Iterable[Rule] | None = None,
@@ -123,7 +123,7 @@ def run(
     """Check every pair and return the violations that remain, sorted like ruff does.
 
     Args:
-        pairs: The pair models to check.
+        pairs: What the rules read about each pair to check.
         selection: Which rules run and which violations are silenced.
         locator: Where things are written (default: nowhere).
         rules: The rules to run (default: the selection's).
@@ -148,7 +148,7 @@ def run(
     return sorted(found, key=Violation.sort_key)
 
 
-def _place(violation: Violation, pair: PairModel, locator: Locator) -> Placement | None:
+def _place(violation: Violation, pair: PairFacts, locator: Locator) -> Placement | None:
     """Find where ``violation`` points, and the ``# noqa`` that applies there.
 
     A dataset violation points at its catalog entry (or the pattern that matched it); one

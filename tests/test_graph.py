@@ -10,7 +10,7 @@ import pytest
 from conftest import EXAMPLES, run_cli
 
 from kedro_ml_lint import engine
-from kedro_ml_lint.model import DatasetSpec, NodeSpec, Origin, PairModel, build_pair
+from kedro_ml_lint.model import DatasetSpec, NodeSpec, Origin, PairFacts, build_pair
 from kedro_ml_lint.report.graph import (
     Category,
     PairPicture,
@@ -45,7 +45,7 @@ DOT_VERTEX = re.compile(r'^\s+"(?P<id>[^"]+)" \[(?P<attributes>.*)\];$', re.M)
 DOT_EDGE = re.compile(r'^\s+"(?P<a>[^"]+)" -> "(?P<b>[^"]+)";$', re.M)
 
 
-def pair(inference: list[NodeSpec], input_name: str | None) -> PairModel:
+def pair(inference: list[NodeSpec], input_name: str | None) -> PairFacts:
     """The clean inference gets the local catalog; the broken one a remote model."""
     catalog = CATALOG if inference is CLEAN_INFERENCE else {**CATALOG, "model": REMOTE_MODEL}
 
@@ -58,7 +58,7 @@ def pair(inference: list[NodeSpec], input_name: str | None) -> PairModel:
     return build_pair("churn", TRAINING, inference, input_name, resolve, keys)
 
 
-def drawn(model: PairModel) -> PairPicture:
+def drawn(model: PairFacts) -> PairPicture:
     return picture(model, engine.run([model]))
 
 

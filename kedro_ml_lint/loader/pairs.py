@@ -1,4 +1,4 @@
-"""Find the training/inference pairs of a project and turn them into pair models."""
+"""Find the training/inference pairs of a project and reduce each to what the rules read."""
 
 from __future__ import annotations
 
@@ -41,7 +41,7 @@ HOW_TO_DECLARE = (
 
 @dataclass(frozen=True)
 class PairDeclaration:
-    """A training/inference pair as declared, before it is reduced to a model.
+    """A training/inference pair as declared, before it is reduced to its ``PairFacts``.
 
     Attributes:
         name: The name the pair is known by.

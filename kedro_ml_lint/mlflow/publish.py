@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,32 @@ from kedro_ml_lint.mlflow.transaction import PublishedModel
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
 
-__all__ = ["Pair", "PublishedModel", "log_models", "log_pipeline_ml", "project_catalog", "publish"]
+__all__ = [
+    "Destination",
+    "Pair",
+    "PublishedModel",
+    "log_models",
+    "log_pipeline_ml",
+    "project_catalog",
+    "publish",
+]
+
+
+@dataclass(frozen=True)
+class Destination:
+    """Where and under which names the models go.
+
+    Attributes:
+        tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
+        experiment: The experiment name (created when missing); else MLflow's default.
+        registered_model_name: Register the model under this name (one pair only).
+        extra_tags: More tags for each run and model (the hook's training run id).
+    """
+
+    tracking_uri: str | None = None
+    experiment: str | None = None
+    registered_model_name: str | None = None
+    extra_tags: Mapping[str, str] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- entry points
@@ -66,9 +92,9 @@ def log_models(
         codes = sorted({v.code for v in errors})
         raise PublishError(f"not logging: {len(errors)} violation(s) remain ({', '.join(codes)})")
     missing = sorted(
-        name for model in result.models for name in (model.missing_on_disk or frozenset())
+        name for pair in result.facts for name in (pair.missing_on_disk or frozenset())
     )
-    if any(model.missing_on_disk is None for model in result.models):
+    if any(pair.missing_on_disk is None for pair in result.facts):
         raise PublishError(
             "not logging: artifacts were not checked on disk; lint with "
             "`lint_project(..., artifacts_on_disk=True)` first (KML101)"
@@ -95,9 +121,7 @@ def log_models(
         project_root=result.project,
         package_name=package_name,
         package_dir=result.loaded.package_dir if result.loaded is not None else None,
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        registered_model_name=registered_model_name,
+        destination=Destination(tracking_uri, experiment, registered_model_name),
     )
 
 
@@ -140,10 +164,7 @@ def log_pipeline_ml(
         catalog=catalog,
         project_root=Path(project_root),
         package_name=package_name,
-        tracking_uri=tracking_uri,
-        experiment=experiment,
-        registered_model_name=registered_model_name,
-        extra_tags=extra_tags,
+        destination=Destination(tracking_uri, experiment, registered_model_name, extra_tags or {}),
     )
 
 
@@ -154,10 +175,7 @@ def publish(
     project_root: Path,
     package_name: str,
     package_dir: Path | None = None,
-    tracking_uri: str | None = None,
-    experiment: str | None = None,
-    registered_model_name: str | None = None,
-    extra_tags: Mapping[str, str] | None = None,
+    destination: Destination = Destination(),
 ) -> list[PublishedModel]:
     """Log ``pairs``, all or nothing (see the module's docstring).
 
@@ -167,10 +185,7 @@ def publish(
         project_root: The project root (its requirements are read there).
         package_name: The project's Python package, shipped in ``code_paths``.
         package_dir: Its folder (``Project.package_dir``); else where it imports from.
-        tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
-        experiment: The experiment name (created when missing); else MLflow's default.
-        registered_model_name: Register the model under this name (one pair only).
-        extra_tags: More tags for each run and model (the hook's training run id).
+        destination: Where and under which names the models go.
 
     Returns:
         One entry per pair.
@@ -178,6 +193,7 @@ def publish(
     Raises:
         PublishError: When anything fails; nothing is then left in the tracking store.
     """
+    registered_model_name = destination.registered_model_name
     if registered_model_name and len(pairs) > 1:
         raise PublishError(
             f"`--registered-model-name {registered_model_name}` names one model but "
@@ -192,7 +208,7 @@ def publish(
             project = ProjectInfo(
                 root=project_root,
                 name=project_name(project_root, package_name),
-                extra_tags=dict(extra_tags or {}),
+                extra_tags=dict(destination.extra_tags),
             )
             prepared = []
             for index, pair in enumerate(pairs):
@@ -214,4 +230,4 @@ def publish(
             raise PublishError(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
-        return transaction.log_all(prepared, tracking_uri, experiment)
+        return transaction.log_all(prepared, destination.tracking_uri, destination.experiment)

@@ -6,7 +6,7 @@ from kedro_ml_lint.model.catalog import DatasetSpec, Origin
 from kedro_ml_lint.model.pair import (
     DatasetFlow,
     NodeSpec,
-    PairModel,
+    PairFacts,
     PairSource,
     Role,
     build_graph,
@@ -21,7 +21,7 @@ __all__ = [
     "Logger",
     "NodeSpec",
     "Origin",
-    "PairModel",
+    "PairFacts",
     "PairSource",
     "Role",
     "Wiring",

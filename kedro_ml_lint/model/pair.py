@@ -133,7 +133,7 @@ def flow_of(nodes: Iterable[NodeSpec]) -> DatasetFlow:
 
 
 @dataclass(frozen=True)
-class PairModel:
+class PairFacts:
     """Everything the rules may look at for one training/inference pair.
 
     Attributes:
@@ -219,8 +219,8 @@ def build_pair(
     parameter_keys: frozenset[str] | None = None,
     source: PairSource = PairSource.PIPELINE_ML,
     wiring: Wiring | None = None,
-) -> PairModel:
-    """Assemble a :class:`PairModel`, resolving each artifact through ``resolve``.
+) -> PairFacts:
+    """Assemble a :class:`PairFacts`, resolving each artifact through ``resolve``.
 
     Args:
         name: The name the pair is known by.
@@ -233,7 +233,7 @@ def build_pair(
         wiring: What would log the pair after a run, when known.
     """
     training_nodes, inference_nodes = tuple(training), tuple(inference)
-    pair = PairModel(
+    pair = PairFacts(
         name=name,
         input_name=input_name,
         training_nodes=training_nodes,

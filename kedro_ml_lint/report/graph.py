@@ -1,6 +1,6 @@
 """Pictures of a pair: training and inference nodes, artifacts, served input and output.
 
-Rendering is pure: :func:`picture` turns a ``PairModel`` and its violations into plain data,
+Rendering is pure: :func:`picture` turns a ``PairFacts`` and its violations into plain data,
 and :func:`to_mermaid`, :func:`to_dot` and :func:`to_json` turn pictures into text. A
 dataset a rule flags is highlighted and labelled with the rule codes; codes of pair-level
 rules (KML004, KML005) are shown on the pair's frame, and on the vertices they concern.
@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Any
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel, Role
+from kedro_ml_lint.model import PairFacts, Role
 from kedro_ml_lint.model.names import is_parameter
 from kedro_ml_lint.rules.kml004_inference_output_not_single import (
     RULE as inference_output_not_single,  # the inference outputs are the problem
@@ -79,19 +79,19 @@ class PairPicture:
     codes: tuple[str, ...] = field(default=())
 
 
-def picture(model: PairModel, violations: Iterable[Violation]) -> PairPicture:
-    """Reduce ``model`` and the violations reported on it to a picture.
+def picture(pair: PairFacts, violations: Iterable[Violation]) -> PairPicture:
+    """Reduce ``pair`` and the violations reported on it to a picture.
 
     Args:
-        model: The pair.
+        pair: The pair.
         violations: Violations; those of other pairs are ignored.
     """
-    mine = [v for v in violations if v.pair == model.name]
+    mine = [v for v in violations if v.pair == pair.name]
     flagged: dict[str, set[str]] = {}
     for violation in mine:
-        for name in _flagged_datasets(model, violation):
+        for name in _flagged_datasets(pair, violation):
             flagged.setdefault(name, set()).add(violation.code)
-    graph = model.graph
+    graph = pair.graph
     vertices: dict[str, Vertex] = {}
     for _, data in graph.nodes(data=True):
         if data["kind"] == "node":
@@ -106,7 +106,7 @@ def picture(model: PairModel, violations: Iterable[Violation]) -> PairPicture:
                 key,
                 "dataset",
                 name,
-                _category(model, name),
+                _category(pair, name),
                 tuple(sorted(r.value for r in data["roles"])),
                 tuple(sorted(flagged.get(name, ()))),
             )
@@ -114,21 +114,21 @@ def picture(model: PairModel, violations: Iterable[Violation]) -> PairPicture:
         key = dataset_id(name)
         if key not in vertices:
             vertices[key] = Vertex(
-                key, "dataset", name, _category(model, name), (), tuple(sorted(codes))
+                key, "dataset", name, _category(pair, name), (), tuple(sorted(codes))
             )
     edges = sorted((_vertex_id(graph.nodes[a]), _vertex_id(graph.nodes[b])) for a, b in graph.edges)
     return PairPicture(
-        name=model.name,
-        input_name=model.input_name,
+        name=pair.name,
+        input_name=pair.input_name,
         vertices=tuple(vertices[k] for k in sorted(vertices)),
         edges=tuple(edges),
         codes=tuple(sorted({v.code for v in mine})),
     )
 
 
-def pictures(models: Sequence[PairModel], violations: Sequence[Violation]) -> list[PairPicture]:
+def pictures(pairs: Sequence[PairFacts], violations: Sequence[Violation]) -> list[PairPicture]:
     """One picture per pair, in the given order."""
-    return [picture(model, violations) for model in models]
+    return [picture(pair, violations) for pair in pairs]
 
 
 def dataset_id(name: str) -> str:
@@ -147,24 +147,24 @@ def _vertex_id(data: dict[str, Any]) -> str:
     return dataset_id(data["name"])
 
 
-def _flagged_datasets(model: PairModel, violation: Violation) -> list[str]:
+def _flagged_datasets(pair: PairFacts, violation: Violation) -> list[str]:
     if violation.subject is not None:
         return [violation.subject]
     if violation.code == inference_output_not_single.code:
-        return sorted(model.inference.outputs)
-    if violation.code == input_name_not_inference_input.code and model.input_name:
-        return [model.input_name]
+        return sorted(pair.inference.outputs)
+    if violation.code == input_name_not_inference_input.code and pair.input_name:
+        return [pair.input_name]
     return []
 
 
-def _category(model: PairModel, name: str) -> Category:
-    if name == model.input_name:
+def _category(pair: PairFacts, name: str) -> Category:
+    if name == pair.input_name:
         return Category.INPUT
-    if name in model.inference.outputs:
+    if name in pair.inference.outputs:
         return Category.OUTPUT
     if is_parameter(name):
         return Category.PARAMETER
-    if name in model.artifacts:
+    if name in pair.artifacts:
         return Category.ARTIFACT
     return Category.DATASET
 

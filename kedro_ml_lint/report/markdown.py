@@ -29,7 +29,7 @@ def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
             *(_row(v) for v in result.violations),
             "",
         ]
-    for item in graph.pictures(result.models, result.violations):
+    for item in graph.pictures(result.facts, result.violations):
         served = f" — served input `{item.input_name}`" if item.input_name else ""
         lines += [
             f"### Pair `{item.name}`{served}",

@@ -6,9 +6,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from kedro_ml_lint.diagnostics import Applicability, Fix, Severity, Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 
-Check = Callable[[PairModel], Iterator[Violation]]
+Check = Callable[[PairFacts], Iterator[Violation]]
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class Rule:
     needs_artifacts_on_disk: bool = False
 
     def violation(
-        self, pair: PairModel, message: str, subject: str | None = None, fix: Fix | None = None
+        self, pair: PairFacts, message: str, subject: str | None = None, fix: Fix | None = None
     ) -> Violation:
         """A violation of this rule on ``pair``; the engine adds the location."""
         return Violation(

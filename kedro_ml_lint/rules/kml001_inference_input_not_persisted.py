@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Violation
-from kedro_ml_lint.model import DatasetSpec, Origin, PairModel
+from kedro_ml_lint.model import DatasetSpec, Origin, PairFacts
 from kedro_ml_lint.model.names import TRANSCODING_SEPARATOR, strip_transcoding
 from kedro_ml_lint.rules.base import Rule, backticked
 
 MODELS_DIR = "data/06_models"
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag every artifact that resolves to a ``MemoryDataset``."""
     for artifact in pair.artifacts:
         spec = pair.datasets[artifact]

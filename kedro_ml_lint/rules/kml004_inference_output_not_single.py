@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.rules.base import Rule, backticked
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag an inference pipeline with zero or several final outputs."""
     outputs = pair.inference.outputs
     if len(outputs) == 1:

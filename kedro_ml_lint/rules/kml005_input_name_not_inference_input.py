@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.model.names import did_you_mean, is_parameter
 from kedro_ml_lint.rules.base import Rule
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag a missing ``input_name`` or one the inference pipeline does not read."""
     name = pair.input_name
     inputs = pair.inference.inputs

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.model.names import PARAMS_PREFIX, did_you_mean
 from kedro_ml_lint.rules.base import Rule
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag each ``params:x.y`` input whose key path is missing from the parameters."""
     defined = pair.parameter_keys
     if defined is None:  # parameters unknown: nothing to compare against

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.rules.base import Rule
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag artifacts whose file (or, when versioned, any version of it) is missing."""
     if pair.missing_on_disk is None:
         return

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import Factory, PairModel
+from kedro_ml_lint.model import Factory, PairFacts
 from kedro_ml_lint.rules.base import Rule
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag a registered pair that neither kedro-ml-lint's hook nor kedro-mlflow's logs."""
     wiring = pair.wiring
     if wiring is None or wiring.loggers:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.rules.base import Rule
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag a pair that two hooks will log: two models, two runs, for one training."""
     if pair.wiring is not None and len(pair.wiring.loggers) > 1:
         yield RULE.violation(

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.model import Logger, PairModel
+from kedro_ml_lint.model import Logger, PairFacts
 from kedro_ml_lint.rules.base import Rule, backticked
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag sums of pipelines that run all the pair's training nodes, logged by nobody.
 
     kedro-mlflow's hook logs a run only when the pipeline it is handed *is* its

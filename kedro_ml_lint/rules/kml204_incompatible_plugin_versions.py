@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import Factory, PairModel
+from kedro_ml_lint.model import Factory, PairFacts
 from kedro_ml_lint.model.wiring import release
 from kedro_ml_lint.rules.base import Rule
 
@@ -17,7 +17,7 @@ KEDRO_MLFLOW_READS_PIPELINE_NAMES = (2, 0, 2)
 KEDRO_MLFLOW_FIXED = (2, 0, 3)
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag kedro-mlflow's hook on a Kedro that breaks it."""
     wiring = pair.wiring
     if wiring is None or not wiring.kedro_mlflow_hook:

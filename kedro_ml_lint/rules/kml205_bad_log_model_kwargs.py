@@ -6,7 +6,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kedro_ml_lint.diagnostics import Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.model.wiring import release
 from kedro_ml_lint.rules.base import Rule
 
@@ -17,7 +17,7 @@ RENAMED = {"code_path": "code_paths"}
 MLFLOW_3 = (3,)
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag each refused or ignored ``log_model_kwargs`` key, once."""
     wiring = pair.wiring
     if wiring is None:

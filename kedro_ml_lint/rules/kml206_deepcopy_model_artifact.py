@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Severity, Violation
-from kedro_ml_lint.model import PairModel
+from kedro_ml_lint.model import PairFacts
 from kedro_ml_lint.rules.base import Rule
 
 DEEPCOPY = "deepcopy"
 
 
-def check(pair: PairModel) -> Iterator[Violation]:
+def check(pair: PairFacts) -> Iterator[Violation]:
     """Flag ``copy_mode="deepcopy"``, for every artifact or for named ones."""
     if pair.wiring is None:
         return
