@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from functools import wraps
 from typing import Any
-from unittest.mock import patch
 
+from kedro_ml_lint.loader.compat import swapped_attribute
 from kedro_ml_lint.loader.compat.kedro_mlflow import MADE_BY_KEDRO_MLFLOW, normalise_factory_call
 from kedro_ml_lint.loader.compat.kedro_private import patched_node_construction
 from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
@@ -38,7 +38,9 @@ def captured_factories() -> Iterator[None]:
                 continue
             if getattr(original, "__module__", "").startswith("kedro_ml_lint"):
                 continue  # the lite stand-in is ours already
-            stack.enter_context(patch.object(module, "pipeline_ml_factory", _tolerant(original)))
+            stack.enter_context(
+                swapped_attribute(module, "pipeline_ml_factory", _tolerant(original))
+            )
         yield
 
 

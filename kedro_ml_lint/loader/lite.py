@@ -31,6 +31,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from kedro_ml_lint.errors import ProjectCodeError
+from kedro_ml_lint.loader import deferred
 
 KEDRO = "kedro"
 KEDRO_MLFLOW = "kedro_mlflow"
@@ -119,7 +120,7 @@ class LiteSession:
             filename = frame.f_code.co_filename
             if not (
                 filename.startswith("<frozen")
-                or filename == __file__
+                or filename in _IMPORT_MACHINERY
                 or Path(filename).parent == _IMPORTLIB_DIR
             ):
                 return self.relative(filename) is not None
@@ -149,6 +150,8 @@ class LiteSession:
 
 _ACTIVE: list[LiteSession] = []
 _IMPORTLIB_DIR = Path(importlib.abc.__file__).parent
+# Frames between an import statement and this finder: the import is their caller's.
+_IMPORT_MACHINERY = frozenset({__file__, deferred.__file__})
 
 
 def _session() -> LiteSession | None:

@@ -22,6 +22,7 @@ from kedro_ml_lint.loader.compat import distribution_version
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
+from kedro_ml_lint.loader.deferred import real
 from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import table_line
@@ -207,6 +208,7 @@ def plain(value: Any) -> Any:
     Mappings and sequences are kept; any other object (a runner, a signature) becomes its
     class name in angle brackets: the wiring rules read keys and plain values only.
     """
+    value = real(value)  # a deferred library's value is read as the real one
     if value is None or isinstance(value, str | bool | int | float):
         return value
     if isinstance(value, Mapping):

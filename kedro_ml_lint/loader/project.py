@@ -33,6 +33,7 @@ from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
 from kedro_ml_lint.loader.compat import KedroVersion
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.config_errors import config_error, relative
+from kedro_ml_lint.loader.deferred import deferred_imports
 from kedro_ml_lint.loader.lite import (
     LiteSession,
     StandIn,
@@ -211,7 +212,7 @@ def load_project(
             parameters = _read_config(config_loader, "parameters", root)
             if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
-            registry = _load_registry(root, package_dir, settings, notes, session)
+            registry = _import_registry(root, package_dir, settings, notes, session, lite)
         except KedroMlLintError:
             raise
         except Exception as exc:
@@ -463,6 +464,36 @@ def _mentions_kedro_mlflow(source_dir: Path) -> bool:
         except OSError:
             continue
     return False
+
+
+def _import_registry(
+    root: Path,
+    package_dir: Path,
+    settings: ModuleType | None,
+    notes: list[str],
+    session: LiteSession,
+    defer: bool,
+) -> dict[str, Any]:
+    """:func:`_load_registry`, first with the heavy libraries deferred when ``defer``.
+
+    A registry that fails to import while something was deferred is imported again, with
+    its own modules fresh and nothing deferred: deferral may only make a load faster.
+    """
+    if not defer:
+        return _load_registry(root, package_dir, settings, notes, session)
+    before = set(sys.modules)
+    own = local_module_names(package_dir.parent) | {package_dir.name}
+    with deferred_imports(lambda filename: session.relative(filename) is not None) as deferral:
+        try:
+            return _load_registry(root, package_dir, settings, notes, session)
+        except Exception:
+            if not deferral.deferred:
+                raise
+    for name in set(sys.modules) - before:
+        if name.partition(".")[0] in own:
+            del sys.modules[name]
+    session.stopped.clear()
+    return _load_registry(root, package_dir, settings, notes, session)
 
 
 def _load_registry(

@@ -19,8 +19,8 @@ from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import Any
-from unittest.mock import patch
 
+from kedro_ml_lint.loader.compat import swapped_attribute
 from kedro_ml_lint.loader.compat.legacy_config import (
     LegacyConfigLoader,
     LegacyTemplatedConfigLoader,
@@ -105,14 +105,14 @@ def older_kedro_apis() -> Iterator[None]:
                 module = importlib.import_module(name)
             except ImportError:
                 continue
-            stack.enter_context(
-                patch.object(module, "__getattr__", _answer_old_names(module), create=True)
-            )
+            stack.enter_context(swapped_attribute(module, "__getattr__", _answer_old_names(module)))
         pipeline_package = sys.modules["kedro.pipeline"]
         stack.enter_context(
-            patch.object(pipeline_package, "pipeline", _legacy_pipeline(pipeline_package.pipeline))
+            swapped_attribute(
+                pipeline_package, "pipeline", _legacy_pipeline(pipeline_package.pipeline)
+            )
         )
         stack.enter_context(
-            patch.object(pipeline_package, "node", _legacy_node(pipeline_package.node))
+            swapped_attribute(pipeline_package, "node", _legacy_node(pipeline_package.node))
         )
         yield

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
-from unittest.mock import patch
+
+from kedro_ml_lint.loader.compat import swapped_attribute
 
 CHECKED_AGAINST = "kedro 0.19.15, 1.7.0; kedro-datasets 9.6.0"
 
@@ -62,8 +63,8 @@ def patched_node_construction(
     original_init = Node.__init__
     original_copy = Node._copy
     with (
-        patch.object(Node, "__init__", make_init(original_init)),
-        patch.object(Node, "_copy", make_copy(original_copy)),
+        swapped_attribute(Node, "__init__", make_init(original_init)),
+        swapped_attribute(Node, "_copy", make_copy(original_copy)),
     ):
         yield
 
