@@ -159,7 +159,7 @@ def _load(
     """Load the project and take its snapshot; with a cache, record the load and store it."""
     from contextlib import nullcontext
 
-    from kedro_ml_lint.loader.cache import recorded
+    from kedro_ml_lint.loader.inputs import recorded
     from kedro_ml_lint.loader.pairs import declared_pairs
     from kedro_ml_lint.loader.project import load_project
     from kedro_ml_lint.loader.snapshot import take_snapshot

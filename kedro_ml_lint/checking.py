@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kedro_ml_lint.api import LintResult
-from kedro_ml_lint.report import FORMATS, STATISTICS
+from kedro_ml_lint.report import renderer
 from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.text import unused_noqa_line
 
@@ -24,7 +24,7 @@ class CheckRequest:
     """What ``check`` was asked to do, past loading the project.
 
     Attributes:
-        output_format: One of ``report.FORMATS`` (``text`` or ``json`` with ``statistics``).
+        output_format: One of ``report.FORMAT_NAMES`` (``text`` or ``json`` with ``statistics``).
         statistics: Count violations per rule instead of listing them.
         fix: Apply the safe fixes, then report what remains.
         diff: Report the safe fixes as a unified diff instead; write nothing.
@@ -87,11 +87,10 @@ def run_check(lint: Callable[[], LintResult], request: CheckRequest) -> CheckOut
         notes += _skipped(plan.skipped, quiet)
     if request.show_unused_noqa:
         notes += [unused_noqa_line(unused) for unused in result.unused_noqa]
-    renderers = STATISTICS if request.statistics else FORMATS
     failing = result.failing(request.strict)
     return CheckOutcome(
         result=result,
-        report=renderers[request.output_format](result, request.render),
+        report=renderer(request.output_format, request.statistics)(result, request.render),
         exit_code=EXIT_CLEAN if request.exit_zero or not failing else EXIT_VIOLATIONS,
         notes=notes,
         may_log=not failing,

@@ -16,17 +16,16 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint import __version__, replay
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
 from kedro_ml_lint.quiet import raise_levels
+from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
-FORMAT_NAMES = ("text", "json", "sarif", "github", "markdown")
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
-STATISTICS_FORMATS = ("text", "json")
 T = TypeVar("T")
 
 
@@ -208,6 +207,7 @@ class _Main(click.Group):
             # Only the process's own command line (the console script, ``python -m``), never
             # an in-process caller (click's CliRunner passes ``args``).
             if args is None and options.get("standalone_mode", True):
+                replay.finish(exc.code if isinstance(exc.code, int) else 1)
                 _exit_now(exc.code)
             raise
 
@@ -310,9 +310,11 @@ def check(
 
     if output_format is None:
         output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    if statistics and output_format not in STATISTICS_FORMATS:
+    if statistics and output_format not in STATISTICS_FORMAT_NAMES:
         raise click.UsageError("--statistics prints text or json")
     verbose = project.verbose
+    if fix or diff or log_model or output or verbose:
+        replay.abandon()  # runs that write or explain are always run for real
     if log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
@@ -353,6 +355,8 @@ def check(
     _emit(outcome.report, output, verbose)
     for line in outcome.after:
         click.echo(line, err=True)
+    if _may_replay(outcome.result, output, verbose):
+        replay.replayable(outcome.result.project)
     if log_model and outcome.may_log:  # never after --diff: it may not log
         _log(
             outcome.result,
@@ -434,7 +438,14 @@ def graph(
     for note in result.warnings:
         _warn(note)
     _emit(GRAPH_FORMATS[graph_format](pictures(result.facts, result.violations)), output, verbose)
+    if _may_replay(result, output, verbose):
+        replay.replayable(result.project)
     sys.exit(EXIT_CLEAN)
+
+
+def _may_replay(result: LintResult, output: Path | None, verbose: bool) -> bool:
+    """A run that only printed what the snapshot cache served may be replayed (design §13)."""
+    return result.cache in ("hit", "miss") and not (result.cache_problem or output or verbose)
 
 
 def _project_line(result: Any) -> str:

@@ -25,5 +25,8 @@ LOCAL_PROTOCOLS = frozenset({"file", "local"})
 # The file that makes a folder a Kedro project and holds ``[tool.kedro-ml-lint]``.
 PYPROJECT = "pyproject.toml"
 
+# kedro-ml-lint's cache folder in the project root (it holds its own ``.gitignore``).
+CACHE_DIR = ".kedro-ml-lint-cache"
+
 # MLflow tags kedro-ml-lint writes on the runs and model versions it creates.
 TAG_PREFIX = "kedro_ml_lint."
