@@ -168,7 +168,9 @@ def example(tmp_path: Path):
     def copy(name: str) -> Path:
         target = tmp_path / name
         shutil.copytree(
-            EXAMPLES / name, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+            EXAMPLES / name,
+            target,
+            ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".kedro-ml-lint-cache"),
         )
         return target
 

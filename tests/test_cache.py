@@ -7,6 +7,8 @@ real processes and is marked ``integration``.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import os
 import sys
@@ -25,8 +27,10 @@ from project_factory import CATALOG, REGISTRY, write_project
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.cli import main
 from kedro_ml_lint.loader import cache as cache_module
+from kedro_ml_lint.loader import inputs as inputs_module
 from kedro_ml_lint.loader.cache import CACHE_DIR, NO_CACHE_ENV
 from kedro_ml_lint.loader.codec import CodecError, decode, encode, schema_fingerprint
+from kedro_ml_lint.loader.seal import opened, sealed
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot
 
 # Nearly every test here loads real Kedro projects several times (cold, warm, edited): about
@@ -263,11 +267,12 @@ def test_an_upgraded_distribution_invalidates(example) -> None:
     project = example("churn")
     cached(project)
     entry = entry_of(project)
-    document = json.loads(entry.read_text())
+    text = opened(entry.read_text()) or ""
+    document = json.loads(text)
     installed = [n for names in document["inputs"]["distributions"].values() for n in names]
     (kedro,) = [n for n in installed if n.startswith("kedro-1.")]
     # As if another Kedro had been installed since: the folder's listing differs.
-    entry.write_text(entry.read_text().replace(kedro, "kedro-0.0.1.dist-info"))
+    entry.write_text(sealed(text.replace(kedro, "kedro-0.0.1.dist-info")))
     result = cached(project)
     assert result.cache == "miss"
     assert kedro in entry.read_text()
@@ -319,13 +324,32 @@ def test_an_error_is_never_cached(tmp_path: Path) -> None:
     ids=["garbage", "torn", "empty", "not-an-object", "foreign", "bad-enum", "bad-type"],
 )
 def test_a_damaged_entry_is_ignored_and_rewritten(example, damage) -> None:
+    """Damaged content is refused even under our own seal."""
     project = example("churn-broken")
     expected = verdict(cached(project))
     entry = entry_of(project)
-    entry.write_text(damage(entry.read_text()))
+    entry.write_text(sealed(damage(opened(entry.read_text()) or "")))
     result = cached(project)
     assert (result.cache, verdict(result)) == ("miss", expected)
     assert cached(project).cache == "hit"  # rewritten
+
+
+@pytest.mark.parametrize("seal", ["none", "another-key"])
+def test_an_entry_sealed_by_someone_else_is_never_trusted(example, seal: str) -> None:
+    """A planted entry (a clean verdict, no inputs to invalidate it) is ignored."""
+    project = example("churn-broken")
+    expected = verdict(cached(project))
+    entry = entry_of(project)
+    document = json.loads(opened(entry.read_text()) or "null")
+    document["inputs"] = {"files": {}, "dirs": {}, "env": {}, "env_set": {}}
+    document["inputs"].update(env_names=None, distributions={})
+    document["snapshot"]["pairs"] = []
+    text = json.dumps(document)
+    key = os.urandom(32)
+    mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+    entry.write_text(text if seal == "none" else mac + "\n" + text)
+    result = cached(project)
+    assert (result.cache, verdict(result)) == ("miss", expected)
 
 
 def test_a_tampered_snapshot_with_unknown_fields_is_refused() -> None:
@@ -426,7 +450,7 @@ def test_a_recording_that_fails_is_not_stored(example, monkeypatch: pytest.Monke
     def broken(recording, args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cache_module, "_on_open", broken)
+    monkeypatch.setattr(inputs_module, "_on_open", broken)
     result = cached(project)
     assert result.violations == [] and result.cache == "miss"
     assert not list((project / CACHE_DIR).glob("*.json"))

@@ -18,12 +18,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from project_factory import NODES, write_project
 
 from kedro_ml_lint.loader import deferred
-from tests.conftest import run_cli
-from tests.project_factory import NODES, write_project
 
 HEAVYLIB = {
     "__init__.py": """

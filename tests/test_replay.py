@@ -18,13 +18,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import CliRun, examples, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from project_factory import CATALOG, write_project
 
 from kedro_ml_lint.loader.seal import opened, sealed
 from kedro_ml_lint.vocabulary import CACHE_DIR
-from tests.conftest import CliRun, examples, run_cli
-from tests.project_factory import CATALOG, write_project
 
 pytestmark = pytest.mark.integration
 
@@ -116,6 +116,8 @@ def test_a_record_sealed_by_someone_else_is_never_trusted(churn_broken: Path) ->
     record.write_text(hmac.new(other_key, text.encode(), hashlib.sha256).hexdigest() + "\n" + text)
     _same(run_cli("check", project), truth)
     record.write_text(text)  # unsealed
+    _same(run_cli("check", project), truth)
+    record.write_text(sealed('{"key": {"truncated'))  # ours, but garbage
     _same(run_cli("check", project), truth)
 
 
