@@ -263,3 +263,24 @@ def test_errors_are_kedros_own_with_file_and_line(tmp_path: Path) -> None:
         _read_config(_loader(conf), "catalog", tmp_path)
     assert raised.value.message == expected.message
     assert (raised.value.path, raised.value.line) == ("conf/base/catalog_b.yml", 3)
+
+
+@pytest.mark.integration
+def test_check_reports_alike_whichever_way_the_catalog_is_read(tmp_path: Path) -> None:
+    """The same catalog, plain (read the fast way) and interpolating (read by Kedro)."""
+    from conftest import run_cli
+    from project_factory import CATALOG, write_project
+
+    model = "data/06_models/model.pkl"
+    assert model in CATALOG
+    interpolating = CATALOG.replace(model, "${_models}/model.pkl") + "\n_models: data/06_models\n"
+    override = "scaler:  # local replaces base's entry whole\n  type: MemoryDataset\n"
+    reports = []
+    for name, catalog in (("plain", CATALOG), ("interpolating", interpolating)):
+        root = write_project(tmp_path / name, catalog=catalog)
+        (root / "conf" / "local" / "catalog.yml").write_text(override, encoding="utf-8")
+        reports.append(run_cli("check", root, "--format", "json"))
+    plain, interpolated = reports
+    assert plain.code == interpolated.code == 1, (plain.stderr, interpolated.stderr)
+    assert plain.json["violations"] == interpolated.json["violations"]
+    assert plain.pairs == {("training", "KML001", "scaler")}  # the override was read
