@@ -30,6 +30,7 @@ KNOWN_PRIVATES = frozenset(
         "_enforce_params_schema",
         "_use_tracking_uri",
         "_tracking_service",
+        *("_fs", "_is_hidden", "_is_valid_config_path", "_check_duplicates", "_merge_configs"),
     }
 )
 

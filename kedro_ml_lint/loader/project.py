@@ -32,6 +32,7 @@ from kedro_ml_lint.loader.capture import captured_factories, recorded_node_sites
 from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
 from kedro_ml_lint.loader.compat import KedroVersion
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
+from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
 from kedro_ml_lint.loader.config_errors import config_error, relative
 from kedro_ml_lint.loader.deferred import deferred_imports
 from kedro_ml_lint.loader.lite import (
@@ -431,7 +432,10 @@ def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
     from kedro.config import MissingConfigException
 
     try:
-        config = config_loader[key]
+        # The catalog can be large, and read exactly without OmegaConf's nodes when it
+        # does not interpolate; anything else is read by the loader itself.
+        plain = read_plain_catalog(config_loader) if key == "catalog" else None
+        config = config_loader[key] if plain is None else plain
     except (KeyError, MissingConfigException):
         # Folders were checked before: what is missing here is files, read as empty.
         return {}
