@@ -85,12 +85,18 @@ def test_a_replay_prints_what_the_uncached_run_prints(
     assert len(_records(project)) == 1
 
 
-def test_a_record_is_what_serves_the_run_and_an_edit_ends_it(churn_broken: Path) -> None:
-    project = churn_broken
+def _recorded(project: Path) -> tuple[CliRun, Path]:
+    """The uncached verdict of ``check PROJECT`` and the replay record three runs leave."""
     truth = run_cli("check", project, "--no-cache")
-    for _ in range(3):
+    for _ in range(3):  # the load, the snapshot (which records), a replay
         run_cli("check", project)
     [record] = _records(project)
+    return truth, record
+
+
+def test_a_record_is_what_serves_the_run_and_an_edit_ends_it(churn_broken: Path) -> None:
+    project = churn_broken
+    truth, record = _recorded(project)
     _rewrite(record, "REPLAYED\n")
     assert run_cli("check", project).stdout == "REPLAYED\n"
     catalog = project / "conf/base/catalog.yml"
@@ -101,12 +107,9 @@ def test_a_record_is_what_serves_the_run_and_an_edit_ends_it(churn_broken: Path)
 
 
 def test_a_record_sealed_by_someone_else_is_never_trusted(churn_broken: Path) -> None:
-    project = churn_broken
     """A forged record (no inputs, a clean verdict) in the cache folder is ignored."""
-    truth = run_cli("check", project, "--no-cache")
-    for _ in range(3):
-        run_cli("check", project)
-    [record] = _records(project)
+    project = churn_broken
+    truth, record = _recorded(project)
     document = json.loads(opened(record.read_text()) or "null")
     forged = dict(document, output=[[1, "All checks passed!\n"]], code=0)
     forged["inputs"] = {k: {} for k in ("files", "dirs", "env", "env_set")}
@@ -127,9 +130,7 @@ def test_a_record_sealed_by_someone_else_is_never_trusted(churn_broken: Path) ->
 )
 def test_every_input_kind_ends_a_replay(churn_broken: Path, change: str) -> None:
     project = churn_broken
-    for _ in range(3):
-        run_cli("check", project)
-    [record] = _records(project)
+    _, record = _recorded(project)
     _rewrite(record, "STALE\n")
     env: dict[str, str] = {}
     cwd = None
