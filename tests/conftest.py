@@ -47,6 +47,29 @@ BROKEN_EXPECTED = frozenset(
 )
 
 
+# The modules that take a minute or more, longest first (measured: docs/design.md §11).
+# Under `pytest -n 2 --dist loadfile --no-loadscope-reorder` (.ci/run) a worker takes whole
+# modules in this order as it runs short of work: the long ones start first, so that neither
+# worker is left running one alone at the end while the other core idles.
+LONGEST_FIRST = (
+    "tests/mlflow/test_fault_enumeration.py",
+    "tests/mlflow/test_mlflow_hook.py",
+    "tests/mlflow/test_faults.py",
+    "tests/test_precommit.py",
+    "tests/mlflow/test_mlflow_serve.py",
+    "tests/test_differential.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In a pytest-xdist worker, put the longest modules first (a stable sort: the order
+    within a module, and of the other modules, is pytest's)."""
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    rank = {module: index for index, module in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(item.nodeid.split("::", 1)[0], len(rank)))
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
     with _processes_refused_unless_integration(item):
@@ -177,6 +200,24 @@ def example(tmp_path: Path):
     return copy
 
 
+@contextmanager
+def exclusive(lock: Path) -> Iterator[None]:
+    """Hold an exclusive lock on the file ``lock`` (created if need be) across processes:
+    under ``pytest -n 2`` (as ``.ci/run`` runs the suite) two workers may build one shared
+    thing at once. Without ``fcntl`` (Windows) the lock is a no-op."""
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(lock, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _lean_venv() -> Path:
     """A virtual environment with kedro-ml-lint alone, as the pre-commit hook has it.
 
@@ -191,15 +232,18 @@ def _lean_venv() -> Path:
     home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
     venv = home / "kedro-ml-lint-tests" / f"lean-{stamp}"
     python = venv / "bin" / "python"
-    if not (venv / "ready").is_file():
-        shutil.rmtree(venv, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run(
-            [str(python), "-m", "pip", "install", "-q", "-e", str(REPO)],
-            check=True,
-            capture_output=True,
-        )
-        (venv / "ready").write_text("kedro-ml-lint alone\n")
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Under `pytest -n 2` both workers ask at once: one builds, the other waits for it.
+    with exclusive(venv.parent / f"lean-{stamp}.lock"):
+        if not (venv / "ready").is_file():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run(
+                [str(python), "-m", "pip", "install", "-q", "-e", str(REPO)],
+                check=True,
+                capture_output=True,
+            )
+            (venv / "ready").write_text("kedro-ml-lint alone\n")
     return python
 
 

@@ -8,6 +8,7 @@ it would make this folder a package named ``mlflow`` and shadow the real one.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -162,10 +163,33 @@ def store_state(uri: str) -> dict[str, Any]:
     }
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A local port nothing listens on now, for a server a test starts.
+
+    Under ``pytest -n 2`` (``.ci/run``) each worker draws from its own range, below the
+    kernel's ephemeral ports (32768 and up, where ``bind(0)`` picks): two workers never
+    hand out the same port between its check here and the server's own bind.
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # "gw0", "gw1", ...
+    if not worker.startswith("gw"):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    low = 20000 + 1000 * (int(worker[2:]) % 12)
+    for port in random.sample(range(low, low + 1000), 1000):
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in {low}-{low + 999}")
 
 
 def enable_hook(project: Path, arguments: str = "") -> None:
