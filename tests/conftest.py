@@ -51,11 +51,18 @@ BROKEN_EXPECTED = frozenset(
 # Under `pytest -n 2 --dist loadfile --no-loadscope-reorder` (.ci/run) a worker takes whole
 # modules in this order as it runs short of work: the long ones start first, so that neither
 # worker is left running one alone at the end while the other core idles.
-LONGEST_FIRST = (
+LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest first
     "tests/mlflow/test_fault_enumeration.py",
-    "tests/mlflow/test_mlflow_hook.py",
+    "tests/mlflow/test_hook_front_end.py",
     "tests/mlflow/test_faults.py",
+    "tests/mlflow/test_mlflow_publish.py",
+    "tests/mlflow/test_mlflow_hook.py",
     "tests/test_precommit.py",
+    "tests/test_cache.py",
+    "tests/mlflow/test_spark.py",
+    "tests/test_replay.py",
+    "tests/mlflow/test_seed_api.py",
+    "tests/test_secrets.py",
     "tests/mlflow/test_mlflow_serve.py",
     "tests/test_differential.py",
 )
