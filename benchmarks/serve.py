@@ -4,6 +4,7 @@ Run from the repository root::
 
     python benchmarks/serve.py            # full run (~3-4 min)
     python benchmarks/serve.py --quick    # smoke test (~1.5 min)
+    python benchmarks/serve.py --skip serve predict spark --log-repeats 15   # publish only
 
 Everything runs on ONE pipeline and ONE input: a trained copy of ``examples/churn-kedro-mlflow``
 (the churn pair, bound with kedro-mlflow's ``pipeline_ml_factory``, so ``kedro mlflow
@@ -74,14 +75,14 @@ X = "\N{MULTIPLICATION SIGN}"
 PREDICT_TARGET_SHIPPED = 0.1
 PREDICT_TARGET_SILENCED = 0.5
 SERVE_TARGET = 0.6
-LOG_TARGET = 0.7
+LOG_TARGET = 0.8  # issue 12: `--log` at most 0.8x `kedro mlflow modelify`
 SPARK_TARGET = 1 / 0.8  # time ratio: at least 0.8x the plain model's rows/second
 
 FULL = {
     "rounds_1": 400,
     "rounds_10k": 80,
     "requests": 200,
-    "log_repeats": 5,
+    "log_repeats": 9,  # each is ~4 s of two processes; fewer leave the median to chance
     "spark_rows": 400_000,
     "spark_rounds": 5,
 }
@@ -745,8 +746,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--skip", nargs="*", default=[], choices=["predict", "serve", "log", "spark"]
     )
+    parser.add_argument("--log-repeats", type=int, help="rounds of the publish comparison")
     args = parser.parse_args(argv)
-    settings = QUICK if args.quick else FULL
+    settings = dict(QUICK if args.quick else FULL)
+    if args.log_repeats:
+        settings["log_repeats"] = args.log_repeats
     import kedro
     import kedro_mlflow
     import mlflow

@@ -10,7 +10,7 @@ functions.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 CHECKED_AGAINST = "mlflow 3.17.2"
@@ -62,3 +62,26 @@ def artifact_repository(location: str) -> Any:
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
     return get_artifact_repository(location)
+
+
+def modules_to_distributions() -> Mapping[str, Sequence[str]]:
+    """Which installed distributions provide each top-level module, as MLflow maps them.
+
+    Private: ``mlflow.utils.requirements_utils._init_modules_to_packages_map`` and the
+    ``_MODULES_TO_PACKAGES`` it fills once per process. Building the map scans the file list
+    of every installed distribution (about half a second), and ``log_model`` builds it anyway
+    to check the requirements it is given against the environment: reading MLflow's map makes
+    that scan the only one of a ``--log`` (``kedro_ml_lint.mlflow.requirements``). Without
+    it, the same scan by ``importlib.metadata``. Checked against mlflow 3.17.2.
+    """
+    from mlflow.utils import requirements_utils
+
+    build = getattr(requirements_utils, "_init_modules_to_packages_map", None)
+    if build is not None:
+        build()
+        found = getattr(requirements_utils, "_MODULES_TO_PACKAGES", None)
+        if isinstance(found, Mapping):
+            return found
+    from importlib import metadata
+
+    return metadata.packages_distributions()

@@ -5,8 +5,9 @@ modules it imports (``mlflow.infer_pip_requirements``). The same import set is f
 without a subprocess: the imports of the project modules the inference nodes live in
 (followed through the project's own modules), the libraries of node functions that are
 not project code, and the classes the artifacts' pickles name. Each top-level module is
-mapped to its installed distribution and pinned; ``kedro``, ``kedro-datasets`` and
-``cloudpickle`` always are. The project's declared requirements are used only for what is
+mapped to its installed distribution by MLflow's own map (``log_model`` builds it anyway:
+one scan of the installed packages per process) and pinned; ``kedro``, ``kedro-datasets``
+and ``cloudpickle`` always are. The project's declared requirements are used only for what is
 imported (with their version specifiers and URLs, credentials removed), so template
 leftovers (``jupyterlab``, ``notebook``, ``ipython``) never reach the served model.
 """
@@ -120,7 +121,9 @@ def pip_requirements(
 
 def _distributions(modules: Iterable[str]) -> set[str]:
     """The installed distributions that provide these top-level modules."""
-    providers = metadata.packages_distributions()
+    from kedro_ml_lint.mlflow.compat import modules_to_distributions
+
+    providers = modules_to_distributions()
     found: set[str] = set()
     for module in modules:
         if module in sys.stdlib_module_names:

@@ -225,15 +225,6 @@ def main() -> None:
     project = config["project"]
     hook = config.get("mode") == "hook"
     wrapped = install()
-    # Not a store call, and the same answer every time: which installed distribution provides
-    # each module (the model's requirements). Scanning every installed package's metadata
-    # costs about a second per attempt; remember the first scan.
-    import functools
-    import importlib.metadata
-
-    scan = importlib.metadata.packages_distributions
-    importlib.metadata.packages_distributions = functools.lru_cache(maxsize=None)(scan)
-
     import mlflow
 
     os.environ["MLFLOW_EXPERIMENT_NAME"] = config["experiment"]  # the hook's experiment

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
@@ -229,6 +230,7 @@ def test_failure_midway_leaves_nothing(churn: Path, tmp_path: Path) -> None:
     assert [p.name for p in result.pairs] == ["training", "training_b"]
     with pytest.raises(PublishError, match="nothing was kept"):
         log_models(result, tracking_uri=uri, experiment="churn")
+    assert gc.isenabled()  # publishing paused the collector: a failure gives it back
     state = store_state(uri)
     # `training` had been logged and registered before `training_b` failed: all undone.
     assert state["ready_models"] == [] and state["models"] == []
@@ -326,3 +328,19 @@ def test_cli_check_log(churn: Path, tmp_path: Path) -> None:
             assert store_state(uri)["models"] == []
     [model_id] = store_state(uri)["ready_models"]
     assert f"models:/{model_id}" in proc.stdout + proc.stderr
+
+
+def test_publishing_pauses_the_collector_and_gives_its_state_back() -> None:
+    from kedro_ml_lint.mlflow.publish import _collector_paused
+
+    assert gc.isenabled()
+    with _collector_paused():
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # a caller that runs without the collector keeps it off
+    try:
+        with pytest.raises(RuntimeError), _collector_paused():
+            raise RuntimeError
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -130,3 +130,19 @@ def test_declared_requirements_only_where_imported(tmp_path: Path) -> None:
     assert "pandas>=2" in result  # declared and imported: as declared
     assert not [r for r in result if r.lower().startswith(("jupyterlab", "requests", "ipython"))]
     assert [r.split("==")[0] for r in result[:3]] == ["kedro", "kedro-datasets", "cloudpickle"]
+
+
+def test_requirements_read_mlflow_map_without_a_scan_of_their_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One scan of the installed packages per ``--log``: MLflow's, which ``log_model`` needs."""
+    from importlib import metadata
+
+    def no_second_scan() -> None:
+        raise AssertionError("the installed packages were scanned a second time")
+
+    monkeypatch.setattr(metadata, "packages_distributions", no_second_scan)
+    result = pip_requirements(tmp_path, {"pandas", "sklearn", "yaml"})
+    pinned = {r.split("==")[0].lower() for r in result}
+    assert {"pandas", "scikit-learn", "pyyaml"} <= pinned
+    assert all("==" in r for r in result)  # exact pins: nothing declared in this project
