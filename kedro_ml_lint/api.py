@@ -166,7 +166,7 @@ def _load(
 
     if store is not None:
         store.prepare()
-    with recorded(store.folder) if store is not None else nullcontext() as recording:
+    with recorded() if store is not None else nullcontext() as recording:
         project = load_project(
             project_dir, env=options.env, conf_source=options.conf_source, lite=options.lite
         )

@@ -356,8 +356,7 @@ def check(
     _emit(outcome.report, output, verbose)
     for line in outcome.after:
         click.echo(line, err=True)
-    if _may_replay(outcome.result, output, verbose):
-        replay.replayable(outcome.result.project)
+    _offer_replay(outcome.result)
     if log_model and outcome.may_log:  # never after --diff: it may not log
         _log(
             outcome.result,
@@ -428,6 +427,8 @@ def graph(
     from kedro_ml_lint.report.graph import GRAPH_FORMATS, pictures
 
     verbose = project.verbose
+    if output or verbose:
+        replay.abandon()  # runs that write or explain are always run for real
     lint = _linter(
         ctx,
         project,
@@ -439,14 +440,17 @@ def graph(
     for note in result.warnings:
         _warn(note)
     _emit(GRAPH_FORMATS[graph_format](pictures(result.facts, result.violations)), output, verbose)
-    if _may_replay(result, output, verbose):
-        replay.replayable(result.project)
+    _offer_replay(result)
     sys.exit(EXIT_CLEAN)
 
 
-def _may_replay(result: LintResult, output: Path | None, verbose: bool) -> bool:
-    """A run that only printed what the snapshot cache served may be replayed (design §13)."""
-    return result.cache in ("hit", "miss") and not (result.cache_problem or output or verbose)
+def _offer_replay(result: LintResult) -> None:
+    """A run that printed what the snapshot cache served may be replayed (design §13).
+
+    Runs that write a file or explain themselves stopped recording when they started.
+    """
+    if result.cache in ("hit", "miss") and not result.cache_problem:
+        replay.replayable(result.project)
 
 
 def _project_line(result: Any) -> str:

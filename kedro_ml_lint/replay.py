@@ -82,7 +82,7 @@ def _copying(stream: TextIO, fd: int, written: list[tuple[int, bytes]]) -> TextI
 class _Session:
     """One recorded command line."""
 
-    def __init__(self, argv: list[str], key: dict[str, Any], digest: str) -> None:
+    def __init__(self, key: dict[str, Any], digest: str) -> None:
         self.key = key  # as it was at the start (the load changes sys.path)
         self.digest = digest
         self.stack = ExitStack()
@@ -142,7 +142,7 @@ def start(argv: list[str]) -> None:
         if record is not None:
             _replay(record)
     if sys.stdout is not None and sys.stderr is not None:
-        _session = _Session(argv, key, digest)
+        _session = _Session(key, digest)
 
 
 def _read(path: Path, key: dict[str, Any]) -> dict[str, Any] | None:

@@ -447,10 +447,10 @@ def test_a_recording_that_fails_is_not_stored(example, monkeypatch: pytest.Monke
     """An error inside the audit hook never reaches the project's code; nothing is stored."""
     project = example("churn")
 
-    def broken(recording, args):
+    def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inputs_module, "_on_open", broken)
+    monkeypatch.setattr(inputs_module, "_opened_for_reading", broken)
     result = cached(project)
     assert result.violations == [] and result.cache == "miss"
     assert not list((project / CACHE_DIR).glob("*.json"))

@@ -71,7 +71,6 @@ class _Session:
         self.values: dict[str, Deferred] = {}  # one object per dotted path
         self.requested: dict[str, list[str]] = {}  # top name -> modules the project imported
         self.deferred: list[str] = []  # top names, in order
-        self.resolved: list[str] = []
 
 
 _ACTIVE: list[_Session] = []
@@ -139,20 +138,20 @@ def _forward(name: str) -> Callable[..., Any]:
 
 # Special methods are looked up on the type, never through __getattr__: each one resolves.
 _SPECIAL = """
-    __call__ __getitem__ __setitem__ __delitem__ __iter__ __reversed__ __len__ __contains__
-    __bool__ __hash__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __str__ __bytes__
-    __format__ __int__ __float__ __complex__ __index__ __round__ __trunc__ __floor__
-    __ceil__ __abs__ __neg__ __pos__ __invert__ __enter__ __exit__ __fspath__ __dir__
-    __length_hint__ __add__ __sub__ __mul__ __matmul__ __truediv__ __floordiv__ __mod__
-    __divmod__ __pow__ __lshift__ __rshift__ __and__ __xor__ __or__ __radd__ __rsub__
-    __rmul__ __rmatmul__ __rtruediv__ __rfloordiv__ __rmod__ __rdivmod__ __rpow__
-    __rlshift__ __rrshift__ __rand__ __rxor__ __ror__ __reduce__ __reduce_ex__
+    __getitem__ __setitem__ __delitem__ __iter__ __reversed__ __len__ __contains__ __bool__
+    __hash__ __eq__ __ne__ __lt__ __le__ __gt__ __ge__ __str__ __bytes__ __format__ __int__
+    __float__ __complex__ __index__ __round__ __trunc__ __floor__ __ceil__ __abs__ __neg__
+    __pos__ __invert__ __enter__ __exit__ __fspath__ __dir__ __length_hint__ __add__
+    __sub__ __mul__ __matmul__ __truediv__ __floordiv__ __mod__ __divmod__ __pow__
+    __lshift__ __rshift__ __and__ __xor__ __or__ __radd__ __rsub__ __rmul__ __rmatmul__
+    __rtruediv__ __rfloordiv__ __rmod__ __rdivmod__ __rpow__ __rlshift__ __rrshift__
+    __rand__ __rxor__ __ror__ __reduce__ __reduce_ex__
 """.split()  # noqa: SIM905
 for _name in _SPECIAL:
     setattr(Deferred, _name, _forward(_name))
 
 
-def _call(self: Deferred, *args: Any, **kwargs: Any) -> Any:
+def _call(self: Deferred, *args: Any, **kwargs: Any) -> Any:  # keyword arguments too
     return self._kml_real()(*args, **kwargs)
 
 
@@ -199,8 +198,6 @@ def _resolve(path: str, session: _Session) -> Any:
                 if not isinstance(value, ModuleType):
                     raise
                 value = importlib.import_module(walked)  # a submodule not imported yet
-    if top not in session.resolved:
-        session.resolved.append(top)
     return value
 
 
@@ -261,8 +258,7 @@ def deferred_imports(is_project_file: Callable[[str], bool]) -> Iterator[_Sessio
             are deferred; a library's never are).
 
     Yields:
-        The session: ``deferred`` lists the libraries deferred, ``resolved`` those that
-        were then imported for real.
+        The session: ``deferred`` lists the libraries deferred.
     """
     session = _Session(is_project_file)
     _ACTIVE.append(session)

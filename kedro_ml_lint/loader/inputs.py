@@ -19,7 +19,6 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
-from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.vocabulary import CACHE_DIR
@@ -71,55 +70,58 @@ _hook_installed = False
 def _audit(event: str, args: tuple[Any, ...]) -> None:
     if not _ACTIVE or _busy:
         return
-    for recording in _ACTIVE:
-        try:
-            if event == "open" and len(args) >= 3:
-                _on_open(recording, args)
-            elif event in ("os.listdir", "os.scandir") and args:
-                _on_listing(recording, args[0])
-        except Exception:  # an audit hook that raises would break the project's own open()
+    try:
+        if event == "open" and len(args) >= 3:
+            name = _opened_for_reading(*args[:3])
+            if name is not None:
+                note_read(name)
+        elif event in ("os.listdir", "os.scandir") and args and not isinstance(args[0], int):
+            _note_listing(os.path.abspath(os.fsdecode(args[0]) if args[0] else "."))
+    except Exception:  # an audit hook that raises would break the project's own open()
+        for recording in _ACTIVE:
             recording.incomplete = True
 
 
-def _on_open(recording: Recording, args: tuple[Any, ...]) -> None:
-    path, mode, flags = args[0], args[1], args[2]
+def _opened_for_reading(path: Any, mode: str | None, flags: int) -> str | None:
+    """The input an ``open`` event reads (a bytecode file stands for its source)."""
     if isinstance(path, int) or path is None:
-        return
+        return None
     if mode is None:  # os.open
         if flags & (os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_TRUNC):
-            return
+            return None
     elif any(c in mode for c in "wax"):
-        return
+        return None
     name = os.path.abspath(os.fsdecode(path))
     head, tail = os.path.split(name)
     if os.path.basename(head) == "__pycache__" and tail.endswith(".pyc"):
         source = os.path.join(os.path.dirname(head), tail.split(".", 1)[0] + ".py")
         if os.path.exists(source):
-            name = source  # the bytecode is derived from its source: the source is the input
-    if name in recording.files or recording.skip(name):
-        return
-    recording.files[name] = _stat(name)
+            return source  # the bytecode is derived from its source: the source is the input
+    return name
 
 
 def note_read(path: str) -> None:
-    """Every active recording read ``path`` (a file opened before it started)."""
-    for recording in _ACTIVE:
-        if path not in recording.files and not recording.skip(path):
-            recording.files[path] = _stat(path)
+    """Every active recording read ``path`` (stat once, however many recordings)."""
+    wanting = [r for r in _ACTIVE if path not in r.files and not r.skip(path)]
+    if wanting:
+        seen = _stat(path)
+        for recording in wanting:
+            recording.files[path] = seen
 
 
-def _on_listing(recording: Recording, path: Any) -> None:
+def _note_listing(path: str) -> None:
+    """Every active recording listed ``path`` (listed and hashed once)."""
     global _busy
-    if isinstance(path, int):
+    wanting = [r for r in _ACTIVE if path not in r.dirs and not r.skip(path + os.sep)]
+    if not wanting:
         return
-    name = os.path.abspath(os.fsdecode(path) if path else ".")
-    if name in recording.dirs or recording.skip(name + os.sep):
-        return
-    _busy = True
+    _busy = True  # our own listing is not the run's
     try:
-        recording.dirs[name] = _listing(name)
+        listing = _listing(path)
     finally:
         _busy = False
+    for recording in wanting:
+        recording.dirs[path] = listing
 
 
 def _stat(path: str) -> tuple[int, int] | None:
@@ -128,6 +130,11 @@ def _stat(path: str) -> tuple[int, int] | None:
     except OSError:
         return None
     return (st.st_size, st.st_mtime_ns)
+
+
+def _mtime_of(path: str) -> int | None:
+    seen = _stat(path)
+    return None if seen is None else seen[1]
 
 
 def _listing(path: str) -> str | None:
@@ -196,23 +203,20 @@ def _note_env(key: Any, value: str | None) -> None:
             recording.env.setdefault(key, _digest(value))
 
 
-def _excluded_roots(cache_dir: Path | None) -> tuple[str, ...]:
+def _excluded_roots() -> tuple[str, ...]:
     import site
 
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     with suppress(AttributeError):  # some embedded interpreters lack it
         roots.update(site.getsitepackages())
-    if cache_dir is not None:
-        roots.add(str(cache_dir))
     return tuple(sorted({os.path.abspath(r) + os.sep for r in roots})) + _SYSTEM_ROOTS
 
 
 @contextmanager
-def recorded(cache_dir: Path | None = None) -> Iterator[Recording]:
+def recorded() -> Iterator[Recording]:
     """Record every file, listing and environment variable read in the block.
 
-    Args:
-        cache_dir: A folder whose files are not inputs (the cache's own), if any.
+    Files in a cache folder are never inputs (:meth:`Recording.skip`).
 
     Yields:
         The recording, filled in as the block reads.
@@ -221,7 +225,7 @@ def recorded(cache_dir: Path | None = None) -> Iterator[Recording]:
     if not _hook_installed:
         sys.addaudithook(_audit)  # installed once per process; idle outside a recording
         _hook_installed = True
-    recording = Recording(_excluded_roots(cache_dir), env_set=dict(_WRITTEN))
+    recording = Recording(_excluded_roots(), env_set=dict(_WRITTEN))
     environ_class = os.environ.__class__
     _ACTIVE.append(recording)
     os.environ.__class__ = _RecordingEnviron
@@ -271,7 +275,7 @@ def inputs_of(recording: Recording) -> dict[str, Any] | None:
     for path, listing in recording.dirs.items():
         if _listing(path) != listing:
             return None
-        stamp = _mtime(path)
+        stamp = _mtime_of(path)
         racy = stamp is not None and stamp >= now - _RACY_NS
         dirs[path] = [None if racy else stamp, listing]
     inputs: dict[str, Any] = {
@@ -303,13 +307,6 @@ def depends_on(inputs: dict[str, Any]) -> None:
     """
     for recording in _ACTIVE:
         recording.depends.append(inputs)
-
-
-def _mtime(path: str) -> int | None:
-    try:
-        return os.stat(path).st_mtime_ns
-    except OSError:
-        return None
 
 
 def _distributions() -> dict[str, list[str]]:
@@ -357,7 +354,7 @@ def stale_input(inputs: dict[str, Any]) -> str | None:
         except OSError:
             return f"file {path}"
     for path, (mtime, listing) in inputs["dirs"].items():
-        fresh = listing is not None and mtime is not None and _mtime(path) == mtime
+        fresh = listing is not None and mtime is not None and _mtime_of(path) == mtime
         if not fresh and _listing(path) != listing:
             return f"folder {path}"
     environ = os.environ

@@ -123,9 +123,13 @@ class LiteSession:
                 or filename in _IMPORT_MACHINERY
                 or Path(filename).parent == _IMPORTLIB_DIR
             ):
-                return self.relative(filename) is not None
+                return self.is_project_file(filename)
             frame = frame.f_back
         return False
+
+    def is_project_file(self, filename: str) -> bool:
+        """True for a source file of the project's own code."""
+        return self.relative(filename) is not None
 
     def _project_frame(self, frame: FrameType | None) -> tuple[str | None, int | None]:
         """The innermost frame of the project's own code, as ``(relative path, line)``."""

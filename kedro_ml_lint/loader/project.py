@@ -250,6 +250,17 @@ def load_project(
     )
 
 
+def _own_module_names(package_name: str, source_dir: Path) -> frozenset[str]:
+    """The project's top-level modules: its package and the modules beside it."""
+    return local_module_names(source_dir) | {package_name}
+
+
+def _forget_modules(own: frozenset[str], keep: frozenset[str] = frozenset()) -> None:
+    """Drop the imported modules under ``own`` (but those in ``keep``) from ``sys.modules``."""
+    for name in [m for m in sys.modules if m.partition(".")[0] in own and m not in keep]:
+        del sys.modules[name]
+
+
 @contextmanager
 def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
     """Import the project fresh, from its own source folder.
@@ -259,9 +270,7 @@ def _project_imports(package_name: str, source_dir: Path) -> Iterator[None]:
     (as ``bootstrap_project`` does), so another copy of a same-named project, or a stale
     import, cannot win.
     """
-    own = local_module_names(source_dir) | {package_name}
-    for name in [m for m in sys.modules if m.partition(".")[0] in own]:
-        del sys.modules[name]
+    _forget_modules(_own_module_names(package_name, source_dir))
     source = str(source_dir.resolve())
     while source in sys.path:
         sys.path.remove(source)
@@ -485,17 +494,14 @@ def _import_registry(
     """
     if not defer:
         return _load_registry(root, package_dir, settings, notes, session)
-    before = set(sys.modules)
-    own = local_module_names(package_dir.parent) | {package_dir.name}
-    with deferred_imports(lambda filename: session.relative(filename) is not None) as deferral:
+    before = frozenset(sys.modules)
+    with deferred_imports(session.is_project_file) as deferral:
         try:
             return _load_registry(root, package_dir, settings, notes, session)
         except Exception:
             if not deferral.deferred:
                 raise
-    for name in set(sys.modules) - before:
-        if name.partition(".")[0] in own:
-            del sys.modules[name]
+    _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()
     return _load_registry(root, package_dir, settings, notes, session)
 
@@ -512,7 +518,7 @@ def _load_registry(
     module_name = f"{package_dir.name}.pipeline_registry"
     with ExitStack() as stack:
         stack.enter_context(captured_factories())
-        stack.enter_context(recorded_node_sites(lambda f: session.relative(f) is not None))
+        stack.enter_context(recorded_node_sites(session.is_project_file))
         caught = stack.enter_context(warnings.catch_warnings(record=True))
         warnings.simplefilter("always")
         try:
