@@ -1,0 +1,69 @@
+"""Whether a project's ``import`` statement stands inside a ``try`` that expects it to fail.
+
+An optional import (``try: import xgboost`` / ``except ImportError:``) asks a question of
+the environment: is the library there? Lite import and deferred import must answer it as
+the environment does, never with a stand-in or a placeholder that sends the project down
+the "installed" branch (docs/design.md §4). This module reads the statement's source to
+tell such an import from a plain one.
+"""
+
+from __future__ import annotations
+
+import ast
+from functools import cache
+
+# Handlers that catch a failed import: ImportError, its subclass, and anything wider.
+_CATCHES_IMPORT_ERROR = frozenset(
+    {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+)
+_TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # ``except*``: Python 3.11+
+
+
+def _catches_import_error(handler: ast.ExceptHandler) -> bool:
+    kind = handler.type
+    if kind is None:  # a bare ``except:``
+        return True
+    names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+    for name in names:
+        # ``except ImportError`` and ``except builtins.ImportError``: the last name counts.
+        spelled = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", None)
+        if spelled in _CATCHES_IMPORT_ERROR:
+            return True
+    return False
+
+
+@cache
+def _guarded_lines(filename: str) -> frozenset[int]:
+    """Lines of ``filename`` inside the body of a ``try`` that catches a failed import."""
+    try:
+        with open(filename, encoding="utf-8") as handle:
+            tree = ast.parse(handle.read(), filename)
+    except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
+        return frozenset()
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, _TRY_STATEMENTS) and any(
+            _catches_import_error(h) for h in node.handlers
+        ):
+            for statement in node.body:
+                lines.update(range(statement.lineno, (statement.end_lineno or 0) + 1))
+    return frozenset(lines)
+
+
+def guarded_by_import_error(filename: str, lineno: int) -> bool:
+    """True when line ``lineno`` of ``filename`` is in a ``try`` whose handler catches ImportError.
+
+    Args:
+        filename: The source file of the frame that imports (``co_filename``).
+        lineno: The line being executed in that frame.
+
+    Returns:
+        Whether the project expects the import on that line to be able to fail; ``False``
+        when the file cannot be read or parsed (the import is then a plain one).
+    """
+    return lineno in _guarded_lines(filename)
+
+
+def forget() -> None:
+    """Drop what was read: the project's files may change between two loads in one process."""
+    _guarded_lines.cache_clear()
