@@ -147,12 +147,14 @@ def run_cli(
 ) -> CliRun:
     """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
 
-    ``python`` may be another environment's interpreter (the lean one): the suite's own
-    ``PYTHONPATH`` is then left out, so that environment sees only what it installed.
+    ``python`` may be another environment's interpreter (the lean one, Kedro 0.19's): the
+    suite's own ``PYTHONPATH`` is then left out, so that environment sees only what it
+    installed, except this checkout's ``kedro_ml_lint`` (its editable install may point at
+    another checkout: a developer's worktree tests its own code).
     """
     inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     if str(python) != sys.executable:
-        inherited.pop("PYTHONPATH", None)
+        inherited["PYTHONPATH"] = str(_this_package_alone())
     proc = subprocess.run(
         [str(python), "-m", "kedro_ml_lint", *map(str, args)],
         capture_output=True,
@@ -162,6 +164,21 @@ def run_cli(
         timeout=300,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+_PACKAGE_ALONE: list[Path] = []
+
+
+def _this_package_alone() -> Path:
+    """A folder holding only a link to this checkout's package: a ``PYTHONPATH`` entry that
+    shadows no project module (the repository root also has ``tools/``, ``rules/``…)."""
+    if not _PACKAGE_ALONE:
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="kml-package-"))
+        (folder / "kedro_ml_lint").symlink_to(REPO / "kedro_ml_lint", target_is_directory=True)
+        _PACKAGE_ALONE.append(folder)
+    return _PACKAGE_ALONE[0]
 
 
 def tree_digest(root: Path) -> dict[str, str]:
