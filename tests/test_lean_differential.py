@@ -1,19 +1,21 @@
 """The lean environment's verdict is the full one's, or an exit 2 that names a real reason.
 
-Each case is a fixture project of one Kedro era (tests/fixtures/kedro0XX-*) with the files of
+Each case is a fixture project of one Kedro era (tests/fixtures/kedro0XX-*, or a Kedro 1.x
+project from tests/project_factory.py) with the files of
 tests/fixtures/lean-differential/<case>/ laid over it: nodes typed the way that era's
 templates wrote them (``typing`` generics, no ``from __future__ import annotations``),
-optional imports of a library missing everywhere (xgboost, lightgbm, catboost) and of one
+optional imports of a library missing everywhere (xgboost, lightgbm, catboost, torch) and of one
 only the full environment has (pandas), dataclasses, enums, ``Protocol``, ``TypeVar`` bounds
 and ``functools`` caches over a library's classes, and one registry where scikit-learn's
 real value decides the pipelines.
 
 Every case is checked three ways: in the full environment with ``--no-lite --no-cache`` (the
 oracle: every library imported for real), in the lean environment (kedro-ml-lint alone, as
-the pre-commit hook installs it) and, where ``KML_KEDRO019_PYTHON`` names one (``.ci/run``
-sets it), in a Kedro 0.19 environment without pandas or scikit-learn. Each must give the
-oracle's (pipeline, code, subject) set and exit code — or, only for a case whose pipelines a
-library's value shapes, exit 2 on one line naming that project line and the library.
+the pre-commit hook installs it) and, for projects of 0.17 to 0.19, where
+``KML_KEDRO019_PYTHON`` names one (``.ci/run`` sets it), in a Kedro 0.19 environment without
+pandas or scikit-learn. Each must give the oracle's (pipeline, code, subject) set and exit
+code — or, only for a case whose pipelines a library's value shapes, exit 2 on one line
+naming that project line and the library.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CliRun, run_cli
+from project_factory import write_project
 
 pytestmark = pytest.mark.integration
 
@@ -40,7 +43,7 @@ ERROR = re.compile(r"^kedro-ml-lint: error: (?P<path>[^:\s]+\.py):(?P<line>\d+):
 class Case:
     """A fixture project with an overlay, and what the full environment says of it."""
 
-    fixture: str
+    fixture: str | None  # None: a Kedro 1.x project written by tests/project_factory.py
     overlay: str
     verdict: Verdict  # the oracle's (pipeline, code, subject) set
     shaped_by: str | None = None  # a library whose value decides the pipelines: exit 2 where
@@ -52,9 +55,12 @@ class Case:
 
     def build(self, folder: Path) -> Path:
         project = folder / self.overlay
-        shutil.copytree(
-            FIXTURES / self.fixture, project, ignore=shutil.ignore_patterns("__pycache__")
-        )
+        if self.fixture is None:
+            write_project(project)
+        else:
+            shutil.copytree(
+                FIXTURES / self.fixture, project, ignore=shutil.ignore_patterns("__pycache__")
+            )
         layer = OVERLAYS / self.overlay
         for source in sorted(layer.rglob("*")):
             if source.is_file() and "__pycache__" not in source.parts:
@@ -65,6 +71,9 @@ class Case:
 
 
 CASES = (
+    # 1.x (the installed Kedro's era): `Tuple`/`Dict`/`Optional` nodes, `try: import torch`
+    # deciding a node and which model inference reads. Kedro 0.19 cannot read it.
+    Case(None, "kedro1-typed-factory", frozenset()),
     # 0.17: `Tuple`/`Union`/`Optional` nodes; `try: import xgboost` decides a training node
     # and an inference input (a stand-in would add both: KML001 on `booster`).
     Case(
@@ -99,11 +108,11 @@ CASES = (
 )
 
 
-def _environments(lean_python: Path) -> list[tuple[str, Path]]:
+def _environments(case: Case, lean_python: Path) -> list[tuple[str, Path]]:
     """The environments to compare with the oracle: lean, and Kedro 0.19 where given."""
     found = [("lean", lean_python)]
     kedro019 = os.environ.get("KML_KEDRO019_PYTHON")
-    if kedro019:
+    if kedro019 and case.fixture is not None:  # a 1.x project needs Kedro 1.x
         found.append(("kedro-0.19", Path(kedro019)))
     return found
 
@@ -140,7 +149,7 @@ def test_lean_and_kedro019_give_the_full_verdict(
         stood_in = re.findall(r"`([\w.]+)`", oracle.stderr.partition("stood in for")[2])
         assert stood_in == list(case.missing_everywhere), oracle.stderr
     assert oracle.pairs == case.verdict, oracle.stderr
-    for where, python in _environments(lean_python):
+    for where, python in _environments(case, lean_python):
         project = case.build(tmp_path / where)
         run = run_cli("check", project, "--format", "json", python=python)
         if case.shaped_by is not None:
