@@ -525,8 +525,12 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if importer is None or not self._session.is_project_file(importer.f_code.co_filename):
             # A library's own optional import (``try: import snappy``) must fail as usual.
             return None
-        if probe or import_sites.guarded_by_import_error(
-            importer.f_code.co_filename, importer.f_lineno
+        # A library the project already imports plainly was stood in: it counts as installed,
+        # and so do its submodules, whoever asks.
+        asks = not isinstance(sys.modules.get(top), StandInModule)
+        if asks and (
+            probe
+            or import_sites.guarded_by_import_error(importer.f_code.co_filename, importer.f_lineno)
         ):
             # The project asks whether the module is installed (``find_spec``, or an import
             # inside ``try``/``except ImportError``): the answer is this environment's.
