@@ -577,3 +577,38 @@ def test_a_library_already_stood_in_stays_installed_for_its_submodules(tmp_path:
     )
     assert module.enable_feature is not None and module.FOUND is True
     assert session.stood_in == ["absent_ml"] and session.found_missing == []
+
+
+def test_logging_a_stand_in_is_no_structural_use(tmp_path: Path) -> None:
+    """A log line never shapes the pipelines: ``-v`` (the project's levels) changes nothing."""
+    import logging
+
+    records: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(self.format(record))
+
+    logger = logging.getLogger("proj.mod")
+    handler = Keep()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        _, session = _load(
+            tmp_path,
+            """
+            import logging
+
+            import absent_frames as pd
+
+            logger = logging.getLogger(__name__)
+            logger.info("frames are %s", pd.DataFrame)
+            logger.info("series are {}".format("x"))
+            logging.getLogger(__name__).warning("%r and %s", pd.Series, pd.Series())
+            """,
+        )
+    finally:
+        logger.removeHandler(handler)
+    assert records[0] == "frames are <stand-in for absent_frames.DataFrame>"
+    assert "absent_frames.Series(...)" in records[2]
+    assert session.stopped == []

@@ -23,6 +23,7 @@ import importlib.abc
 import importlib.machinery
 import importlib.util
 import inspect
+import logging
 import sys
 import sysconfig
 import types
@@ -226,6 +227,18 @@ def _standard_library(frame: FrameType | None) -> bool:
     return "site-packages" not in path.parts and path.is_relative_to(_STDLIB)
 
 
+_LOGGING = Path(logging.__file__).parent
+
+
+def _logging(asker: FrameType | None) -> bool:
+    """True when ``asker`` is ``logging`` formatting a record.
+
+    A log line never shapes the pipelines, and ``-v`` (the project's own logging levels)
+    must not change the verdict.
+    """
+    return asker is not None and Path(asker.f_code.co_filename).parent == _LOGGING
+
+
 def _equal_by_identity(value: object) -> bool:
     """True when comparing a stand-in with ``value`` is decided by identity alone."""
     return (
@@ -395,9 +408,13 @@ class StandIn:
     __lt__ = __le__ = __gt__ = __ge__ = __order
 
     def __str__(self) -> str:
+        if _logging(sys._getframe(1)):
+            return repr(self)
         raise _stop(self, "converts to a string")
 
     def __format__(self, spec: str) -> str:
+        if _logging(sys._getframe(1)):
+            return repr(self)
         raise _stop(self, "formats")
 
     def __int__(self) -> int:
