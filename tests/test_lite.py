@@ -612,3 +612,15 @@ def test_logging_a_stand_in_is_no_structural_use(tmp_path: Path) -> None:
     assert records[0] == "frames are <stand-in for absent_frames.DataFrame>"
     assert "absent_frames.Series(...)" in records[2]
     assert session.stopped == []
+
+
+def test_truth_asked_by_a_third_party_library_still_stops(tmp_path: Path) -> None:
+    """``typing``'s ``if bound:`` is answered; a library outside the standard library may be
+    deciding the pipelines with it (Kedro's ``if tags:``), so there it stops."""
+    source = "import absent_lib as L\nimport asker\n\n\nR = asker.truth(L.TAGS)\n"
+    with (
+        _on_path(_with_site(tmp_path, {"asker": ASKER})),
+        pytest.raises(StandInUsed, match="takes the truth value of") as caught,
+    ):
+        _load(tmp_path, source)
+    assert (caught.value.path, caught.value.line) == ("src/proj/mod.py", 5)

@@ -210,8 +210,10 @@ _IDENTITY_TYPES = (
 
 # The standard library's own folder: its code (typing's ``if bound:``) asks an object's
 # truth the way every class, function and module answers it.
-_STDLIB = Path(sysconfig.get_paths()["stdlib"]).resolve()
+_STDLIB = Path(sysconfig.get_paths()["stdlib"])
+_STDLIB_FOLDERS = (_STDLIB, _STDLIB.resolve())
 _TYPING_EXTENSIONS = "typing_extensions.py"
+_THIRD_PARTY = frozenset({"site-packages", "dist-packages"})
 
 
 def _standard_library(frame: FrameType | None) -> bool:
@@ -224,7 +226,9 @@ def _standard_library(frame: FrameType | None) -> bool:
     path = Path(filename)
     if path.name == _TYPING_EXTENSIONS:
         return True
-    return "site-packages" not in path.parts and path.is_relative_to(_STDLIB)
+    return _THIRD_PARTY.isdisjoint(path.parts) and any(
+        path.is_relative_to(folder) for folder in _STDLIB_FOLDERS
+    )
 
 
 _LOGGING = Path(logging.__file__).parent
@@ -239,11 +243,14 @@ def _logging(asker: FrameType | None) -> bool:
     return asker is not None and Path(asker.f_code.co_filename).parent == _LOGGING
 
 
+_TYPING_MODULES = frozenset({"typing", "typing_extensions"})
+
+
 def _equal_by_identity(value: object) -> bool:
     """True when comparing a stand-in with ``value`` is decided by identity alone."""
     return (
         isinstance(value, (StandIn, MetadataString, *_IDENTITY_TYPES))
-        or type(value).__module__ == "typing"
+        or type(value).__module__ in _TYPING_MODULES
         or not is_real(value)
     )
 
