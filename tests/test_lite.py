@@ -362,6 +362,15 @@ PROJECT_USES = {
     "str(X)": "converts to a string",
     "f'{X}'": "formats",
     "int(X)": "converts to a number",
+    "float(X)": "converts to a number",
+    "round(X)": "converts to a number",
+    "[Y][X]": "converts to a number",
+    "bytes(X)": "converts to bytes",
+    "os.fspath(X)": "uses as a path",
+    "pathlib.Path(X)": "uses as a path",
+    "sorted([X, Y])": "compares",
+    "max(X, Y)": "compares",
+    "{X: 1}.get(Y) or bool(X)": "takes the truth value of",
 }
 
 
@@ -379,13 +388,14 @@ def test_the_projects_own_structural_use_still_stops(
     that line, in the registry's module or in a helper module of the project's."""
     tmp_path = tmp_path_factory.mktemp("use")
     statement = use.replace("X", "x").replace("Y", "y")
-    helper = f"import absent_lib as L\n\n\ndef use(x, y):\n    return {statement}\n"
+    imports = "import os, pathlib\nimport absent_lib as L\n"
+    helper = f"{imports}\n\ndef use(x, y):\n    return {statement}\n"
     if in_helper:
-        source = f"import absent_lib as L\nfrom helper import use\n\nR = use({left}, {right})\n"
-        expected = ("src/helper.py", 5)
+        source = f"{imports}from helper import use\n\nR = use({left}, {right})\n"
+        expected = ("src/helper.py", 6)
     else:
-        source = f"import absent_lib as L\n\nx, y = {left}, {right}\nR = {statement}\n"
-        expected = ("src/proj/mod.py", 4)
+        source = f"{imports}\nx, y = {left}, {right}\nR = {statement}\n"
+        expected = ("src/proj/mod.py", 5)
     with pytest.raises(StandInUsed) as caught:
         _load(tmp_path, source, helpers={"helper": helper})
     assert (caught.value.path, caught.value.line) == expected
