@@ -434,6 +434,9 @@ LIBRARY_USES = (
     "OBS.append(functools.partial(print, {x}).args[0] is {x})",
     "def g_{i}(a: {x} = None, *, b: Optional[{y}] = None) -> {y}: ...\n"
     "OBS.append(list(inspect.signature(g_{i}).parameters))",
+    "warnings.filterwarnings('ignore', category=L.FitWarning)\n"
+    "warnings.simplefilter('ignore', L.FitWarning)\nOBS.append(issubclass(L.FitWarning, Warning))",
+    "try:\n    raise L.FitError('{x}')\nexcept L.FitError as error:\n    OBS.append(str(error))",
 )
 HEADER = """
 import dataclasses
@@ -441,6 +444,7 @@ import enum
 import functools
 import inspect
 import typing
+import warnings
 from typing import Any, Dict, Generic, List, Optional, Protocol, Tuple, Type, TypeVar, Union
 
 import {library} as L
@@ -448,7 +452,26 @@ import {library} as L
 T = TypeVar("T")
 OBS = []
 """
-REAL_LIBRARY = "class A:\n    pass\n\n\nclass B:\n    pass\n\n\nclass C:\n    pass\n"
+REAL_LIBRARY = """
+class A:
+    pass
+
+
+class B:
+    pass
+
+
+class C:
+    pass
+
+
+class FitWarning(UserWarning):
+    pass
+
+
+class FitError(ValueError):
+    pass
+"""
 
 
 @settings(max_examples=examples(ci=40, slow=300), deadline=None)
@@ -634,3 +657,32 @@ def test_truth_asked_by_a_third_party_library_still_stops(tmp_path: Path) -> Non
     ):
         _load(tmp_path, source)
     assert (caught.value.path, caught.value.line) == ("src/proj/mod.py", 5)
+
+
+def test_a_librarys_warnings_and_exceptions_are_real_classes(tmp_path: Path) -> None:
+    """``warnings.filterwarnings(category=…)`` asserts a Warning subclass; ``except`` needs
+    an exception class: both are written at import time."""
+    module, session = _load(
+        tmp_path,
+        """
+        import warnings
+
+        import absent_frames as pd
+        from absent_ml.exceptions import ConvergenceWarning, NotFittedError
+
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        warnings.simplefilter("ignore", pd.errors.PerformanceWarning)
+        try:
+            raise NotFittedError("not yet")
+        except (NotFittedError, pd.errors.ParserError) as error:
+            CAUGHT = error.args
+        ERRORS = pd.errors
+        score_error = pd.mean_squared_error  # a function: a stand-in
+        """,
+    )
+    assert module.CAUGHT == ("not yet",)
+    assert issubclass(module.ConvergenceWarning, Warning)
+    assert module.ERRORS.PerformanceWarning is module.ERRORS.PerformanceWarning
+    assert not is_real(module.ConvergenceWarning) and not is_real(module.NotFittedError("x"))
+    assert not isinstance(module.score_error, type)
+    assert session.stopped == []

@@ -317,7 +317,8 @@ class StandIn:
             return self._kml_path.rsplit(".", 1)[-1].split("(", 1)[0]
         if name.startswith("_"):  # libraries probe private names with getattr(…, None)
             raise AttributeError(name)
-        value = self.__dict__[name] = StandIn(f"{self._kml_path}.{name}")  # same object next time
+        path = f"{self._kml_path}.{name}"
+        value = self.__dict__[name] = _library_exception(path) or StandIn(path)  # same next time
         return value
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -493,6 +494,36 @@ def _base_class(path: str) -> type:
     return _BASES[path]
 
 
+# Names of a library's warnings and exceptions, by Python's naming convention (PEP 8).
+_EXCEPTION_SUFFIXES = {"Warning": Warning, "Error": Exception, "Exception": Exception}
+
+
+def _library_exception(path: str) -> type | None:
+    """A real class for a library's warning or exception (``ConvergenceWarning``), else None.
+
+    ``warnings.filterwarnings(category=…)`` asserts that it gets a ``Warning`` subclass and
+    ``except …:`` needs an exception class: projects write both at import time. Only a
+    CapWords name ending in ``Warning``, ``Error`` or ``Exception`` gets one; like a stand-in
+    base class, it is not :func:`is_real`.
+    """
+    name = path.rsplit(".", 1)[-1]
+    base = next(
+        (kind for suffix, kind in _EXCEPTION_SUFFIXES.items() if name.endswith(suffix)), None
+    )
+    if base is None or not name[:1].isupper():
+        return None
+    if path not in _BASES:
+        _BASES[path] = type(
+            name,
+            (base,),
+            {
+                "__module__": path.rsplit(".", 1)[0],
+                "__doc__": f"Stands in for `{path}`, which is not installed.",
+            },
+        )
+    return _BASES[path]
+
+
 def is_real(value: Any) -> bool:
     """False when ``value`` is, holds or derives from a stand-in."""
     if isinstance(value, StandIn | MetadataString | StandInModule):
@@ -521,7 +552,8 @@ class StandInModule(ModuleType):
             return MetadataString(f"{self.__name__}.{name}")
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        value = StandIn(f"{self.__name__}.{name}")
+        path = f"{self.__name__}.{name}"
+        value = _library_exception(path) or StandIn(path)
         setattr(self, name, value)  # ``from m import A`` twice gives the same object
         return value
 
