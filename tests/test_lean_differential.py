@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import CliRun, run_cli
+from conftest import CliRun, run_cli, tree_digest
 from project_factory import write_project
 
 pytestmark = pytest.mark.integration
@@ -151,7 +151,9 @@ def test_lean_and_kedro019_give_the_full_verdict(
     assert oracle.pairs == case.verdict, oracle.stderr
     for where, python in _environments(case, lean_python):
         project = case.build(tmp_path / where)
+        before = tree_digest(project)
         run = run_cli("check", project, "--format", "json", python=python)
+        assert tree_digest(project) == before, f"{where}: the project was modified"
         if case.shaped_by is not None:
             _assert_refused(case, project, run, where)
         else:
