@@ -686,3 +686,58 @@ def test_a_librarys_warnings_and_exceptions_are_real_classes(tmp_path: Path) -> 
     assert not is_real(module.ConvergenceWarning) and not is_real(module.NotFittedError("x"))
     assert not isinstance(module.score_error, type)
     assert session.stopped == []
+
+
+IMPORT_FORMS = {
+    "import {m}": "{m}",
+    "import {m} as alias": "alias",
+    "from {m} import Thing": "Thing",
+    "from {m}.sub import Thing": "Thing",
+    "import {m}.sub": "{m}",
+    "alias = importlib.import_module('{m}')": "alias",
+    "alias = __import__('{m}')": "alias",
+}
+HANDLERS = {
+    "except ImportError:": True,
+    "except ModuleNotFoundError:": True,
+    "except (ValueError, ImportError):": True,
+    "except Exception:": True,
+    "except:": True,
+    "except ValueError:": False,  # does not expect the import to fail
+}
+
+
+@settings(max_examples=examples(ci=60, slow=400), deadline=None)
+@given(
+    form=st.sampled_from(sorted(IMPORT_FORMS)),
+    handler=st.sampled_from([None, *sorted(HANDLERS)]),
+    nested=st.booleans(),
+)
+def test_an_import_the_project_expects_to_fail_fails_and_no_other(
+    tmp_path_factory: pytest.TempPathFactory, form: str, handler: str | None, nested: bool
+) -> None:
+    """Inside a ``try`` whose handler catches a failed import, every import form raises the
+    real ModuleNotFoundError; anywhere else (no ``try``, a handler that does not catch it)
+    the same import gets a stand-in."""
+    tmp_path = tmp_path_factory.mktemp("optional")
+    statement = form.format(m="absent_boost")
+    bound = IMPORT_FORMS[form].format(m="absent_boost")
+    if handler is None:
+        body = f"{statement}\noutcome = 'installed'\n"
+    else:
+        body = (
+            f"try:\n    {statement}\n    outcome = 'installed'\n"
+            f"{handler}\n    outcome = 'missing'\n"
+        )
+    if nested:  # in a function the registry calls: the same answer
+        body = "def probe():\n" + textwrap.indent(body + "return outcome\n", "    ")
+        body += "\n\noutcome = probe()\n"
+    source = "import importlib\n\n" + body
+    module, session = _load(tmp_path, source)
+    guarded = handler is not None and HANDLERS[handler]
+    expected = "missing" if guarded else "installed"
+    assert module.outcome == expected, bound
+    assert session.stood_in == ([] if guarded else ["absent_boost"])
+    assert [name.partition(".")[0] for name, _ in session.found_missing] == (
+        ["absent_boost"] if guarded else []
+    )
