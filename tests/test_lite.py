@@ -434,6 +434,15 @@ LIBRARY_USES = (
     "OBS.append(functools.partial(print, {x}).args[0] is {x})",
     "def g_{i}(a: {x} = None, *, b: Optional[{y}] = None) -> {y}: ...\n"
     "OBS.append(list(inspect.signature(g_{i}).parameters))",
+    "class N_{i}(typing.NamedTuple):\n    a: {x}\n    b: Optional[{y}] = None\n"
+    "OBS.append((N_{i}._fields, N_{i}(1).b))",
+    "class TD_{i}(typing.TypedDict, total=False):\n    a: {x}\n    b: List[{y}]\n"
+    "OBS.append(sorted(TD_{i}.__annotations__))",
+    "F_{i} = typing.NewType('F_{i}', {x})\nOBS.append(typing.cast({y}, 3))",
+    "@dataclasses.dataclass\nclass V_{i}:\n    a: typing.ClassVar[{x}] = {x}\n"
+    "    b: typing.Annotated[{y}, 'meta'] = None\n    c: typing.Final[int] = 1\n"
+    "OBS.append([f.name for f in dataclasses.fields(V_{i})])",
+    "OBS.append(typing.get_args(typing.Annotated[Union[{x}, {y}], 'meta'])[1:])",
     "warnings.filterwarnings('ignore', category=L.FitWarning)\n"
     "warnings.simplefilter('ignore', L.FitWarning)\nOBS.append(issubclass(L.FitWarning, Warning))",
     "try:\n    raise L.FitError('{x}')\nexcept L.FitError as error:\n    OBS.append(str(error))",
