@@ -173,9 +173,11 @@ def _this_package_alone() -> Path:
     """A folder holding only a link to this checkout's package: a ``PYTHONPATH`` entry that
     shadows no project module (the repository root also has ``tools/``, ``rules/``…)."""
     if not _PACKAGE_ALONE:
+        import atexit
         import tempfile
 
         folder = Path(tempfile.mkdtemp(prefix="kml-package-"))
+        atexit.register(shutil.rmtree, folder, True)
         (folder / "kedro_ml_lint").symlink_to(REPO / "kedro_ml_lint", target_is_directory=True)
         _PACKAGE_ALONE.append(folder)
     return _PACKAGE_ALONE[0]
