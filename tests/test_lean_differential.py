@@ -143,7 +143,7 @@ def _assert_refused(case: Case, project: Path, run: CliRun, where: str) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.overlay)
-def test_lean_and_kedro019_give_the_full_verdict(
+def test_every_environment_gives_the_oracles_verdict(
     case: Case, tmp_path: Path, lean_python: Path
 ) -> None:
     lite = () if case.missing_everywhere else ("--no-lite",)
