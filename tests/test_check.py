@@ -79,7 +79,7 @@ def test_text_format_lines_and_exit_code() -> None:
     assert all(parsed), lines
     assert {(m["pipeline"], m["code"]) for m in parsed} == {(p, c) for p, c, _ in BROKEN_EXPECTED}
     assert all((EXAMPLES / "churn-broken" / m["path"]).is_file() for m in parsed)
-    assert summary.startswith("Found 8 violations")
+    assert summary.startswith("Found 8 errors (")
     assert "\x1b[" not in run.stdout  # no colour when not a TTY
 
 
