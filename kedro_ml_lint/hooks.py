@@ -173,11 +173,7 @@ class MlflowPipelineHook:
             return
         if complete:
             self.ready_to_log()
-        violations = self._preflight(checked)
-        if self.log_model:
-            # This hook logs every pair it trains: "no hook logs it" cannot be true here,
-            # whatever the static reading of `settings.HOOKS` concluded.
-            violations = [v for v in violations if v.code != pair_never_logged.code]
+        violations = preflight_findings(self._preflight(checked), logs=self.log_model)
         errors = [v for v in violations if v.severity is Severity.ERROR]
         if errors:
             raise PipelineContractError(errors, "the run is stopped before any node ran")
@@ -262,6 +258,18 @@ class MlflowPipelineHook:
         except Exception:  # MissingConfigException: no such file is an empty config
             return {}
         return dict(config) if isinstance(config, Mapping) else {}
+
+
+def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[Violation]:
+    """What the pre-flight ``check`` found that concerns a run this hook watches.
+
+    A hook that logs (``logs``) logs every pair the run trains, so KML201 ("no hook logs
+    it") cannot be true of that run, whatever the static reading of ``settings.HOOKS``
+    concluded: it is dropped. A hook that only checks keeps it.
+    """
+    if not logs:
+        return list(violations)
+    return [v for v in violations if v.code != pair_never_logged.code]
 
 
 def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:

@@ -134,3 +134,17 @@ def _mlflow_installed() -> bool:
     except metadata.PackageNotFoundError:
         return False
     return True
+
+
+def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:
+    """The pre-flight of a hook that logs drops KML201 (it logs the pair itself); a hook
+    that only checks keeps it, with every other finding, in order."""
+    from kedro_ml_lint.diagnostics import Severity, Violation
+    from kedro_ml_lint.hooks import preflight_findings
+
+    def violation(code: str) -> Violation:
+        return Violation(code, "name", Severity.ERROR, "message", "training")
+
+    found = [violation("KML001"), violation("KML201"), violation("KML006")]
+    assert [v.code for v in preflight_findings(found, logs=True)] == ["KML001", "KML006"]
+    assert [v.code for v in preflight_findings(found, logs=False)] == [v.code for v in found]
