@@ -65,6 +65,7 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/test_secrets.py",
     "tests/mlflow/test_mlflow_serve.py",
     "tests/test_differential.py",
+    "tests/mlflow/test_publishing_paths.py",  # about a minute: two real runs, two --log
 )
 
 
