@@ -36,7 +36,7 @@ def test_oc_env_is_fine_once_the_resolver_is_registered(tmp_path: Path) -> None:
     root = write_project(tmp_path, catalog=ENV_CATALOG)
     settings = root / "src/demo/settings.py"
     settings.write_text(
-        settings.read_text(encoding="utf-8")  # the logging hook stays (else KML201)
+        settings.read_text(encoding="utf-8")  # the logging hook stays (KML201)
         + "from omegaconf.resolvers import oc\n\n"
         'CONFIG_LOADER_ARGS = {"custom_resolvers": {"oc.env": oc.env}}\n',
         encoding="utf-8",
