@@ -389,8 +389,9 @@ def _loader_factory(
         raise ProjectCodeError(
             "`CONFIG_LOADER_ARGS` must be a dict", _settings_path(settings, root)
         )
-    base_env = args.get("base_env", "base") or "base"
-    run_env = env or args.get("default_run_env") or ""
+    args = compat.config_loader_args(version, loader_class, dict(args))
+    base_env, default_run_env = compat.loader_environments(version, loader_class, args)
+    run_env = env or default_run_env
     for needed in dict.fromkeys(e for e in (base_env, run_env) if e):
         if not (folder / needed).is_dir():
             present = sorted(p.name for p in folder.iterdir() if p.is_dir())

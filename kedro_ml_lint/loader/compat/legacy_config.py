@@ -6,20 +6,35 @@ is loaded. They keep the semantics that era's ``kedro run`` had (checked against
 Kedro 0.17.7 and 0.18.14's ``kedro/config``):
 
 - configuration paths ``base`` then the run environment, each of which must exist;
-- files matched by glob patterns, recursively, with a ``.yml``/``.yaml``/``.json``
-  suffix, hidden files included only when a pattern names them;
+- files matched by glob patterns, recursively, with one of the suffixes Kedro's
+  ``SUPPORTED_EXTENSIONS`` listed (``.yml``, ``.yaml``, ``.json``, ``.ini``,
+  ``.pickle``, ``.properties``, ``.xml``), hidden files included only when a pattern
+  names them;
+- each file read as anyconfig 0.10 (Kedro's ``anyconfig~=0.10``) read it: YAML with
+  PyYAML's safe loader (plus ``!!python/unicode``), JSON with ``json``, INI with
+  ``configparser`` (a section per top-level key, values kept as strings, ``%(…)s``
+  interpolated, a non-empty ``[DEFAULT]`` kept as the key ``DEFAULT``);
 - a top-level key in two files of one environment is an error; the run environment
   replaces ``base``'s top-level keys; keys starting with ``_`` are dropped;
 - ``TemplatedConfigLoader``: ``${path.to.value}`` and ``${key|default}`` replaced
   from the globals files and ``globals_dict`` (which wins), a whole-string template
-  keeping the global's type.
+  keeping the global's type; with no globals at all, 0.17 left templates as written
+  and 0.18 (given ``conf_source``) still replaced them, failing on one without default.
 
-Not emulated (said in docs/design.md §12): Jinja2 templating through anyconfig and
-JMESPath expressions beyond dotted keys; both are rare in catalogs.
+Refused with exit 2 naming the file (docs/design.md §12), never read as something else:
+
+- Jinja2 (``{{``, ``{%``, ``{#``) in a file ``TemplatedConfigLoader`` reads: Kedro
+  rendered those files with Jinja2 through anyconfig (``ac_template=True``; the
+  globals files were not rendered), which kedro-ml-lint does not;
+- ``.pickle`` files (unpickling runs code a static check must not run) and
+  ``.properties``/``.xml`` files (anyconfig's own parsers, not reproduced exactly).
+
+Not emulated: JMESPath expressions beyond dotted keys (rare in catalogs).
 """
 
 from __future__ import annotations
 
+import configparser
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -30,7 +45,19 @@ from typing import Any
 import yaml
 from kedro.config import AbstractConfigLoader, BadConfigException, MissingConfigException
 
-SUPPORTED_SUFFIXES = (".yml", ".yaml", ".json")
+from kedro_ml_lint.errors import ProjectConfigError
+
+# Kedro 0.17/0.18's ``kedro.config.common.SUPPORTED_EXTENSIONS``: a file with one of
+# these suffixes is read (and counts for duplicate keys); any other is not.
+SUPPORTED_SUFFIXES = (".yml", ".yaml", ".json", ".ini", ".pickle", ".properties", ".xml")
+_YAML_SUFFIXES = (".yml", ".yaml")
+_REFUSED = {
+    ".pickle": "unpickling runs code, which a static check does not do",
+    ".properties": "kedro-ml-lint does not reproduce anyconfig's Java-properties parser",
+    ".xml": "kedro-ml-lint does not reproduce anyconfig's XML-to-dict mapping",
+}
+# What Jinja2 would render: an expression, a statement or a comment.
+_JINJA = re.compile(r"\{[{%#]")
 DEFAULT_PATTERNS: dict[str, list[str]] = {
     "catalog": ["catalog*", "catalog*/**", "**/catalog*"],
     "parameters": ["parameters*", "parameters*/**", "**/parameters*"],
@@ -70,6 +97,8 @@ class LegacyConfigLoader(AbstractConfigLoader):
         paths = conf_paths if conf_paths is not None else conf_source
         if paths is None:
             raise ValueError("a config loader needs `conf_source` (or `conf_paths`)")
+        # 0.18 gave ``conf_source`` (a folder); 0.17's hook gave the paths themselves.
+        self.given_conf_source = isinstance(paths, str | Path)
         if isinstance(paths, str | Path):
             source = Path(paths)
             run_env = env or default_run_env
@@ -120,37 +149,57 @@ class LegacyTemplatedConfigLoader(LegacyConfigLoader):
         **kwargs: Any,
     ) -> None:
         super().__init__(conf_source, env, runtime_params, **kwargs)
+        # The globals files were read without Jinja2 (0.17: ConfigLoader.get; 0.18:
+        # ``ac_template=False``).
         from_files = load_patterns(self.conf_paths, [globals_pattern]) if globals_pattern else {}
         self._globals = {**from_files, **(globals_dict or {})}
 
     def get(self, *patterns: Any) -> Any:
-        """The merged configuration with every ``${…}`` filled in."""
-        config = super().get(*patterns)
-        return fill_templates(config, self._globals) if self._globals else config
+        """The merged configuration with every ``${…}`` filled in.
+
+        Raises:
+            ProjectConfigError: When a file holds Jinja2, which Kedro rendered first.
+        """
+        config = load_patterns(self.conf_paths, patterns, jinja=True)
+        if self._globals or self.given_conf_source:
+            return fill_templates(config, self._globals)
+        return config
 
 
-def load_patterns(conf_paths: Iterable[str], patterns: Iterable[str]) -> dict[str, Any]:
+def load_patterns(
+    conf_paths: Iterable[str], patterns: Iterable[str], *, jinja: bool = False
+) -> dict[str, Any]:
     """Kedro 0.17/0.18's ``_get_config_from_patterns``: load, check and merge.
 
+    Args:
+        conf_paths: The environment folders, lowest precedence first.
+        patterns: Glob patterns of the files to read.
+        jinja: Whether Kedro rendered the files with Jinja2 (``ac_template``).
+
     Raises:
-        MissingConfigException: When a configuration path is missing, or no file matches.
+        MissingConfigException: When no file matches.
         BadConfigException: When a file cannot be parsed or two files of one
             environment define the same key.
+        ProjectConfigError: When a configuration path is missing, a file is one
+            kedro-ml-lint refuses to read (Jinja2 under ``jinja``, ``.pickle``,
+            ``.properties``, ``.xml``), or an INI file is invalid.
     """
     patterns = [p for p in patterns if p]
     config: dict[str, Any] = {}
     processed: set[Path] = set()
     for conf_path in conf_paths:
         if not Path(conf_path).is_dir():
-            raise MissingConfigException(
-                f"Given configuration path either does not exist or is not a valid directory: "
-                f"{conf_path}"
+            # Kedro raised a ValueError here: the run stopped, nothing was read as empty.
+            raise ProjectConfigError(
+                "the configuration folder does not exist, and Kedro 0.17/0.18's config "
+                "loader stops `kedro run` without it",
+                _shown(Path(conf_path)),
             )
         files = sorted(set(_lookup(Path(conf_path), patterns)) - processed)
         seen: dict[Path, set[str]] = {}
         env_config: dict[str, Any] = {}
         for path in files:
-            single = _load_file(path)
+            single = _load_file(path, jinja=jinja)
             for other, keys in seen.items():
                 common = sorted(keys & single.keys())
                 if common:
@@ -180,17 +229,90 @@ def _lookup(conf_path: Path, patterns: Iterable[str]) -> list[Path]:
     return sorted(found)
 
 
-def _load_file(path: Path) -> dict[str, Any]:
+def _load_file(path: Path, *, jinja: bool = False) -> dict[str, Any]:
+    """One file's top-level keys, minus those starting with ``_``, as anyconfig read it."""
+    if path.suffix in _REFUSED:
+        raise ProjectConfigError(
+            f"Kedro 0.17/0.18 read `{path.suffix}` configuration through anyconfig; "
+            f"{_REFUSED[path.suffix]}: write it as YAML (or JSON) instead",
+            _shown(path),
+        )
     text = path.read_text(encoding="utf-8")
+    if jinja:
+        _refuse_jinja(path, text)
     try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
+        if path.suffix in _YAML_SUFFIXES:
+            data = yaml.load(text, Loader=_Loader)  # a safe loader
+        elif path.suffix == ".ini":
+            data = _read_ini(text, path)
+        else:
+            data = json.loads(text)
     except (yaml.YAMLError, json.JSONDecodeError) as exc:
         raise BadConfigException(f"Invalid config file {path}: {exc}") from exc
     if data is None:
         return {}
-    if not isinstance(data, Mapping):
+    # Kedro called ``.items()`` and ``k.startswith("_")``: anything else failed there.
+    if not isinstance(data, Mapping) or not all(isinstance(k, str) for k in data):
         raise BadConfigException(f"Couldn't load config file: {path}")
-    return {k: v for k, v in data.items() if not str(k).startswith("_")}
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
+class _Loader(yaml.SafeLoader):
+    """anyconfig 0.10's YAML loader: PyYAML's safe one, ``!!python/unicode`` a string."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:python/unicode",
+    lambda loader, node: loader.construct_scalar(node),
+)
+
+
+def _read_ini(text: str, path: Path) -> dict[str, Any]:
+    """Read INI as anyconfig 0.10 did (no ``ac_parse_value``): sections of strings."""
+    parser = configparser.ConfigParser()
+    try:
+        parser.read_string(text, source=str(path))
+        data: dict[str, Any] = {}
+        defaults = parser.defaults()
+        if defaults:  # raw, as ``defaults()`` gives them
+            data[configparser.DEFAULTSECT] = dict(defaults)
+        for section in parser.sections():
+            data[section] = dict(parser.items(section))  # interpolated, defaults merged
+    except configparser.Error as exc:
+        message = str(exc).splitlines()[0].replace(f"{path}", path.name)
+        raise ProjectConfigError(
+            f"invalid INI file: {message}", _shown(path), _ini_error_line(exc)
+        ) from exc
+    return data
+
+
+def _ini_error_line(exc: configparser.Error) -> int | None:
+    line = getattr(exc, "lineno", None)
+    if line is None and isinstance(exc, configparser.ParsingError) and exc.errors:
+        line = exc.errors[0][0]
+    return line if isinstance(line, int) else None
+
+
+def _refuse_jinja(path: Path, text: str) -> None:
+    match = _JINJA.search(text)
+    if match is None:
+        return
+    line = text.count("\n", 0, match.start()) + 1
+    raise ProjectConfigError(
+        f"Jinja2 (`{match.group(0)}`) in a file TemplatedConfigLoader reads: Kedro 0.17/0.18 "
+        "rendered it with Jinja2 before parsing it, which kedro-ml-lint does not do; "
+        "write the rendered entries out, or use `${…}` templates with `globals_pattern`",
+        _shown(path),
+        line,
+    )
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory (the project root while it loads)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def fill_templates(value: Any, values: Mapping[str, Any]) -> Any:

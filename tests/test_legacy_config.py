@@ -1,0 +1,265 @@
+"""Kedro 0.17/0.18's config loaders, emulated: every file Kedro read, read as it read it.
+
+Kedro 0.17/0.18 read ``.yml``/``.yaml``/``.json``/``.ini``/``.pickle``/``.properties``/
+``.xml`` files through anyconfig 0.10 (``kedro.config.common.SUPPORTED_EXTENSIONS``);
+``TemplatedConfigLoader`` rendered its files with Jinja2 first. What kedro-ml-lint reads,
+it reads to the same data; what it cannot (Jinja2, pickles, properties, XML), it refuses
+naming the file and line, never reading it as something else.
+"""
+
+from __future__ import annotations
+
+import configparser
+import pickle
+import string
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from kedro.config import BadConfigException, MissingConfigException
+
+from kedro_ml_lint.errors import ProjectConfigError
+from kedro_ml_lint.loader.compat import (
+    KedroVersion,
+    config_loader_args,
+    loader_environments,
+)
+from kedro_ml_lint.loader.compat.legacy_config import (
+    LegacyConfigLoader,
+    LegacyTemplatedConfigLoader,
+    load_patterns,
+)
+
+CATALOG_INI = """\
+[DEFAULT]
+root = data/01_raw
+
+[companies]
+type = pandas.CSVDataSet
+filepath = %(root)s/companies.csv
+Load_Args = {"sep": ","}
+
+[_template]
+type = pandas.CSVDataSet
+"""
+
+
+def _conf(tmp_path: Path, files: dict[str, str]) -> Path:
+    """A ``conf`` folder with ``base`` and ``local`` and the given files in it."""
+    conf = tmp_path / "conf"
+    for env in ("base", "local"):
+        (conf / env).mkdir(parents=True, exist_ok=True)
+    for relative, text in files.items():
+        path = conf / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return conf
+
+
+def test_an_ini_catalog_is_read_as_anyconfig_read_it(tmp_path: Path) -> None:
+    """Sections are entries, values stay strings, ``%(…)s`` interpolates, keys lower-case."""
+    conf = _conf(tmp_path, {"base/catalog.ini": CATALOG_INI})
+    assert LegacyConfigLoader(str(conf))["catalog"] == {
+        "DEFAULT": {"root": "data/01_raw"},  # raw, as `defaults()` gives it
+        "companies": {
+            "root": "data/01_raw",  # the defaults are in every section
+            "type": "pandas.CSVDataSet",
+            "filepath": "data/01_raw/companies.csv",
+            "load_args": '{"sep": ","}',
+        },
+    }
+
+
+def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(tmp_path: Path) -> None:
+    conf = _conf(
+        tmp_path,
+        {
+            "base/parameters.yml": "alpha: 0.1\n",
+            "base/parameters/model.json": '{"model": {"depth": 3}}',
+            "base/parameters/extra.ini": "[features]\nnames = a, b\n",
+            "local/parameters.ini": "[model]\ndepth = 5\n",
+        },
+    )
+    assert LegacyConfigLoader(str(conf))["parameters"] == {
+        "alpha": 0.1,
+        "model": {"depth": "5"},  # the run environment's file replaces the key
+        "features": {"names": "a, b"},
+    }
+    (conf / "base/parameters/more.ini").write_text("[features]\nnames = c\n")
+    with pytest.raises(BadConfigException, match=r"Duplicate keys found in .*: features"):
+        LegacyConfigLoader(str(conf))["parameters"]
+
+
+@pytest.mark.parametrize(
+    ("text", "line"),
+    [
+        ("[a]\nx = 1\nx = 2\n", 3),  # DuplicateOptionError
+        ("x = 1\n", 1),  # MissingSectionHeaderError
+        ("[a]\nx = 1\nnot a pair\n", 3),  # ParsingError
+    ],
+)
+def test_a_bad_ini_file_is_named_with_its_line(tmp_path: Path, text: str, line: int) -> None:
+    conf = _conf(tmp_path, {"base/catalog.ini": text})
+    with pytest.raises(ProjectConfigError) as raised:
+        LegacyConfigLoader(str(conf))["catalog"]
+    assert raised.value.path is not None and raised.value.path.endswith("base/catalog.ini")
+    assert raised.value.line == line
+    assert raised.value.message.startswith("invalid INI file: ")
+
+
+def test_a_pickle_is_refused_unread(tmp_path: Path) -> None:
+    """Unpickling runs code: the file is named and never loaded."""
+    marker = tmp_path / "ran"
+    conf = _conf(tmp_path, {})
+    (conf / "base/parameters.pickle").write_bytes(
+        pickle.dumps(_Touch(str(marker)))  # loading it would create `marker`
+    )
+    with pytest.raises(ProjectConfigError) as raised:
+        LegacyConfigLoader(str(conf))["parameters"]
+    assert raised.value.path is not None and raised.value.path.endswith("base/parameters.pickle")
+    assert "unpickling runs code" in raised.value.message
+    assert not marker.exists()
+
+
+class _Touch:
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __reduce__(self) -> tuple[object, tuple[str, str]]:
+        return (open, (self.path, "w"))
+
+
+@pytest.mark.parametrize("suffix", [".xml", ".properties"])
+def test_formats_read_by_anyconfigs_own_parsers_are_refused(tmp_path: Path, suffix: str) -> None:
+    conf = _conf(tmp_path, {f"local/catalog{suffix}": "x = 1\n"})
+    with pytest.raises(ProjectConfigError, match=f"`{suffix}` configuration"):
+        LegacyConfigLoader(str(conf))["catalog"]
+
+
+def test_other_suffixes_are_not_read_as_kedro_did_not(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, {"base/catalog.yml": "a: {type: MemoryDataSet}\n"})
+    (conf / "base/catalog.toml").write_text("[b]\ntype = 'x'\n")
+    (conf / "base/catalog.yml.bak").write_text("c: {}\n")
+    assert LegacyConfigLoader(str(conf))["catalog"] == {"a": {"type": "MemoryDataSet"}}
+
+
+JINJA_CATALOG = """\
+# Jinja2, rendered by Kedro 0.17/0.18's TemplatedConfigLoader
+cars:
+{% for brand in ["vw", "bmw"] %}
+  {{ brand }}_cars:
+    type: pandas.CSVDataSet
+{% endfor %}
+"""
+
+
+def test_jinja_in_a_templated_file_is_refused_at_its_first_tag(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, {"base/catalog.yml": JINJA_CATALOG})
+    loader = LegacyTemplatedConfigLoader(str(conf))
+    with pytest.raises(ProjectConfigError) as raised:
+        loader["catalog"]
+    assert raised.value.line == 3
+    assert "Jinja2 (`{%`)" in raised.value.message
+    assert "`${…}` templates" in raised.value.message
+
+
+@pytest.mark.parametrize("tag", ["{{ x }}", "{# note #}"])
+def test_every_jinja_tag_counts(tmp_path: Path, tag: str) -> None:
+    conf = _conf(tmp_path, {"local/catalog.json": f'{{"a": {{"filepath": "{tag}"}}}}'})
+    with pytest.raises(ProjectConfigError) as raised:
+        LegacyTemplatedConfigLoader(str(conf))["catalog"]
+    assert raised.value.line == 1 and f"(`{tag[:2]}`)" in raised.value.message
+
+
+def test_jinja_is_text_for_the_plain_loader_and_in_globals(tmp_path: Path) -> None:
+    """ConfigLoader and the globals files were not rendered: the text is the value."""
+    conf = _conf(
+        tmp_path,
+        {
+            "base/catalog.yml": 'a:\n  filepath: "data/{{ name }}.csv"\n',
+            "base/globals.yml": 'folder: "{% raw %}"\n',
+            "base/parameters.yml": "folder: ${folder}\n",
+        },
+    )
+    assert LegacyConfigLoader(str(conf))["catalog"] == {"a": {"filepath": "data/{{ name }}.csv"}}
+    loader = LegacyTemplatedConfigLoader(str(conf), globals_pattern="*globals.yml")
+    assert loader["parameters"] == {"folder": "{% raw %}"}
+
+
+def test_templates_without_globals_are_filled_in_018_and_kept_in_017(tmp_path: Path) -> None:
+    """0.18 always formatted (a template without value fails); 0.17 only with globals."""
+    conf = _conf(tmp_path, {"base/catalog.yml": "a:\n  filepath: ${folder|data}/a.csv\n"})
+    conf_paths = [str(conf / "base"), str(conf / "local")]
+    assert LegacyTemplatedConfigLoader(str(conf))["catalog"] == {"a": {"filepath": "data/a.csv"}}
+    assert LegacyTemplatedConfigLoader(conf_paths)["catalog"] == {
+        "a": {"filepath": "${folder|data}/a.csv"}
+    }
+    (conf / "base/catalog.yml").write_text("a:\n  filepath: ${folder}/a.csv\n")
+    with pytest.raises(BadConfigException, match="no config value found"):
+        LegacyTemplatedConfigLoader(str(conf))["catalog"]
+
+
+def test_yaml_reads_python_unicode_and_refuses_other_python_tags(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, {"base/parameters.yml": "name: !!python/unicode abc\n"})
+    assert LegacyConfigLoader(str(conf))["parameters"] == {"name": "abc"}
+    (conf / "base/parameters.yml").write_text("pair: !!python/tuple [1, 2]\n")
+    with pytest.raises(BadConfigException, match="python/tuple"):
+        LegacyConfigLoader(str(conf))["parameters"]
+
+
+def test_a_missing_configuration_path_stops_instead_of_reading_nothing(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, {"base/catalog.yml": "a: {type: MemoryDataSet}\n"})
+    with pytest.raises(ProjectConfigError) as raised:
+        load_patterns([str(conf / "base"), str(conf / "prod")], ["catalog*"])
+    assert raised.value.path is not None and raised.value.path.endswith("conf/prod")
+    with pytest.raises(MissingConfigException):
+        load_patterns([str(conf / "base")], ["parameters*"])
+
+
+SECTION = st.text(string.ascii_letters + string.digits + "_-. ", min_size=1, max_size=8).map(
+    str.strip
+)
+OPTION = st.text(string.ascii_lowercase + string.digits + "_", min_size=1, max_size=8)
+VALUE = st.text(string.ascii_letters + string.digits + " _-./:,{}\"'", max_size=12).map(str.strip)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.dictionaries(SECTION.filter(bool), st.dictionaries(OPTION, VALUE, max_size=4)))
+def test_ini_sections_read_back_as_written(
+    tmp_path_factory: pytest.TempPathFactory, sections: dict[str, dict[str, str]]
+) -> None:
+    """Whatever sections and options: each section a key, its options as written."""
+    sections = {k: v for k, v in sections.items() if k != configparser.DEFAULTSECT}
+    text = "".join(
+        f"[{name}]\n" + "".join(f"{key} = {value}\n" for key, value in options.items())
+        for name, options in sections.items()
+    )
+    conf = _conf(tmp_path_factory.mktemp("ini"), {"base/parameters.ini": text})
+    expected = {name: opts for name, opts in sections.items() if not name.startswith("_")}
+    assert load_patterns([str(conf / "base")], ["parameters*"]) == expected
+
+
+V018, V019 = KedroVersion(0, 18), KedroVersion(0, 19)
+
+
+def test_a_018_omegaconfigloader_gets_018s_environments() -> None:
+    from kedro.config import OmegaConfigLoader
+
+    partial = {"config_patterns": {"spark": ["spark*"]}}
+    assert config_loader_args(V018, OmegaConfigLoader, partial) == {
+        "base_env": "base",
+        "default_run_env": "local",
+        **partial,
+    }
+    assert config_loader_args(V018, OmegaConfigLoader, {"base_env": "b"})["base_env"] == "b"
+    assert config_loader_args(V019, OmegaConfigLoader, partial) == partial
+    assert loader_environments(V018, OmegaConfigLoader, partial) == ("base", "local")
+
+
+def test_018s_own_loaders_check_the_local_environment_with_partial_args() -> None:
+    """`CONFIG_LOADER_ARGS = {"globals_pattern": …}` still reads `conf/local`."""
+    partial = {"globals_pattern": "*globals.yml"}
+    assert loader_environments(V018, LegacyTemplatedConfigLoader, partial) == ("base", "local")
+    assert config_loader_args(V018, LegacyTemplatedConfigLoader, partial) == partial
+    assert loader_environments(V018, object, partial) == ("base", "")
