@@ -42,6 +42,7 @@ class Variant:
     needs: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # files or folders deleted from the copy
+    added: tuple[tuple[str, str], ...] = ()  # (file, text) written into the copy
     hidden_in_sum: bool = True  # the fixture's `__default__` sum is kept (KML203)
     # Found only where MLflow is installed (KML205 reads `log_model`'s parameters from it).
     with_mlflow: Verdict = frozenset()
@@ -68,6 +69,9 @@ class Variant:
         for relative in self.removed:
             target = project / relative
             shutil.rmtree(target) if target.is_dir() else target.unlink()
+        for relative, text in self.added:
+            (project / relative).parent.mkdir(parents=True, exist_ok=True)
+            (project / relative).write_text(text, encoding="utf-8")
         return project
 
 
@@ -84,6 +88,35 @@ PANDAS_COLUMNS = (
     "for feature in feature_names()",
     'for feature in pd.read_csv("data/01_raw/houses.csv").columns.drop("price")',
 )
+
+# The 0.18 fixture's catalog as a project moving to OmegaConfigLoader (0.18.13+) writes it.
+OMEGACONF_CATALOG = """\
+houses:
+  type: ${globals:types.csv}
+  filepath: ${globals:paths.raw}/houses.csv
+
+listings:
+  type: ${globals:types.csv}
+  filepath: ${globals:paths.raw}/listings.csv
+
+"{name}_imputer":
+  type: pickle.PickleDataSet
+  filepath: ${globals:paths.models}/{name}_imputer.pkl
+
+scaler:
+  type: kedro_mlflow.io.artifacts.MlflowArtifactDataSet
+  data_set:
+    type: pickle.PickleDataSet
+    filepath: ${globals:paths.models}/scaler.pkl
+
+regressor:
+  type: pickle.PickleDataSet
+  filepath: ${globals:paths.models}/regressor.pkl
+  versioned: true
+
+price_estimates:
+  type: MemoryDataSet
+"""
 
 VARIANTS = (
     # Kedro 0.17.7 + kedro-mlflow 0.7: hooks build a TemplatedConfigLoader.
@@ -226,6 +259,53 @@ VARIANTS = (
             ),
         ),
         needs=("kedro_viz",),
+    ),
+    Variant(
+        K18,
+        "inference-parameters-in-ini",  # 0.18's ConfigLoader read .ini through anyconfig
+        added=(("conf/base/parameters/inference.ini", "[inference]\ncurrency = EUR\n"),),
+        removed=("conf/base/parameters/inference.yml",),
+    ),
+    Variant(
+        K18,
+        "jinja-in-templated-catalog",  # rendered by Jinja2 first: not read as plain YAML
+        (
+            (
+                "conf/base/catalog.yml",
+                "price_estimates:\n  type: MemoryDataSet\n",
+                "{% for kind in ['price', 'rent'] %}\n{{ kind }}_estimates:\n"
+                "  type: MemoryDataSet\n{% endfor %}\n",
+            ),
+        ),
+        error="conf/base/catalog.yml:29: Jinja2 (`{%`)",
+    ),
+    Variant(
+        K18,
+        "inference-parameters-pickled",  # unpickling runs code: named, never read
+        added=(("conf/local/parameters.pickle", "not read"),),
+        error="conf/local/parameters.pickle",
+    ),
+    Variant(
+        K18,
+        "omegaconf-with-partial-loader-args",  # 0.18.5+: base/local still its defaults
+        (
+            (
+                "src/house_prices/settings.py",
+                "from kedro.config import TemplatedConfigLoader\n",
+                "from kedro.config import OmegaConfigLoader\n",
+            ),
+            (
+                "src/house_prices/settings.py",
+                "CONFIG_LOADER_CLASS = TemplatedConfigLoader\n",
+                "CONFIG_LOADER_CLASS = OmegaConfigLoader\n",
+            ),
+            (
+                "src/house_prices/settings.py",
+                '    "globals_pattern": "*globals.yml",\n',
+                '    "config_patterns": {"features": ["features*"]},\n',
+            ),
+        ),
+        added=(("conf/base/catalog.yml", OMEGACONF_CATALOG),),
     ),
     # Kedro 0.19.9 + kedro-mlflow 0.14: OmegaConfigLoader with globals, namespaces.
     Variant(K19, "clean"),
