@@ -75,10 +75,12 @@ class Variant:
         return project
 
 
+K16 = "kedro016-credit-risk"  # older than kedro-ml-lint reads: one line, exit 2
 K17, K18, K19 = "kedro017-spam-filter", "kedro018-house-prices", "kedro019-fraud-detection"
 # Each fixture, like the public projects it imitates, registers `__default__` as a sum that
 # trains its kedro-mlflow pair, which kedro-mlflow's hook then never logs (a KML203 warning).
 HIDDEN_IN_SUM: dict[str, Verdict] = {
+    K16: frozenset(),
     K17: frozenset({("training", "KML203", None)}),
     K18: frozenset({("training_ml", "KML203", None)}),
     K19: frozenset({("training", "KML203", None)}),
@@ -119,6 +121,39 @@ price_estimates:
 """
 
 VARIANTS = (
+    # Kedro 0.16.6 + kedro-mlflow 0.4: `.kedro.yml`, no `[tool.kedro]`; told, not read.
+    Variant(K16, "clean", error=".kedro.yml:3: the project was made with Kedro 0.16.6 "),
+    Variant(
+        K16,
+        "version-on-project-context",  # before 0.16.5 `.kedro.yml` held `context_path` only
+        (
+            (".kedro.yml", 'project_version: "0.16.6"\n', ""),
+            (
+                "src/credit_risk/run.py",
+                '    or create new ones (e.g. as required by plugins)\n    """\n',
+                '    or create new ones (e.g. as required by plugins)\n    """\n\n'
+                '    project_name = "Credit Risk"\n'
+                "    # `project_version` is the version of kedro used to generate the project\n"
+                '    project_version = "0.16.4"\n',
+            ),
+        ),
+        error="src/credit_risk/run.py:14: the project was made with Kedro 0.16.4 ",
+    ),
+    Variant(
+        K16,
+        "tool-kedro-in-pyproject",  # 0.16.5 read `[tool.kedro]` when `.kedro.yml` was absent
+        added=(
+            (
+                "pyproject.toml",
+                "[tool.kedro]\n"
+                'context_path = "credit_risk.run.ProjectContext"\n'
+                'project_name = "Credit Risk"\n'
+                'project_version = "0.16.6"\n',
+            ),
+        ),
+        removed=(".kedro.yml",),
+        error="pyproject.toml:4: the project was made with Kedro 0.16.6;",
+    ),
     # Kedro 0.17.7 + kedro-mlflow 0.7: hooks build a TemplatedConfigLoader.
     Variant(K17, "clean"),
     Variant(
@@ -430,6 +465,22 @@ def test_lean_environment_agrees_on_examples(example: str, lean_python: Path) ->
     full = run_cli("check", EXAMPLES / example, "--format", "json")
     lean = run_cli("check", EXAMPLES / example, "--format", "json", python=lean_python)
     assert (lean.code, lean.pairs) == (full.code, full.pairs), lean.stderr
+
+
+def test_a_kedro_016_project_is_told_its_version_and_the_range_read(tmp_path: Path) -> None:
+    """Not "is not in a Kedro project": the version found, the range, what to do; from below."""
+    project = Variant(K16, "clean").build(tmp_path)
+    before = tree_digest(project)
+    for where in (project, project / "src" / "credit_risk" / "pipelines"):
+        run = run_cli("check", where)
+        assert run.code == 2, run.stdout + run.stderr
+        assert run.stderr.splitlines() == [
+            "kedro-ml-lint: error: .kedro.yml:3: the project was made with Kedro 0.16.6 (it has "
+            "`.kedro.yml`); kedro-ml-lint reads projects of Kedro 0.17 to 1.x; upgrade it to "
+            "Kedro 0.17 or later first (Kedro 0.17.0's migration guide moves `.kedro.yml` to "
+            "`[tool.kedro]` in `pyproject.toml`)"
+        ]
+    assert tree_digest(project) == before
 
 
 def test_a_subfolder_finds_its_project(tmp_path: Path) -> None:

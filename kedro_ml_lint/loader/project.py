@@ -48,6 +48,7 @@ from kedro_ml_lint.loader.pyproject import (
     kedro_metadata,
     lint_table,
     read_pyproject,
+    refuse_older_project,
 )
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.vocabulary import PYPROJECT
@@ -148,6 +149,7 @@ def project_root(project_dir: str | Path) -> Path:
     if not start.is_dir():
         raise NotAKedroProjectError(f"`{project_dir}` is not a folder")
     root = find_project_root(start)
+    refuse_older_project(start, root)  # a Kedro 0.16 project nearer than any [tool.kedro]
     if root is None:
         raise NotAKedroProjectError(
             f"`{project_dir}` is not in a Kedro project: no `{PYPROJECT}` with a "
