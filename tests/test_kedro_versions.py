@@ -322,6 +322,12 @@ VARIANTS = (
     ),
     Variant(
         K18,
+        "no-local-env",  # `{"globals_pattern": …}` leaves 0.18's default_run_env, `local`
+        removed=("conf/local",),
+        error="conf/local: the configuration environment folder does not exist",
+    ),
+    Variant(
+        K18,
         "omegaconf-with-partial-loader-args",  # 0.18.5+: base/local still its defaults
         (
             (

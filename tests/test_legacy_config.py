@@ -97,6 +97,7 @@ def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(tmp_path: Pa
         ("[a]\nx = 1\nx = 2\n", 3),  # DuplicateOptionError
         ("x = 1\n", 1),  # MissingSectionHeaderError
         ("[a]\nx = 1\nnot a pair\n", 3),  # ParsingError
+        ("[a]\nx = 1\n\n[b]\nY = %(z)s\n", 5),  # InterpolationMissingOptionError
     ],
 )
 def test_a_bad_ini_file_is_named_with_its_line(tmp_path: Path, text: str, line: int) -> None:

@@ -281,16 +281,30 @@ def _read_ini(text: str, path: Path) -> dict[str, Any]:
     except configparser.Error as exc:
         message = str(exc).splitlines()[0].replace(f"{path}", path.name)
         raise ProjectConfigError(
-            f"invalid INI file: {message}", _shown(path), _ini_error_line(exc)
+            f"invalid INI file: {message}", _shown(path), _ini_error_line(exc, text)
         ) from exc
     return data
 
 
-def _ini_error_line(exc: configparser.Error) -> int | None:
+def _ini_error_line(exc: configparser.Error, text: str) -> int | None:
     line = getattr(exc, "lineno", None)
     if line is None and isinstance(exc, configparser.ParsingError) and exc.errors:
         line = exc.errors[0][0]
+    if line is None and isinstance(exc, configparser.InterpolationError):
+        line = _option_line(text, exc.section, exc.option)
     return line if isinstance(line, int) else None
+
+
+def _option_line(text: str, section: str, option: str) -> int | None:
+    """The line of ``option`` in ``[section]`` (options compare lower-cased, as read)."""
+    inside = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        header = re.match(r"\[(?P<name>.+)\]", line)
+        if header:
+            inside = header.group("name") == section
+        elif inside and re.split(r"[=:]", line, maxsplit=1)[0].strip().lower() == option:
+            return number
+    return None
 
 
 def _refuse_jinja(path: Path, text: str) -> None:
