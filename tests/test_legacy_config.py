@@ -173,8 +173,8 @@ def test_every_jinja_tag_counts(tmp_path: Path, tag: str) -> None:
     assert raised.value.line == 1 and f"(`{tag[:2]}`)" in raised.value.message
 
 
-def test_jinja_is_text_for_the_plain_loader_and_in_globals(tmp_path: Path) -> None:
-    """ConfigLoader and the globals files were not rendered: the text is the value."""
+def test_jinja_is_text_for_018s_plain_loader_and_in_its_globals(tmp_path: Path) -> None:
+    """0.18's ConfigLoader and its globals files were not rendered: the text is the value."""
     conf = _conf(
         tmp_path,
         {
@@ -186,16 +186,20 @@ def test_jinja_is_text_for_the_plain_loader_and_in_globals(tmp_path: Path) -> No
     assert LegacyConfigLoader(str(conf))["catalog"] == {"a": {"filepath": "data/{{ name }}.csv"}}
     loader = LegacyTemplatedConfigLoader(str(conf), globals_pattern="*globals.yml")
     assert loader["parameters"] == {"folder": "{% raw %}"}
+    # 0.17 (the hook's paths): held to every file, as some 0.17 releases rendered them.
+    conf_paths = [str(conf / "base"), str(conf / "local")]
+    with pytest.raises(ProjectConfigError, match=r"Jinja2 \(`\{\{`\)"):
+        LegacyConfigLoader(conf_paths)["catalog"]
+    with pytest.raises(ProjectConfigError, match=r"globals.yml"):
+        LegacyTemplatedConfigLoader(conf_paths, globals_pattern="*globals.yml")
 
 
-def test_templates_without_globals_are_filled_in_018_and_kept_in_017(tmp_path: Path) -> None:
-    """0.18 always formatted (a template without value fails); 0.17 only with globals."""
+def test_templates_are_filled_even_without_globals(tmp_path: Path) -> None:
+    """Since 0.17.3 a default is used, and a template without one fails, with no globals."""
     conf = _conf(tmp_path, {"base/catalog.yml": "a:\n  filepath: ${folder|data}/a.csv\n"})
     conf_paths = [str(conf / "base"), str(conf / "local")]
-    assert LegacyTemplatedConfigLoader(str(conf))["catalog"] == {"a": {"filepath": "data/a.csv"}}
-    assert LegacyTemplatedConfigLoader(conf_paths)["catalog"] == {
-        "a": {"filepath": "${folder|data}/a.csv"}
-    }
+    for loader in (LegacyTemplatedConfigLoader(str(conf)), LegacyTemplatedConfigLoader(conf_paths)):
+        assert loader["catalog"] == {"a": {"filepath": "data/a.csv"}}
     (conf / "base/catalog.yml").write_text("a:\n  filepath: ${folder}/a.csv\n")
     with pytest.raises(BadConfigException, match="no config value found"):
         LegacyTemplatedConfigLoader(str(conf))["catalog"]

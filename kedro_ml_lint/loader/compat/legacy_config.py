@@ -18,14 +18,17 @@ Kedro 0.17.7 and 0.18.14's ``kedro/config``):
   replaces ``base``'s top-level keys; keys starting with ``_`` are dropped;
 - ``TemplatedConfigLoader``: ``${path.to.value}`` and ``${key|default}`` replaced
   from the globals files and ``globals_dict`` (which wins), a whole-string template
-  keeping the global's type; with no globals at all, 0.17 left templates as written
-  and 0.18 (given ``conf_source``) still replaced them, failing on one without default.
+  keeping the global's type, with or without globals (since 0.17.3; before, a loader
+  without globals left templates as written).
 
 Refused with exit 2 naming the file (docs/design.md §12), never read as something else:
 
-- Jinja2 (``{{``, ``{%``, ``{#``) in a file ``TemplatedConfigLoader`` reads: Kedro
-  rendered those files with Jinja2 through anyconfig (``ac_template=True``; the
-  globals files were not rendered), which kedro-ml-lint does not;
+- Jinja2 (``{{``, ``{%``, ``{#``) in a file Kedro rendered with Jinja2 through
+  anyconfig (``ac_template=True``) before parsing it, which kedro-ml-lint does not do:
+  0.18's ``TemplatedConfigLoader`` rendered its files but not its globals files nor
+  ``ConfigLoader``'s; 0.17's loaders (built by its hook, given the paths) are held to
+  every file, globals included, as 0.17.0's ``TemplatedConfigLoader`` rendered its
+  globals too and kedro-ml-lint does not tell 0.17 releases apart;
 - ``.pickle`` files (unpickling runs code a static check must not run) and
   ``.properties``/``.xml`` files (anyconfig's own parsers, not reproduced exactly).
 
@@ -98,7 +101,8 @@ class LegacyConfigLoader(AbstractConfigLoader):
         if paths is None:
             raise ValueError("a config loader needs `conf_source` (or `conf_paths`)")
         # 0.18 gave ``conf_source`` (a folder); 0.17's hook gave the paths themselves.
-        self.given_conf_source = isinstance(paths, str | Path)
+        # A 0.17 loader's files may all have been rendered with Jinja2 (see above).
+        self.jinja_everywhere = not isinstance(paths, str | Path)
         if isinstance(paths, str | Path):
             source = Path(paths)
             run_env = env or default_run_env
@@ -118,7 +122,7 @@ class LegacyConfigLoader(AbstractConfigLoader):
 
     def get(self, *patterns: Any) -> Any:
         """The merged configuration of the files matching ``patterns`` (0.17's API)."""
-        return load_patterns(self.conf_paths, patterns)
+        return load_patterns(self.conf_paths, patterns, jinja=self.jinja_everywhere)
 
     def files(self, key: str) -> list[Path]:
         """The files read for ``key``, run environment first (for file:line lookups)."""
@@ -149,9 +153,12 @@ class LegacyTemplatedConfigLoader(LegacyConfigLoader):
         **kwargs: Any,
     ) -> None:
         super().__init__(conf_source, env, runtime_params, **kwargs)
-        # The globals files were read without Jinja2 (0.17: ConfigLoader.get; 0.18:
-        # ``ac_template=False``).
-        from_files = load_patterns(self.conf_paths, [globals_pattern]) if globals_pattern else {}
+        # 0.18 read the globals files with ``ac_template=False``.
+        from_files = (
+            load_patterns(self.conf_paths, [globals_pattern], jinja=self.jinja_everywhere)
+            if globals_pattern
+            else {}
+        )
         self._globals = {**from_files, **(globals_dict or {})}
 
     def get(self, *patterns: Any) -> Any:
@@ -160,10 +167,7 @@ class LegacyTemplatedConfigLoader(LegacyConfigLoader):
         Raises:
             ProjectConfigError: When a file holds Jinja2, which Kedro rendered first.
         """
-        config = load_patterns(self.conf_paths, patterns, jinja=True)
-        if self._globals or self.given_conf_source:
-            return fill_templates(config, self._globals)
-        return config
+        return fill_templates(load_patterns(self.conf_paths, patterns, jinja=True), self._globals)
 
 
 def load_patterns(
