@@ -1,4 +1,5 @@
-"""Projects of Kedro 0.17, 0.18 and 0.19, read by one install, in a lean and a full environment.
+"""Projects of Kedro 0.17, 0.18 and 0.19 read by one install, in a lean and a full environment;
+a Kedro 0.16 one told the version found and the range read.
 
 Each fixture under tests/fixtures is laid out the way ``kedro new`` of its Kedro version
 generated projects (see each README), with a clean pair. Every variant below is one edit
