@@ -261,7 +261,11 @@ def _load_file(path: Path, *, jinja: bool = False) -> dict[str, Any]:
     return {k: v for k, v in data.items() if not k.startswith("_")}
 
 
-class _Loader(yaml.SafeLoader):
+# anyconfig 0.10 took libyaml's safe loader when PyYAML had it, the pure one otherwise.
+_SAFE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SAFE_LOADER):
     """anyconfig 0.10's YAML loader: PyYAML's safe one, ``!!python/unicode`` a string."""
 
 
