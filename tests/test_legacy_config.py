@@ -71,7 +71,10 @@ def test_an_ini_catalog_is_read_as_anyconfig_read_it(tmp_path: Path) -> None:
     }
 
 
-def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(tmp_path: Path) -> None:
+def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # the project root while it loads: paths are shown from it
     conf = _conf(
         tmp_path,
         {
@@ -87,8 +90,12 @@ def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(tmp_path: Pa
         "features": {"names": "a, b"},
     }
     (conf / "base/parameters/more.ini").write_text("[features]\nnames = c\n")
-    with pytest.raises(BadConfigException, match=r"Duplicate keys found in .*: features"):
+    with pytest.raises(BadConfigException) as raised:
         LegacyConfigLoader(str(conf))["parameters"]
+    assert str(raised.value) == (
+        "Duplicate keys found in conf/base/parameters/more.ini and "
+        "conf/base/parameters/extra.ini: features"
+    )
 
 
 @pytest.mark.parametrize(

@@ -208,7 +208,8 @@ def load_patterns(
                 common = sorted(keys & single.keys())
                 if common:
                     raise BadConfigException(
-                        f"Duplicate keys found in {path} and {other}: {', '.join(common)}"
+                        f"Duplicate keys found in {_shown(path)} and {_shown(other)}: "
+                        f"{', '.join(common)}"
                     )
             seen[path] = set(single)
             env_config.update(single)
