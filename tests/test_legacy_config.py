@@ -71,6 +71,25 @@ def test_an_ini_catalog_is_read_as_anyconfig_read_it(tmp_path: Path) -> None:
     }
 
 
+def test_an_ini_entry_is_located_at_its_section_line_with_its_noqa(tmp_path: Path) -> None:
+    """Violations point at `[name]`, where `# noqa: KML…` works as on a YAML key line."""
+    from kedro_ml_lint.loader.catalog import CatalogIndex
+
+    ini = CATALOG_INI + "\n[model]  # noqa: KML001\ntype = MemoryDataSet\n"
+    conf = _conf(tmp_path, {"base/catalog.ini": ini})
+    loader = LegacyConfigLoader(str(conf))
+    # The comment after `[model]` is no part of the section name.
+    assert set(loader["catalog"]) == {"DEFAULT", "companies", "model"}
+    index = CatalogIndex(tmp_path, loader.files("catalog"))
+    companies, model = index.position("companies"), index.position("model")
+    assert companies is not None and (companies.path, companies.line) == (
+        "conf/base/catalog.ini",
+        4,
+    )
+    model_line = ini.splitlines().index("[model]  # noqa: KML001") + 1
+    assert model is not None and (model.line, model.noqa) == (model_line, frozenset({"KML001"}))
+
+
 def test_ini_json_and_yaml_files_of_one_environment_merge_and_clash(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
