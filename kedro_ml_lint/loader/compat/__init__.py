@@ -3,9 +3,12 @@
 One installed kedro-ml-lint (on Kedro 0.19 or 1.x) reads projects of Kedro 0.17 to 1.x
 statically. The differences between eras live here and nowhere else:
 
-- which ``pyproject.toml`` key records the project's Kedro version (:func:`project_version`);
+- which ``pyproject.toml`` key records the project's Kedro version (:func:`project_version`),
+  and the one line a project outside the range read gets (:func:`unsupported_version`);
 - the APIs older Kedros had (:mod:`.kedro_apis`) and their config loaders
-  (:mod:`.legacy_config`), with the era's default loader (:func:`default_config_loader`);
+  (:mod:`.legacy_config`), with the era's default loader (:func:`default_config_loader`)
+  and the defaults its arguments had (:func:`config_loader_args`,
+  :func:`loader_environments`);
 - how Kedro 0.17 made its config loader and registry: ``register_config_loader`` and
   ``register_pipelines`` hooks (:func:`hook_implementation`);
 - the settings name of the configuration folder (``CONF_ROOT`` before 0.18);
