@@ -26,9 +26,8 @@ def config_error(
 ) -> ProjectConfigError:
     """A :class:`ProjectConfigError` for ``exc``, raised reading the ``key`` config."""
     if isinstance(exc, ProjectConfigError):  # already says where: keep it, root-relative
-        if exc.path:
-            exc.path = relative(Path(exc.path), root)
-        return exc
+        path = relative(Path(exc.path), root) if exc.path else None
+        return ProjectConfigError(exc.message, path, exc.line)
     files = list(files)
     unregistered = _UNSUPPORTED_RESOLVER.search(str(exc))
     if unregistered:
