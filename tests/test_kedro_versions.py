@@ -24,6 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
+from kedro_ml_lint.errors import NotAKedroProjectError
+from kedro_ml_lint.loader.pyproject import refuse_older_project
+
 # Every check here runs the real CLI (or a real ``kedro run``) in a process.
 pytestmark = pytest.mark.integration
 
@@ -488,6 +491,19 @@ def test_a_kedro_016_project_is_told_its_version_and_the_range_read(tmp_path: Pa
             "`[tool.kedro]` in `pyproject.toml`)"
         ]
     assert tree_digest(project) == before
+
+
+def test_a_kedro_yml_claiming_017_is_told_where_017_reads_metadata(tmp_path: Path) -> None:
+    """A 0.16 project half-moved to 0.17 (version bumped, `[tool.kedro]` not written)."""
+    project = Variant(K16, "clean").build(tmp_path)
+    kedro_yml = project / ".kedro.yml"
+    kedro_yml.write_text(kedro_yml.read_text().replace('"0.16.6"', '"0.17.0"'))
+    with pytest.raises(NotAKedroProjectError) as raised:
+        refuse_older_project(project / "src", None)
+    assert (raised.value.path, raised.value.line) == (".kedro.yml", 3)
+    assert "records Kedro 0.17.0" in raised.value.message
+    assert "`[tool.kedro]` in `pyproject.toml`" in raised.value.message
+    refuse_older_project(project / "src", project)  # a `[tool.kedro]` at the root wins
 
 
 def test_a_subfolder_finds_its_project(tmp_path: Path) -> None:

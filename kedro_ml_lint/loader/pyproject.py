@@ -118,7 +118,7 @@ def refuse_older_project(start: Path, root: Path | None) -> None:
         NotAKedroProjectError: When a folder from ``start`` up to (not including)
             ``root`` holds ``.kedro.yml``.
     """
-    from kedro_ml_lint.loader.compat import unsupported_version
+    from kedro_ml_lint.loader.compat import OLDEST_SUPPORTED, KedroVersion, unsupported_version
 
     for folder in (start, *start.parents):
         if folder == root:
@@ -126,6 +126,15 @@ def refuse_older_project(start: Path, root: Path | None) -> None:
         marker = folder / KEDRO_YML
         if marker.is_file():
             found, where, line = _kedro_yml_version(folder)
+            version = KedroVersion.parse(found) if found else None
+            if version is not None and version.minor_version >= OLDEST_SUPPORTED:
+                raise NotAKedroProjectError(
+                    f"`{KEDRO_YML}` records Kedro {found}, which reads a project's metadata "
+                    f"from `[tool.kedro]` in `{PYPROJECT}` only; move `package_name`, "
+                    "`project_name` and `project_version` there",
+                    where,
+                    line,
+                )
             raise unsupported_version(found, where, line, marker=f"it has `{KEDRO_YML}`")
 
 
