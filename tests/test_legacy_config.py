@@ -164,6 +164,17 @@ def test_formats_read_by_anyconfigs_own_parsers_are_refused(tmp_path: Path, suff
         LegacyConfigLoader(str(conf))["catalog"]
 
 
+def test_a_subclass_passing_018s_arguments_positionally_gets_them(tmp_path: Path) -> None:
+    """0.18's loaders took ``config_patterns`` as their fourth positional argument."""
+    conf = _conf(tmp_path, {"base/spark.yml": "spark.master: local\n"})
+
+    class SparkLoader(LegacyTemplatedConfigLoader):
+        def __init__(self, conf_source: str, env: str | None = None, runtime_params=None):
+            super().__init__(conf_source, env, runtime_params, {"spark": ["spark*"]})
+
+    assert SparkLoader(str(conf))["spark"] == {"spark.master": "local"}
+
+
 def test_other_suffixes_are_not_read_as_kedro_did_not(tmp_path: Path) -> None:
     conf = _conf(tmp_path, {"base/catalog.yml": "a: {type: MemoryDataSet}\n"})
     (conf / "base/catalog.toml").write_text("[b]\ntype = 'x'\n")

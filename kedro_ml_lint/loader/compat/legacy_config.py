@@ -90,8 +90,8 @@ class LegacyConfigLoader(AbstractConfigLoader):
         conf_source: str | Path | Iterable[str] | None = None,
         env: str | None = None,
         runtime_params: dict[str, Any] | None = None,
+        config_patterns: dict[str, list[str]] | None = None,  # positional in 0.18 too
         *,
-        config_patterns: dict[str, list[str]] | None = None,
         base_env: str = "base",
         default_run_env: str = "local",
         conf_paths: str | Iterable[str] | None = None,
@@ -137,6 +137,7 @@ class LegacyTemplatedConfigLoader(LegacyConfigLoader):
         conf_source: As for :class:`LegacyConfigLoader`.
         env: As for :class:`LegacyConfigLoader`.
         runtime_params: As for :class:`LegacyConfigLoader`.
+        config_patterns: As for :class:`LegacyConfigLoader`.
         globals_pattern: Glob of the files holding the template values.
         globals_dict: Template values given in code; they win over the files.
         **kwargs: As for :class:`LegacyConfigLoader`.
@@ -147,12 +148,13 @@ class LegacyTemplatedConfigLoader(LegacyConfigLoader):
         conf_source: str | Path | Iterable[str] | None = None,
         env: str | None = None,
         runtime_params: dict[str, Any] | None = None,
+        config_patterns: dict[str, list[str]] | None = None,
         *,
         globals_pattern: str | None = None,
         globals_dict: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        super().__init__(conf_source, env, runtime_params, **kwargs)
+        super().__init__(conf_source, env, runtime_params, config_patterns, **kwargs)
         # 0.18 read the globals files with ``ac_template=False``.
         from_files = (
             load_patterns(self.conf_paths, [globals_pattern], jinja=self.jinja_everywhere)
