@@ -135,6 +135,14 @@ def test_a_bad_ini_file_is_named_with_its_line(tmp_path: Path, text: str, line: 
     assert raised.value.message.startswith("invalid INI file: ")
 
 
+def test_an_ini_interpolation_error_does_not_show_the_value(tmp_path: Path) -> None:
+    conf = _conf(tmp_path, {"base/parameters.ini": "[db]\npassword = s3cr%t\n"})
+    with pytest.raises(ProjectConfigError) as raised:
+        LegacyConfigLoader(str(conf))["parameters"]
+    assert raised.value.line == 2
+    assert "s3cr" not in str(raised.value) and "`password` of section `[db]`" in str(raised.value)
+
+
 def test_a_pickle_is_refused_unread(tmp_path: Path) -> None:
     """Unpickling runs code: the file is named and never loaded."""
     marker = tmp_path / "ran"

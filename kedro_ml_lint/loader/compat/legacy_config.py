@@ -290,7 +290,14 @@ def _read_ini(text: str, path: Path) -> dict[str, Any]:
         for section in parser.sections():
             data[section] = dict(parser.items(section))  # interpolated, defaults merged
     except configparser.Error as exc:
-        message = str(exc).splitlines()[0].replace(f"{path}", path.name)
+        if isinstance(exc, configparser.InterpolationError):
+            # configparser's message quotes the raw value, which may be a secret.
+            message = (
+                f"a `%` interpolation in option `{exc.option}` of section `[{exc.section}]` "
+                f"cannot be resolved ({type(exc).__name__}); write `%%` for a literal `%`"
+            )
+        else:  # its first line names the file, section and option, never a value
+            message = str(exc).splitlines()[0].replace(f"{path}", path.name)
         raise ProjectConfigError(
             f"invalid INI file: {message}", _shown(path), _ini_error_line(exc, text)
         ) from exc
