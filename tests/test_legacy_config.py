@@ -218,6 +218,22 @@ def test_every_jinja_tag_counts(tmp_path: Path, tag: str) -> None:
     assert raised.value.line == 1 and f"(`{tag[:2]}`)" in raised.value.message
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="{}%#-ab: \n'\"", max_size=40))
+def test_text_without_a_jinja_tag_renders_to_itself(text: str) -> None:
+    """Why only `{{`, `{%`, `{#` are refused: without them Jinja2 gives the text back.
+
+    Jinja2 itself is the oracle (anyconfig rendered with its default delimiters); it drops
+    one trailing newline, which no YAML, JSON or INI reading sees.
+    """
+    jinja2 = pytest.importorskip("jinja2")
+    from kedro_ml_lint.loader.compat.legacy_config import _JINJA
+
+    if _JINJA.search(text) is None:
+        rendered = jinja2.Environment().from_string(text).render()
+        assert rendered in (text, text.removesuffix("\n"))
+
+
 def test_jinja_is_text_for_018s_plain_loader_and_in_its_globals(tmp_path: Path) -> None:
     """0.18's ConfigLoader and its globals files were not rendered: the text is the value."""
     conf = _conf(
