@@ -200,6 +200,12 @@ VARIANTS = (
     Variant(K17, "no-local-env", removed=("conf/local",), error="conf/local"),
     Variant(
         K17,
+        "jinja-in-globals",  # 0.17.0's TemplatedConfigLoader rendered its globals too
+        (("conf/base/globals.yml", "  models: data/06_models\n", '  models: "{{ models }}"\n'),),
+        error="conf/base/globals.yml:4: Jinja2 (`{{`)",
+    ),
+    Variant(
+        K17,
         "registry-in-hooks",  # Kedro 0.17.0/0.17.1: register_pipelines was a hook
         (
             (
