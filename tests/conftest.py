@@ -65,6 +65,7 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/test_secrets.py",
     "tests/mlflow/test_mlflow_serve.py",
     "tests/test_differential.py",
+    "tests/mlflow/test_publishing_paths.py",  # about a minute: two real runs, two --log
 )
 
 
@@ -148,9 +149,11 @@ def run_cli(
     """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
 
     ``python`` may be another environment's interpreter (the lean one, Kedro 0.19's): the
-    suite's own ``PYTHONPATH`` is then left out, so that environment sees only what it
-    installed, except this checkout's ``kedro_ml_lint`` (its editable install may point at
-    another checkout: a developer's worktree tests its own code).
+    suite's own ``PYTHONPATH`` is then replaced by this checkout's package alone, so that
+    environment sees what it installed plus the kedro_ml_lint under test (the same code as its
+    editable install in CI; in a git work tree, the work tree's rather than another
+    checkout's). A folder holding only a link to the package, not the repository root, whose
+    ``tools/``, ``rules/``, ``tests/``… would shadow a project's missing modules.
     """
     inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     if str(python) != sys.executable:

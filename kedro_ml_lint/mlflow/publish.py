@@ -69,8 +69,8 @@ def log_models(
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
-    Call it only when ``lint_project(..., artifacts_on_disk=True)`` returned no violation,
-    with the same ``env`` and ``conf_source``.
+    Call it only when ``lint_project(..., artifacts_on_disk=True, publishing=True)``
+    returned no violation, with the same ``env`` and ``conf_source``.
 
     Args:
         result: What ``lint_project`` found (its pairs carry their kedro pipelines).
