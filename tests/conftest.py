@@ -148,14 +148,16 @@ def run_cli(
 ) -> CliRun:
     """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
 
-    ``python`` may be another environment's interpreter (the lean one): the suite's own
-    ``PYTHONPATH`` is then replaced by this checkout alone, so that environment sees what it
-    installed plus the kedro_ml_lint under test (the same code as its editable install in
-    CI; in a git work tree, the work tree's rather than another checkout's).
+    ``python`` may be another environment's interpreter (the lean one, Kedro 0.19's): the
+    suite's own ``PYTHONPATH`` is then replaced by this checkout's package alone, so that
+    environment sees what it installed plus the kedro_ml_lint under test (the same code as its
+    editable install in CI; in a git work tree, the work tree's rather than another
+    checkout's). A folder holding only a link to the package, not the repository root, whose
+    ``tools/``, ``rules/``, ``tests/``… would shadow a project's missing modules.
     """
     inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     if str(python) != sys.executable:
-        inherited["PYTHONPATH"] = str(REPO)
+        inherited["PYTHONPATH"] = str(_this_package_alone())
     proc = subprocess.run(
         [str(python), "-m", "kedro_ml_lint", *map(str, args)],
         capture_output=True,
@@ -165,6 +167,23 @@ def run_cli(
         timeout=300,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+_PACKAGE_ALONE: list[Path] = []
+
+
+def _this_package_alone() -> Path:
+    """A folder holding only a link to this checkout's package: a ``PYTHONPATH`` entry that
+    shadows no project module (the repository root also has ``tools/``, ``rules/``…)."""
+    if not _PACKAGE_ALONE:
+        import atexit
+        import tempfile
+
+        folder = Path(tempfile.mkdtemp(prefix="kml-package-"))
+        atexit.register(shutil.rmtree, folder, True)
+        (folder / "kedro_ml_lint").symlink_to(REPO / "kedro_ml_lint", target_is_directory=True)
+        _PACKAGE_ALONE.append(folder)
+    return _PACKAGE_ALONE[0]
 
 
 def tree_digest(root: Path) -> dict[str, str]:

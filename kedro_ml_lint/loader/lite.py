@@ -21,8 +21,12 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import importlib.util
 import inspect
+import logging
 import sys
+import sysconfig
+import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -31,7 +35,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from kedro_ml_lint.errors import ProjectCodeError
-from kedro_ml_lint.loader import deferred
+from kedro_ml_lint.loader import deferred, import_sites
 
 KEDRO = "kedro"
 KEDRO_MLFLOW = "kedro_mlflow"
@@ -73,6 +77,8 @@ class LiteSession:
         roots: Folders of the project's own code; frames there are "the project's".
         local_names: Top-level module names that belong to the project: never stood in.
         stood_in: Top-level names that got a stand-in, in the order they were first needed.
+        found_missing: ``(module, "path:line")`` of each optional import or probe of the
+            project's that was told the module is not installed.
         stopped: Every :class:`StandInUsed` raised, even those that library code caught
             (``find_pipelines`` turns import errors into warnings): the first one stops
             the check all the same.
@@ -86,6 +92,7 @@ class LiteSession:
     roots: tuple[Path, ...]
     local_names: frozenset[str]
     stood_in: list[str] = field(default_factory=list)
+    found_missing: list[tuple[str, str]] = field(default_factory=list)
     stopped: list[StandInUsed] = field(default_factory=list)
     make_module: Callable[[str], ModuleType | None] | None = None
     stand_in_missing: bool = True
@@ -113,19 +120,15 @@ class LiteSession:
         self.stopped.append(error)
         return error
 
-    def imported_by_project(self) -> bool:
-        """True when the import being resolved was written in the project's own code."""
-        frame: FrameType | None = sys._getframe(1)
-        while frame is not None:
-            filename = frame.f_code.co_filename
-            if not (
-                filename.startswith("<frozen")
-                or filename in _IMPORT_MACHINERY
-                or Path(filename).parent == _IMPORTLIB_DIR
-            ):
-                return self.is_project_file(filename)
+    def asked_by_project(self, frame: FrameType | None) -> bool:
+        """True when ``frame`` (skipping generated code) is the project's own code.
+
+        Code that libraries generate at run time (``dataclasses``' ``__eq__``, a
+        ``namedtuple``) has a file name such as ``<string>``: it acts for its caller.
+        """
+        while frame is not None and _generated(frame.f_code.co_filename):
             frame = frame.f_back
-        return False
+        return frame is not None and self.is_project_file(frame.f_code.co_filename)
 
     def is_project_file(self, filename: str) -> bool:
         """True for a source file of the project's own code."""
@@ -156,6 +159,100 @@ _ACTIVE: list[LiteSession] = []
 _IMPORTLIB_DIR = Path(importlib.abc.__file__).parent
 # Frames between an import statement and this finder: the import is their caller's.
 _IMPORT_MACHINERY = frozenset({__file__, deferred.__file__})
+# ``importlib.util.find_spec``: a frame of it between the asker and this finder is a probe
+# ("is it installed?"), never an import.
+_PROBE = importlib.util.find_spec.__code__
+
+
+def _generated(filename: str) -> bool:
+    """Code compiled from a string at run time (``<string>``), not a frozen module."""
+    return filename.startswith("<") and not filename.startswith("<frozen")
+
+
+def _importer(frame: FrameType | None) -> tuple[FrameType | None, bool]:
+    """The frame whose code asked for the module being found, and whether it only probed.
+
+    Frames of the import machinery (``importlib``, this module, deferred import) are
+    skipped: the import is their caller's.
+    """
+    probe = False
+    while frame is not None:
+        code = frame.f_code
+        if code is _PROBE:
+            probe = True
+        filename = code.co_filename
+        if not (
+            filename.startswith("<frozen")
+            or filename in _IMPORT_MACHINERY
+            or Path(filename).parent == _IMPORTLIB_DIR
+        ):
+            return frame, probe
+        frame = frame.f_back
+    return None, probe
+
+
+# Real values that a library's object equals only if it is that very object: ``None``,
+# classes, functions, modules and ``typing``'s forms. ``Optional[pd.DataFrame]`` compares
+# the stand-in with ``NoneType``; ``TypeVar(bound=…)`` with ``Any``.
+_IDENTITY_TYPES = (
+    type,
+    ModuleType,
+    types.FunctionType,
+    types.BuiltinFunctionType,
+    types.MethodType,
+    types.GenericAlias,
+    types.UnionType,
+    types.NoneType,
+    types.EllipsisType,
+    types.NotImplementedType,
+)
+
+
+# The standard library's own folder: its code (typing's ``if bound:``) asks an object's
+# truth the way every class, function and module answers it.
+_STDLIB = Path(sysconfig.get_paths()["stdlib"])
+_STDLIB_FOLDERS = (_STDLIB, _STDLIB.resolve())
+_TYPING_EXTENSIONS = "typing_extensions.py"
+_THIRD_PARTY = frozenset({"site-packages", "dist-packages"})
+
+
+def _standard_library(frame: FrameType | None) -> bool:
+    """True for a frame of the standard library (or ``typing_extensions``, its backport)."""
+    if frame is None:
+        return False
+    filename = frame.f_code.co_filename
+    if filename.startswith("<frozen"):
+        return True
+    path = Path(filename)
+    if path.name == _TYPING_EXTENSIONS:
+        return True
+    return _THIRD_PARTY.isdisjoint(path.parts) and any(
+        path.is_relative_to(folder) for folder in _STDLIB_FOLDERS
+    )
+
+
+_LOGGING = Path(logging.__file__).parent
+
+
+def _logging(asker: FrameType | None) -> bool:
+    """True when ``asker`` is ``logging`` formatting a record.
+
+    A log line never shapes the pipelines, and ``-v`` (the project's own logging levels)
+    must not change the verdict.
+    """
+    return asker is not None and Path(asker.f_code.co_filename).parent == _LOGGING
+
+
+_TYPING_MODULES = frozenset({"typing", "typing_extensions"})
+
+
+def _equal_by_identity(value: object) -> bool:
+    """True when comparing a stand-in with ``value`` is decided by identity alone."""
+    return (
+        isinstance(value, (StandIn, MetadataString, *_IDENTITY_TYPES))
+        or type(value).__module__ in _TYPING_MODULES
+        or not is_real(value)
+    )
 
 
 def _session() -> LiteSession | None:
@@ -197,12 +294,21 @@ class MetadataString(str):
 class StandIn:
     """A value of a library that is not installed: lazy, and strict about structure."""
 
-    __slots__ = ("__dict__", "_kml_origin", "_kml_path")
+    __slots__ = ("__dict__", "_kml_members", "_kml_origin", "_kml_path")
 
-    def __init__(self, path: str, origin: StandIn | None = None) -> None:
-        """A stand-in for ``path``; ``origin`` is the stand-in called to make it, if any."""
+    def __init__(
+        self, path: str, origin: StandIn | None = None, members: tuple[Any, ...] = ()
+    ) -> None:
+        """A stand-in for ``path``.
+
+        Args:
+            path: What it stands for, as the project spelled it (``pandas.DataFrame``).
+            origin: The stand-in called to make it, if any.
+            members: The operands of ``a | b``: as an ``isinstance`` target it is their union.
+        """
         object.__setattr__(self, "_kml_path", path)
         object.__setattr__(self, "_kml_origin", origin)
+        object.__setattr__(self, "_kml_members", members)
 
     def __getattr__(self, name: str) -> Any:
         if name in _METADATA:
@@ -211,7 +317,8 @@ class StandIn:
             return self._kml_path.rsplit(".", 1)[-1].split("(", 1)[0]
         if name.startswith("_"):  # libraries probe private names with getattr(…, None)
             raise AttributeError(name)
-        value = self.__dict__[name] = StandIn(f"{self._kml_path}.{name}")  # same object next time
+        path = f"{self._kml_path}.{name}"
+        value = self.__dict__[name] = _library_exception(path) or StandIn(path)  # same next time
         return value
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
@@ -233,12 +340,16 @@ class StandIn:
         return (_base_class(self._kml_path),)
 
     def __instancecheck__(self, instance: Any) -> bool:
+        if self._kml_members:  # `pd.DataFrame | None`
+            return any(isinstance(instance, member) for member in self._kml_members)
         if isinstance(instance, StandIn):
             origin = instance._kml_origin
             return origin is not None and origin._kml_path == self._kml_path
         return isinstance(instance, _base_class(self._kml_path))
 
     def __subclasscheck__(self, subclass: Any) -> bool:
+        if self._kml_members:
+            return any(issubclass(subclass, member) for member in self._kml_members)
         return isinstance(subclass, type) and issubclass(subclass, _base_class(self._kml_path))
 
     def __repr__(self) -> str:
@@ -260,7 +371,15 @@ class StandIn:
     __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _lazy
     __truediv__ = __rtruediv__ = __floordiv__ = __rfloordiv__ = __mod__ = __rmod__ = _lazy
     __pow__ = __rpow__ = __matmul__ = __rmatmul__ = __neg__ = __pos__ = __invert__ = _lazy
-    __and__ = __rand__ = __or__ = __ror__ = __xor__ = __rxor__ = _lazy
+    __and__ = __rand__ = __xor__ = __rxor__ = _lazy
+
+    # `a | b` is lazy too, but it may be a union of classes (`pd.DataFrame | None`): as an
+    # `isinstance` target it is then the union of its operands, as `types.UnionType` is.
+    def __or__(self, other: Any) -> StandIn:
+        return _either(self, other)
+
+    def __ror__(self, other: Any) -> StandIn:
+        return _either(other, self)
 
     # Uses that decide what the pipelines look like: never guessed.
     def __iter__(self) -> Iterator[Any]:
@@ -270,20 +389,40 @@ class StandIn:
         raise _stop(self, "takes the length of")
 
     def __bool__(self) -> bool:
+        asker = sys._getframe(1)
+        session = _session()
+        # ``typing`` asks ``if bound:`` of a TypeVar's bound: true, as for any class. A
+        # third-party library asking may be deciding the pipelines (Kedro's ``if tags:``).
+        if session is not None and not session.asked_by_project(asker) and _standard_library(asker):
+            return True
         raise _stop(self, "takes the truth value of")
 
     def __contains__(self, item: Any) -> bool:
         raise _stop(self, "looks for an item in")
 
-    def __compare(self, other: Any) -> Any:
+    def __eq__(self, other: object) -> bool:
+        if _identity_answers(sys._getframe(1), other):
+            return self is other
         raise _stop(self, "compares")
 
-    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = __compare
+    def __ne__(self, other: object) -> bool:
+        if _identity_answers(sys._getframe(1), other):
+            return self is not other
+        raise _stop(self, "compares")
+
+    def __order(self, other: Any) -> Any:
+        raise _stop(self, "compares")
+
+    __lt__ = __le__ = __gt__ = __ge__ = __order
 
     def __str__(self) -> str:
+        if _logging(sys._getframe(1)):
+            return repr(self)
         raise _stop(self, "converts to a string")
 
     def __format__(self, spec: str) -> str:
+        if _logging(sys._getframe(1)):
+            return repr(self)
         raise _stop(self, "formats")
 
     def __int__(self) -> int:
@@ -296,6 +435,26 @@ class StandIn:
 
     def __bytes__(self) -> bytes:
         raise _stop(self, "converts to bytes")
+
+
+def _either(left: Any, right: Any) -> StandIn:
+    """``left | right`` where one side is a stand-in: lazy, and a union of its operands."""
+
+    def members(operand: Any) -> tuple[Any, ...]:
+        if isinstance(operand, StandIn) and operand._kml_members:
+            return operand._kml_members
+        return (type(None),) if operand is None else (operand,)
+
+    def spelled(operand: Any) -> str:
+        return operand._kml_path if isinstance(operand, StandIn) else repr(operand)
+
+    return StandIn(f"({spelled(left)} | {spelled(right)})", members=members(left) + members(right))
+
+
+def _identity_answers(asker: FrameType | None, other: object) -> bool:
+    """True when a library (not the project) compares a stand-in, by identity alone."""
+    session = _session()
+    return session is not None and not session.asked_by_project(asker) and _equal_by_identity(other)
 
 
 _BASES: dict[str, type] = {}
@@ -335,6 +494,36 @@ def _base_class(path: str) -> type:
     return _BASES[path]
 
 
+# Names of a library's warnings and exceptions, by Python's naming convention (PEP 8).
+_EXCEPTION_SUFFIXES = {"Warning": Warning, "Error": Exception, "Exception": Exception}
+
+
+def _library_exception(path: str) -> type | None:
+    """A real class for a library's warning or exception (``ConvergenceWarning``), else None.
+
+    ``warnings.filterwarnings(category=…)`` asserts that it gets a ``Warning`` subclass and
+    ``except …:`` needs an exception class: projects write both at import time. Only a
+    CapWords name ending in ``Warning``, ``Error`` or ``Exception`` gets one; like a stand-in
+    base class, it is not :func:`is_real`.
+    """
+    name = path.rsplit(".", 1)[-1]
+    base = next(
+        (kind for suffix, kind in _EXCEPTION_SUFFIXES.items() if name.endswith(suffix)), None
+    )
+    if base is None or not name[:1].isupper():
+        return None
+    if path not in _BASES:
+        _BASES[path] = type(
+            name,
+            (base,),
+            {
+                "__module__": path.rsplit(".", 1)[0],
+                "__doc__": f"Stands in for `{path}`, which is not installed.",
+            },
+        )
+    return _BASES[path]
+
+
 def is_real(value: Any) -> bool:
     """False when ``value`` is, holds or derives from a stand-in."""
     if isinstance(value, StandIn | MetadataString | StandInModule):
@@ -363,7 +552,8 @@ class StandInModule(ModuleType):
             return MetadataString(f"{self.__name__}.{name}")
         if name.startswith("__") and name.endswith("__"):
             raise AttributeError(name)
-        value = StandIn(f"{self.__name__}.{name}")
+        path = f"{self.__name__}.{name}"
+        value = _library_exception(path) or StandIn(path)
         setattr(self, name, value)  # ``from m import A`` twice gives the same object
         return value
 
@@ -385,8 +575,24 @@ class _StandInFinder(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         if made is not None:
             self._made[fullname] = made
             return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
-        if not self._session.stand_in_missing or not self._session.imported_by_project():
+        if not self._session.stand_in_missing:
+            return None
+        importer, probe = _importer(sys._getframe(1))
+        if importer is None or not self._session.is_project_file(importer.f_code.co_filename):
             # A library's own optional import (``try: import snappy``) must fail as usual.
+            return None
+        # A library the project already imports plainly was stood in: it counts as installed,
+        # and so do its submodules, whoever asks.
+        asks = not isinstance(sys.modules.get(top), StandInModule)
+        if asks and (
+            probe
+            or import_sites.guarded_by_import_error(importer.f_code.co_filename, importer.f_lineno)
+        ):
+            # The project asks whether the module is installed (``find_spec``, or an import
+            # inside ``try``/``except ImportError``): the answer is this environment's.
+            where = f"{self._session.relative(importer.f_code.co_filename)}:{importer.f_lineno}"
+            if (fullname, where) not in self._session.found_missing:
+                self._session.found_missing.append((fullname, where))
             return None
         if "." in fullname:
             parent = sys.modules.get(fullname.rpartition(".")[0])
@@ -455,6 +661,7 @@ def lite_import(
         older_kedro=older_kedro,
     )
     finder = _StandInFinder(session)
+    import_sites.forget()  # the project's files may have changed since the last load
     before = set(sys.modules)
     sys.meta_path.append(finder)
     _ACTIVE.append(session)
