@@ -714,25 +714,34 @@ HANDLERS = {
     "except:": True,
     "except ValueError:": False,  # does not expect the import to fail
 }
+# ``with`` blocks that expect a failed import, or not.
+SUPPRESSORS = {
+    "with suppress(ImportError):": True,
+    "with contextlib.suppress(KeyError, ModuleNotFoundError):": True,
+    "with suppress(KeyError):": False,
+}
 
 
 @settings(max_examples=examples(ci=60, slow=400), deadline=None)
 @given(
     form=st.sampled_from(sorted(IMPORT_FORMS)),
-    handler=st.sampled_from([None, *sorted(HANDLERS)]),
+    handler=st.sampled_from([None, *sorted(HANDLERS), *sorted(SUPPRESSORS)]),
     nested=st.booleans(),
 )
 def test_an_import_the_project_expects_to_fail_fails_and_no_other(
     tmp_path_factory: pytest.TempPathFactory, form: str, handler: str | None, nested: bool
 ) -> None:
-    """Inside a ``try`` whose handler catches a failed import, every import form raises the
-    real ModuleNotFoundError; anywhere else (no ``try``, a handler that does not catch it)
-    the same import gets a stand-in."""
+    """Inside a ``try`` whose handler catches a failed import (or a ``with suppress(...)``
+    of it), every import form raises the real ModuleNotFoundError; anywhere else (no
+    ``try``, a handler or suppressor that does not catch it) the same import gets a
+    stand-in."""
     tmp_path = tmp_path_factory.mktemp("optional")
     statement = form.format(m="absent_boost")
     bound = IMPORT_FORMS[form].format(m="absent_boost")
     if handler is None:
         body = f"{statement}\noutcome = 'installed'\n"
+    elif handler in SUPPRESSORS:
+        body = f"outcome = 'missing'\n{handler}\n    {statement}\n    outcome = 'installed'\n"
     else:
         body = (
             f"try:\n    {statement}\n    outcome = 'installed'\n"
@@ -741,9 +750,9 @@ def test_an_import_the_project_expects_to_fail_fails_and_no_other(
     if nested:  # in a function the registry calls: the same answer
         body = "def probe():\n" + textwrap.indent(body + "return outcome\n", "    ")
         body += "\n\noutcome = probe()\n"
-    source = "import importlib\n\n" + body
+    source = "import contextlib\nimport importlib\nfrom contextlib import suppress\n\n" + body
     module, session = _load(tmp_path, source)
-    guarded = handler is not None and HANDLERS[handler]
+    guarded = handler is not None and {**HANDLERS, **SUPPRESSORS}[handler]
     expected = "missing" if guarded else "installed"
     assert module.outcome == expected, bound
     assert session.stood_in == ([] if guarded else ["absent_boost"])

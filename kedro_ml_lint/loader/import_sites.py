@@ -1,4 +1,4 @@
-"""Whether a project's ``import`` statement stands inside a ``try`` that expects it to fail.
+"""Whether a project's ``import`` statement stands where the project expects it to fail.
 
 An optional import (``try: import xgboost`` / ``except ImportError:``) asks a question of
 the environment: is the library there? Lite import and deferred import must answer it as
@@ -20,12 +20,14 @@ _TRY_STATEMENTS = (ast.Try, getattr(ast, "TryStar", ast.Try))  # ``except*``: Py
 
 
 def _catches_import_error(handler: ast.ExceptHandler) -> bool:
-    kind = handler.type
-    if kind is None:  # a bare ``except:``
-        return True
+    return handler.type is None or _names_import_error(handler.type)  # ``except:`` too
+
+
+def _names_import_error(kind: ast.expr) -> bool:
+    """True when ``kind`` (a class or a tuple of classes) includes ImportError or wider."""
     names = kind.elts if isinstance(kind, ast.Tuple) else [kind]
     for name in names:
-        # ``except ImportError`` and ``except builtins.ImportError``: the last name counts.
+        # ``ImportError`` and ``builtins.ImportError``: the last name counts.
         spelled = name.attr if isinstance(name, ast.Attribute) else getattr(name, "id", None)
         if spelled in _CATCHES_IMPORT_ERROR:
             return True
@@ -34,7 +36,7 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 
 @cache
 def _guarded_lines(filename: str) -> frozenset[int]:
-    """Lines of ``filename`` inside the body of a ``try`` that catches a failed import."""
+    """Lines of ``filename`` in a ``try`` or ``with suppress(…)`` that expects a failed import."""
     try:
         with open(filename, encoding="utf-8") as handle:
             tree = ast.parse(handle.read(), filename)
@@ -42,16 +44,31 @@ def _guarded_lines(filename: str) -> frozenset[int]:
         return frozenset()
     lines: set[int] = set()
     for node in ast.walk(tree):
-        if isinstance(node, _TRY_STATEMENTS) and any(
-            _catches_import_error(h) for h in node.handlers
-        ):
+        guarded = (
+            isinstance(node, _TRY_STATEMENTS)
+            and any(_catches_import_error(h) for h in node.handlers)
+        ) or (isinstance(node, ast.With | ast.AsyncWith) and any(map(_suppresses, node.items)))
+        if guarded:
             for statement in node.body:
                 lines.update(range(statement.lineno, (statement.end_lineno or 0) + 1))
     return frozenset(lines)
 
 
+def _suppresses(item: ast.withitem) -> bool:
+    """True for ``with suppress(ImportError):`` (or ``contextlib.suppress``, any wider class)."""
+    call = item.context_expr
+    if not isinstance(call, ast.Call):
+        return False
+    func = call.func
+    spelled = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return spelled == "suppress" and any(_names_import_error(argument) for argument in call.args)
+
+
 def guarded_by_import_error(filename: str, lineno: int) -> bool:
-    """True when line ``lineno`` of ``filename`` is in a ``try`` whose handler catches ImportError.
+    """True when line ``lineno`` of ``filename`` is where a failed import is expected.
+
+    That is the body of a ``try`` whose handler catches ImportError (or wider), or of a
+    ``with suppress(ImportError):`` block.
 
     Args:
         filename: The source file of the frame that imports (``co_filename``).
