@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
-from kedro_ml_lint.loader.options import CliPair, LoadOptions
+from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
@@ -103,7 +103,8 @@ def lint_project(
 
     Args:
         project_dir: The project root.
-        env: Configuration environment layered over ``base``.
+        env: Configuration environment layered over ``base``; else ``KEDRO_ENV``, else
+            the project's default run environment, as ``kedro run`` picks it.
         conf_source: Another configuration folder than ``conf/``.
         select: Rule codes or prefixes to run (overrides pyproject).
         ignore: Rule codes or prefixes to skip (overrides pyproject).
@@ -124,7 +125,8 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
-    options = LoadOptions(env, conf_source, cli_pair, tuple(pipelines), lite)
+    # Resolved before the cache key is built: a cached verdict is one environment's.
+    options = LoadOptions(run_environment(env), conf_source, cli_pair, tuple(pipelines), lite)
     store = _cache_for(project_dir, options) if cache else None
     snapshot = store.lookup() if store is not None else None
     project: Project | None = None

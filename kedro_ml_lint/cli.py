@@ -129,7 +129,11 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.argument(
             "project_dir", required=False, type=click.Path(file_okay=False, path_type=Path)
         ),
-        click.option("--env", "-e", help="Configuration environment layered over `base`."),
+        click.option(
+            "--env",
+            "-e",
+            help="Configuration environment layered over `base` [default: KEDRO_ENV, else local].",
+        ),
         click.option("--conf-source", help="Configuration folder to read instead of `conf/`."),
         click.option("--training", help="Registered name of the training pipeline of a pair."),
         click.option("--inference", help="Registered name of the inference pipeline of a pair."),
