@@ -18,7 +18,7 @@ from kedro_ml_lint.errors import (
     SettingsError,
 )
 from kedro_ml_lint.loader.capture import node_site
-from kedro_ml_lint.loader.compat import distribution_version
+from kedro_ml_lint.loader.compat import distribution_version, settings_items
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
@@ -156,10 +156,9 @@ class _ProjectWiring:
     @classmethod
     def of(cls, project: Project) -> _ProjectWiring:
         settings = project.settings
-        hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
+        hooks = settings_items(settings, "HOOKS")  # any iterable, as Kedro registers them
         return cls(
-            our_hook=isinstance(hooks, tuple | list)
-            and any(_is_our_logging_hook(hook) for hook in hooks),
+            our_hook=any(_is_our_logging_hook(hook) for hook in hooks),
             kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
             kedro_version=distribution_version("kedro"),
             kedro_mlflow_version=distribution_version("kedro-mlflow"),

@@ -126,18 +126,28 @@ DISTRIBUTION = "kedro_mlflow"
 def hook_runs(settings: ModuleType | None) -> bool:
     """True when kedro-mlflow's hook runs in a ``kedro run`` of the project.
 
-    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did), or when the plugin
-    registers it itself (its ``kedro.hooks`` entry point) and ``DISABLE_HOOKS_FOR_PLUGINS``
-    does not name the installed distribution exactly, as Kedro compares.
+    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did; Kedro registers it
+    whatever ``DISABLE_HOOKS_FOR_PLUGINS`` says, since that only unregisters what entry
+    points registered), or when the plugin registers it itself (its ``kedro.hooks`` entry
+    point) and ``DISABLE_HOOKS_FOR_PLUGINS`` does not name the installed distribution
+    exactly, as Kedro compares. Both settings may be any iterable (``compat.settings_items``).
     """
-    hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
-    if isinstance(hooks, tuple | list) and any(
-        type(hook).__module__.startswith(KEDRO_MLFLOW + ".") for hook in hooks
-    ):
+    from kedro_ml_lint.loader.compat import settings_items
+
+    if any(is_kedro_mlflow_hook(hook) for hook in settings_items(settings, "HOOKS")):
         return True
-    disabled = getattr(settings, "DISABLE_HOOKS_FOR_PLUGINS", ()) if settings is not None else ()
-    names = {str(name) for name in disabled} if isinstance(disabled, tuple | list | set) else set()
-    return _distribution_name() not in names
+    disabled = settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS")
+    return _distribution_name() not in {name for name in disabled if isinstance(name, str)}
+
+
+def is_kedro_mlflow_hook(hook: object) -> bool:
+    """A hook instance of kedro-mlflow's, or (lean environment) a stand-in for one."""
+    from kedro_ml_lint.loader.lite import StandIn
+
+    if isinstance(hook, StandIn):
+        # `MlflowHook()` of a stood-in `kedro_mlflow.framework.hooks`: its dotted path.
+        return object.__getattribute__(hook, "_kml_path").startswith(KEDRO_MLFLOW + ".")
+    return type(hook).__module__.startswith(KEDRO_MLFLOW + ".")
 
 
 def _distribution_name() -> str:
