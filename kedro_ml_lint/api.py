@@ -11,7 +11,7 @@ from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
-from kedro_ml_lint.model import PairFacts, PairSource, Role, Wiring, build_pair
+from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
@@ -30,6 +30,7 @@ class PairInfo:
     name: str
     input_name: str | None
     source: PairSource
+    mlflow: MlflowRange | None = None  # what KML205 judged against (registry pairs)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
@@ -37,6 +38,7 @@ class PairInfo:
             "pipeline": self.name,
             "input_name": self.input_name,
             "source": self.source.value,
+            "mlflow": self.mlflow.to_dict() if self.mlflow is not None else None,
         }
 
 
@@ -219,7 +221,10 @@ def _report(
     directives = [(d.location, d.codes) for d in snapshot.directives]
     return LintResult(
         project=root,
-        pairs=[PairInfo(p.name, p.input_name, p.source) for p in snapshot.pairs],
+        pairs=[
+            PairInfo(p.name, p.input_name, p.source, p.wiring.mlflow if p.wiring else None)
+            for p in snapshot.pairs
+        ],
         violations=sorted(violations, key=Violation.sort_key),
         warnings=list(snapshot.warnings),
         settings=settings,

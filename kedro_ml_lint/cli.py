@@ -356,6 +356,10 @@ def check(
     outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
+        for pair in outcome.result.pairs:  # what KML205 judged `log_model_kwargs` against
+            if pair.mlflow is not None:
+                assumed = pair.mlflow.text or "unknown"
+                _warn(f"MLflow for `{pair.name}`: {assumed} ({pair.mlflow.reason})")
         if outcome.result.cache_problem:
             _warn(f"cache not used: {outcome.result.cache_problem}")
     for note in outcome.notes:

@@ -3,7 +3,6 @@ the installed plugins and the factory's arguments, and how warnings exit."""
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -122,18 +121,9 @@ def test_log_model_kwargs_and_copy_mode_are_read_from_the_factory_call(tmp_path:
         '        log_model_kwargs={{"code_path": ["src"], "name": "churn"}})',  # format-escaped
     )
     found = _wiring(tmp_path, "kwargs", registry=registry, settings=OUR_HOOK)
-    # `code_path` is judged against the installed MLflow's `log_model`; without MLflow (the
-    # Kedro 0.19 lane), only what does not depend on its version.
-    expected = {("KML206", None)} | ({("KML205", "code_path")} if _mlflow_installed() else set())
-    assert found == expected
-
-
-def _mlflow_installed() -> bool:
-    try:
-        metadata.version("mlflow")
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    # Our hook logs the pair, and it needs MLflow 3 (which calls it `code_paths`): so with
+    # MLflow installed here or not (the Kedro 0.19 lane), `code_path` is refused.
+    assert found == {("KML206", None), ("KML205", "code_path")}
 
 
 def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:

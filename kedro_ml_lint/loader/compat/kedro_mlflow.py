@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
+
 KEDRO_MLFLOW = "kedro_mlflow"
 # 0.7's keyword arguments, and where 0.8+ keeps each one.
 _LEGACY_LOG_MODEL_KWARGS = {
@@ -167,3 +169,41 @@ def made_by_kedro_mlflow(pipeline: object) -> bool:
 
 
 MADE_BY_KEDRO_MLFLOW = "_kml_made_by_kedro_mlflow"
+
+
+# The MLflow each kedro-mlflow release declares (its ``install_requires``), for a project
+# that pins kedro-mlflow but not MLflow (KML205). Sources: the wheels' ``Requires-Dist`` of
+# 0.12.2, 0.13.0, 0.13.4, 0.14.0, 0.14.5, 1.0.0, 1.0.2, 2.0.0 and 2.0.3; for older releases
+# its README ("compatible with mlflow>=1.0.0"), the ``requirements.txt`` of the 0.11 line
+# (``mlflow>=1.0.0, <3.0.0``) and its changelog (0.11.8: "Added support for Mlflow 2.0";
+# 0.13.0: drop ``mlflow<1.29.0``; 0.14.0: pin ``mlflow>=2.7.0``).
+KEDRO_MLFLOW_MLFLOW: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (tuple(releases.split()), mlflow)
+    for releases, mlflow in (
+        (
+            "0.7.0 0.7.1 0.7.2 0.7.3 0.7.4 0.7.5 0.7.6 0.8.0 0.8.1 0.9.0 0.10.0 "
+            "0.11.0 0.11.1 0.11.2 0.11.3 0.11.4 0.11.5 0.11.6 0.11.7",
+            ">=1.0.0,<2.0.0",
+        ),
+        ("0.11.8 0.11.9 0.11.10 0.12.0 0.12.1 0.12.2", ">=1.0.0,<3.0.0"),
+        ("0.13.0 0.13.1 0.13.2 0.13.3 0.13.4", ">=1.29.0,<3.0.0"),
+        ("0.14.0 0.14.1 0.14.2 0.14.3 0.14.4 0.14.5 1.0.0 1.0.1 1.0.2", ">=2.7.0,<3.0.0"),
+        ("2.0.0 2.0.1 2.0.2 2.0.3", ">=3.0.0,<4.0.0"),
+    )
+)
+
+
+def implied_mlflow(pin: SpecifierSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kedro-mlflow releases ``pin`` allows, and the MLflow ranges they declare.
+
+    Both empty when the pin allows no release the table knows (a newer kedro-mlflow:
+    its MLflow is unknown).
+    """
+    releases: list[str] = []
+    ranges: list[str] = []
+    for versions, mlflow in KEDRO_MLFLOW_MLFLOW:
+        allowed = [v for v in versions if pin.contains(v, prereleases=True)]
+        if allowed:
+            releases += allowed
+            ranges.append(mlflow)
+    return tuple(releases), tuple(ranges)
