@@ -160,3 +160,29 @@ def test_an_unversioned_mlflow_says_nothing(tmp_path: Path) -> None:
 
 def test_nothing_declared_is_unknown(tmp_path: Path) -> None:
     assert _project(tmp_path, {"src/requirements.txt": "# nothing\n--index-url x\n-e .\n"}) is None
+
+
+def test_pip_compile_output_with_hashes_and_constraints(tmp_path: Path) -> None:
+    found = _project(
+        tmp_path,
+        {
+            "requirements.txt": "-c constraints.txt\nkedro-mlflow==0.11.10 \\\n"
+            "    --hash=sha256:0123 \\\n    --hash=sha256:4567\n    # via -r requirements.in\n",
+            "constraints.txt": "mlflow==2.9.2 --hash=sha256:89ab\n",
+        },
+    )
+    assert found is not None and found.text == "==2.9.2"
+    assert "constraints.txt:1" in found.reason
+
+
+def test_malformed_declarations_are_skipped(tmp_path: Path) -> None:
+    found = _project(
+        tmp_path,
+        {
+            "requirements.txt": "mlflow >>= 2\n-r\n-r ../../outside.txt\nkedro-mlflow===\n",
+            "pyproject.toml": '[project]\nname = "p"\ndependencies = "mlflow==2.9.2"\n'
+            '[project.optional-dependencies]\nx = "kedro-mlflow==0.11.10"\n'
+            '[tool.kedro]\npackage_name = "p"\n',
+        },
+    )
+    assert found is None

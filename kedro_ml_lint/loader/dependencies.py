@@ -84,15 +84,43 @@ def _read_file(path: Path, root: Path, found: list[Declared], seen: set[Path]) -
     except OSError:
         return
     relative = resolved.relative_to(root.resolve()).as_posix()
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.split(" #", 1)[0].strip()
-        if line.startswith(("-r ", "--requirement ")):
-            include = line.split(None, 1)[1].strip()
-            _read_file(path.parent / include, root, found, seen)
+    for number, line in _logical_lines(text):
+        if line.startswith(_INCLUDES):
+            # `-r` requirements and `-c` constraints both bound what pip installs.
+            include = line.split(None, 1)[1].strip() if " " in line else ""
+            if include:
+                _read_file(path.parent / include, root, found, seen)
             continue
         requirement = _parse(line)
         if requirement is not None:
             found.append(Declared(requirement, f"{relative}:{number}"))
+
+
+_INCLUDES = ("-r ", "--requirement ", "-c ", "--constraint ")
+
+
+def _logical_lines(text: str) -> list[tuple[int, str]]:
+    """The logical lines of a pip requirement file, numbered by their first physical line.
+
+    Continuations (a trailing backslash, as ``pip-compile --generate-hashes`` writes them)
+    are joined, comments dropped, and a requirement's own options (``--hash=…``) cut off.
+    """
+    lines: list[tuple[int, str]] = []
+    pending: list[str] = []
+    start = 0
+    for number, raw in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        part = raw.split(" #", 1)[0] if not raw.lstrip().startswith("#") else ""
+        if part.rstrip().endswith("\\"):
+            pending.append(part.rstrip()[:-1])
+            continue
+        joined = " ".join([*pending, part]).strip()
+        pending = []
+        if not joined.startswith("-"):
+            joined = joined.split(" --", 1)[0].strip()
+        lines.append((start, joined))
+    return lines
 
 
 def _pyproject(root: Path) -> list[Declared]:
@@ -101,11 +129,12 @@ def _pyproject(root: Path) -> list[Declared]:
     table = read_pyproject(root).get("project", {})
     if not isinstance(table, dict):
         return []
-    lines = list(table.get("dependencies") or [])
-    optional = table.get("optional-dependencies") or {}
+    dependencies = table.get("dependencies")
+    lines = list(dependencies) if isinstance(dependencies, list) else []
+    optional = table.get("optional-dependencies")
     if isinstance(optional, dict):
         for extra in optional.values():
-            lines += list(extra or []) if isinstance(extra, list) else []
+            lines += extra if isinstance(extra, list) else []
     parsed = (_parse(line) if isinstance(line, str) else None for line in lines)
     return [Declared(r, PYPROJECT) for r in parsed if r is not None]
 

@@ -155,7 +155,6 @@ class _ProjectWiring:
     kedro_mlflow_hook: bool
     kedro_version: str | None
     kedro_mlflow_version: str | None
-    mlflow_version: str | None
     # The MLflow the project declares (its requirements, else its kedro-mlflow pin).
     declared_mlflow: MlflowRange | None
     # Registered plain pipelines (sums, `__default__`…) -> the names of their nodes.
@@ -170,7 +169,6 @@ class _ProjectWiring:
             kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
             kedro_version=distribution_version("kedro"),
             kedro_mlflow_version=distribution_version("kedro-mlflow"),
-            mlflow_version=mlflow_compat.installed_version(),
             declared_mlflow=project_mlflow(
                 declared_requirements(project.root, project.package_dir.parent)
             ),
@@ -204,7 +202,6 @@ class _ProjectWiring:
             log_model_kwargs=log_model_kwargs,
             kedro_version=self.kedro_version,
             kedro_mlflow_version=self.kedro_mlflow_version,
-            mlflow_version=self.mlflow_version,
             mlflow=mlflow,
             # Parsing MLflow's source costs tens of ms: only a pair that passes arguments pays.
             log_model_refused=(

@@ -74,7 +74,6 @@ class Wiring:
         log_model_kwargs: The pair's ``mlflow.pyfunc.log_model`` arguments, as given.
         kedro_version: The installed Kedro's version.
         kedro_mlflow_version: The installed kedro-mlflow's version; ``None`` when absent.
-        mlflow_version: The installed MLflow's version; ``None`` when absent.
         mlflow: The MLflow the pair is judged against (KML205): the project's, as far as
             it declares it; ``None`` when not read (a pair not from the registry).
         log_model_refused: The ``log_model_kwargs`` keys that ``mlflow.pyfunc.log_model``
@@ -89,7 +88,6 @@ class Wiring:
     log_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     kedro_version: str | None = None
     kedro_mlflow_version: str | None = None
-    mlflow_version: str | None = None
     mlflow: MlflowRange | None = None
     log_model_refused: frozenset[str] = frozenset()
 
