@@ -12,17 +12,26 @@ import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from packaging.requirements import InvalidRequirement, Requirement
 from packaging.specifiers import SpecifierSet
-from packaging.utils import canonicalize_name
 from packaging.version import Version
 
 from kedro_ml_lint.model.wiring import MlflowRange
 from kedro_ml_lint.vocabulary import PYPROJECT
 
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
+
 # pip's requirement files and pip-tools' inputs, as Kedro's templates and users name them.
 REQUIREMENT_FILE = re.compile(r"requirements[\w.-]*\.(txt|in)")
+# A requirement's leading distribution name (PEP 508).
+_NAME = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)")
+MLFLOW_DISTRIBUTIONS = ("mlflow", "mlflow-skinny")
+KEDRO_MLFLOW_DISTRIBUTION = "kedro-mlflow"
+# The only distributions read: parsing every line would import packaging's marker parser
+# (tens of milliseconds) into every check for nothing.
+WANTED = frozenset({*MLFLOW_DISTRIBUTIONS, KEDRO_MLFLOW_DISTRIBUTION})
 
 
 @dataclass(frozen=True)
@@ -40,11 +49,16 @@ class Declared:
     @property
     def name(self) -> str:
         """The distribution's canonical name (``kedro-mlflow`` for ``kedro_mlflow``)."""
-        return str(canonicalize_name(self.requirement.name))
+        return canonical(self.requirement.name)
+
+
+def canonical(name: str) -> str:
+    """A distribution name as pip compares it (PEP 503)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def declared_requirements(root: Path, source_dir: Path | None = None) -> list[Declared]:
-    """Every requirement the project declares, in the order found.
+    """The project's requirements of MLflow and kedro-mlflow (``WANTED``), in the order found.
 
     Args:
         root: The project root.
@@ -142,14 +156,15 @@ def _pyproject(root: Path) -> list[Declared]:
 def _parse(line: str) -> Requirement | None:
     if not line or line.startswith(("#", "-")):
         return None
+    name = _NAME.match(line)
+    if name is None or canonical(name.group(1)) not in WANTED:
+        return None
+    from packaging.requirements import InvalidRequirement, Requirement
+
     try:
         return Requirement(line)
     except InvalidRequirement:
         return None
-
-
-MLFLOW_DISTRIBUTIONS = ("mlflow", "mlflow-skinny")
-KEDRO_MLFLOW_DISTRIBUTION = "kedro-mlflow"
 
 
 def project_mlflow(declared: list[Declared]) -> MlflowRange | None:
