@@ -59,8 +59,9 @@ def test_an_unknown_kedro_env_fails_as_kedro_run_does(
     from kedro_ml_lint.errors import KedroMlLintError
 
     monkeypatch.setenv("KEDRO_ENV", "prdo")
-    with pytest.raises(KedroMlLintError, match="conf/prdo"):
+    with pytest.raises(KedroMlLintError, match="`KEDRO_ENV=prdo` needs it") as raised:
         lint_project(project)
+    assert raised.value.path == "conf/prdo"
 
 
 @pytest.mark.integration  # loads the project four times
@@ -90,3 +91,15 @@ def test_a_replayed_command_line_sees_a_new_kedro_env(project: Path) -> None:
     assert {(v["code"], v["subject"]) for v in staging.json["violations"]} == STAGING
     explicit = run_cli(*args, "--env", "local", env={**cached, "KEDRO_ENV": "staging"})
     assert (explicit.code, explicit.json["violations"]) == (0, []), explicit.stderr
+
+
+def test_an_unknown_kedro_env_is_one_exit_2_line(project: Path) -> None:
+    from click.testing import CliRunner
+
+    from kedro_ml_lint.cli import main
+
+    run = CliRunner().invoke(main, ["check", str(project)], env={"KEDRO_ENV": "prdo"})
+    assert run.exit_code == 2
+    [line] = run.stderr.strip().splitlines()
+    assert line.startswith("kedro-ml-lint: error: conf/prdo:")
+    assert "`KEDRO_ENV=prdo`" in line and "Traceback" not in run.stderr
