@@ -138,3 +138,24 @@ def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:
     found = [violation("KML001"), violation("KML201"), violation("KML006")]
     assert [v.code for v in preflight_findings(found, logs=True)] == ["KML001", "KML006"]
     assert [v.code for v in preflight_findings(found, logs=False)] == [v.code for v in found]
+
+
+def test_settings_are_iterated_as_kedro_iterates_them() -> None:
+    """Any iterable, once (a generator is kept for later readers); a string by character,
+    as Kedro's ``set(DISABLE_HOOKS_FOR_PLUGINS)``; a value that is not iterable is none."""
+    from types import ModuleType
+
+    from kedro_ml_lint.loader.compat import settings_items
+    from kedro_ml_lint.loader.compat.kedro_mlflow import hook_runs
+
+    settings = ModuleType("settings")
+    settings.HOOKS = (hook for hook in ["a", "b"])  # type: ignore[attr-defined]
+    assert settings_items(settings, "HOOKS") == ("a", "b")
+    assert settings_items(settings, "HOOKS") == ("a", "b")  # read again: the same items
+    settings.DISABLE_HOOKS_FOR_PLUGINS = "kedro_mlflow"  # type: ignore[attr-defined]
+    assert hook_runs(settings)  # disables `k`, `e`, `d`…: not the plugin
+    settings.DISABLE_HOOKS_FOR_PLUGINS = frozenset({"kedro_mlflow"})  # type: ignore[attr-defined]
+    assert not hook_runs(settings)
+    settings.DISABLE_HOOKS_FOR_PLUGINS = 3  # type: ignore[attr-defined]
+    assert settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS") == ()
+    assert settings_items(None, "HOOKS") == ()
