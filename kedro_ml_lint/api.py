@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
-from kedro_ml_lint.loader.options import CliPair, LoadOptions
+from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
-from kedro_ml_lint.model import PairFacts, PairSource, Role, Wiring, build_pair
+from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.settings import LintSettings, build_settings
 
@@ -30,6 +30,7 @@ class PairInfo:
     name: str
     input_name: str | None
     source: PairSource
+    mlflow: MlflowRange | None = None  # what KML205 judged against (registry pairs)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the JSON shape of docs/design.md §5."""
@@ -37,6 +38,7 @@ class PairInfo:
             "pipeline": self.name,
             "input_name": self.input_name,
             "source": self.source.value,
+            "mlflow": self.mlflow.to_dict() if self.mlflow is not None else None,
         }
 
 
@@ -103,7 +105,8 @@ def lint_project(
 
     Args:
         project_dir: The project root.
-        env: Configuration environment layered over ``base``.
+        env: Configuration environment layered over ``base``; else ``KEDRO_ENV``, else
+            the project's default run environment, as ``kedro run`` picks it.
         conf_source: Another configuration folder than ``conf/``.
         select: Rule codes or prefixes to run (overrides pyproject).
         ignore: Rule codes or prefixes to skip (overrides pyproject).
@@ -124,7 +127,8 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
-    options = LoadOptions(env, conf_source, cli_pair, tuple(pipelines), lite)
+    # Resolved before the cache key is built: a cached verdict is one environment's.
+    options = LoadOptions(run_environment(env), conf_source, cli_pair, tuple(pipelines), lite)
     store = _cache_for(project_dir, options) if cache else None
     snapshot = store.lookup() if store is not None else None
     project: Project | None = None
@@ -217,7 +221,10 @@ def _report(
     directives = [(d.location, d.codes) for d in snapshot.directives]
     return LintResult(
         project=root,
-        pairs=[PairInfo(p.name, p.input_name, p.source) for p in snapshot.pairs],
+        pairs=[
+            PairInfo(p.name, p.input_name, p.source, p.wiring.mlflow if p.wiring else None)
+            for p in snapshot.pairs
+        ],
         violations=sorted(violations, key=Violation.sort_key),
         warnings=list(snapshot.warnings),
         settings=settings,

@@ -129,7 +129,11 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.argument(
             "project_dir", required=False, type=click.Path(file_okay=False, path_type=Path)
         ),
-        click.option("--env", "-e", help="Configuration environment layered over `base`."),
+        click.option(
+            "--env",
+            "-e",
+            help="Configuration environment layered over `base` [default: KEDRO_ENV, else local].",
+        ),
         click.option("--conf-source", help="Configuration folder to read instead of `conf/`."),
         click.option("--training", help="Registered name of the training pipeline of a pair."),
         click.option("--inference", help="Registered name of the inference pipeline of a pair."),
@@ -352,6 +356,10 @@ def check(
     outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
+        for pair in outcome.result.pairs:  # what KML205 judged `log_model_kwargs` against
+            if pair.mlflow is not None:
+                assumed = pair.mlflow.text or "unknown"
+                _warn(f"MLflow for `{pair.name}`: {assumed} ({pair.mlflow.reason})")
         if outcome.result.cache_problem:
             _warn(f"cache not used: {outcome.result.cache_problem}")
     for note in outcome.notes:

@@ -25,6 +25,7 @@ KNOWN_PRIVATES = frozenset(
         "_path",
         "_protocol",
         "_create_hook_manager",
+        "_hook_manager",
         "_dataset_patterns",
         "_default_pattern",
         "_enforce_params_schema",

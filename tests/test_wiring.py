@@ -3,7 +3,6 @@ the installed plugins and the factory's arguments, and how warnings exit."""
 
 from __future__ import annotations
 
-from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -122,18 +121,9 @@ def test_log_model_kwargs_and_copy_mode_are_read_from_the_factory_call(tmp_path:
         '        log_model_kwargs={{"code_path": ["src"], "name": "churn"}})',  # format-escaped
     )
     found = _wiring(tmp_path, "kwargs", registry=registry, settings=OUR_HOOK)
-    # `code_path` is judged against the installed MLflow's `log_model`; without MLflow (the
-    # Kedro 0.19 lane), only what does not depend on its version.
-    expected = {("KML206", None)} | ({("KML205", "code_path")} if _mlflow_installed() else set())
-    assert found == expected
-
-
-def _mlflow_installed() -> bool:
-    try:
-        metadata.version("mlflow")
-    except metadata.PackageNotFoundError:
-        return False
-    return True
+    # Our hook logs the pair, and it needs MLflow 3 (which calls it `code_paths`): so with
+    # MLflow installed here or not (the Kedro 0.19 lane), `code_path` is refused.
+    assert found == {("KML206", None), ("KML205", "code_path")}
 
 
 def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:
@@ -148,3 +138,24 @@ def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:
     found = [violation("KML001"), violation("KML201"), violation("KML006")]
     assert [v.code for v in preflight_findings(found, logs=True)] == ["KML001", "KML006"]
     assert [v.code for v in preflight_findings(found, logs=False)] == [v.code for v in found]
+
+
+def test_settings_are_iterated_as_kedro_iterates_them() -> None:
+    """Any iterable, once (a generator is kept for later readers); a string by character,
+    as Kedro's ``set(DISABLE_HOOKS_FOR_PLUGINS)``; a value that is not iterable is none."""
+    from types import ModuleType
+
+    from kedro_ml_lint.loader.compat import settings_items
+    from kedro_ml_lint.loader.compat.kedro_mlflow import hook_runs
+
+    settings = ModuleType("settings")
+    settings.HOOKS = (hook for hook in ["a", "b"])  # type: ignore[attr-defined]
+    assert settings_items(settings, "HOOKS") == ("a", "b")
+    assert settings_items(settings, "HOOKS") == ("a", "b")  # read again: the same items
+    settings.DISABLE_HOOKS_FOR_PLUGINS = "kedro_mlflow"  # type: ignore[attr-defined]
+    assert hook_runs(settings)  # disables `k`, `e`, `d`…: not the plugin
+    settings.DISABLE_HOOKS_FOR_PLUGINS = frozenset({"kedro_mlflow"})  # type: ignore[attr-defined]
+    assert not hook_runs(settings)
+    settings.DISABLE_HOOKS_FOR_PLUGINS = 3  # type: ignore[attr-defined]
+    assert settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS") == ()
+    assert settings_items(None, "HOOKS") == ()

@@ -5,7 +5,24 @@ Importable without Kedro: the CLI's cache hit never imports the loader proper.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
+
+# What `kedro run` reads its default environment from (`--env` wins).
+KEDRO_ENV = "KEDRO_ENV"
+
+
+def run_environment(env: str | None) -> str | None:
+    """The configuration environment a run reads, as ``kedro run`` picks it.
+
+    ``--env`` wins, else ``KEDRO_ENV``, else ``None`` (the config loader's default run
+    environment, ``local`` unless the project says otherwise). An empty value counts as
+    unset, as in Kedro's ``KedroSession.create`` (``env or os.getenv("KEDRO_ENV")``).
+
+    Args:
+        env: The environment named explicitly (``--env``), if any.
+    """
+    return env or os.environ.get(KEDRO_ENV) or None
 
 
 @dataclass(frozen=True)

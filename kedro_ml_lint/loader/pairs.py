@@ -18,21 +18,27 @@ from kedro_ml_lint.errors import (
     SettingsError,
 )
 from kedro_ml_lint.loader.capture import node_site
-from kedro_ml_lint.loader.compat import distribution_version
+from kedro_ml_lint.loader.compat import distribution_version, settings_items
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
 from kedro_ml_lint.loader.deferred import real
+from kedro_ml_lint.loader.dependencies import declared_requirements, project_mlflow
 from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import table_line
 from kedro_ml_lint.loader.sources import node_call_noqa
-from kedro_ml_lint.model import Factory, NodeSpec, PairSource, Role, Wiring
+from kedro_ml_lint.model import Factory, Logger, MlflowRange, NodeSpec, PairSource, Role, Wiring
 from kedro_ml_lint.model.names import did_you_mean
 from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE as DEFAULT_PIPELINE
 from kedro_ml_lint.vocabulary import PYPROJECT
 
+# What kedro-ml-lint's logging (its hook, `--log`) runs on: the `[mlflow]` extra (§12).
+OUR_MLFLOW = ">=3,<4"
+# The model's name: each factory passes it under the name its MLflow takes (`artifact_path`
+# before MLflow 3, `name` since), whichever the project wrote.
+MODEL_NAME_KEYS = frozenset({"name", "artifact_path"})
 HOW_TO_DECLARE = (
     "declare one with `pipeline_ml_factory(training, inference, input_name)` in the "
     "pipeline registry, a `[[tool.kedro-ml-lint.pairs]]` table in pyproject.toml, or "
@@ -149,21 +155,23 @@ class _ProjectWiring:
     kedro_mlflow_hook: bool
     kedro_version: str | None
     kedro_mlflow_version: str | None
-    mlflow_version: str | None
+    # The MLflow the project declares (its requirements, else its kedro-mlflow pin).
+    declared_mlflow: MlflowRange | None
     # Registered plain pipelines (sums, `__default__`…) -> the names of their nodes.
     plain_pipelines: dict[str, frozenset[str]]
 
     @classmethod
     def of(cls, project: Project) -> _ProjectWiring:
         settings = project.settings
-        hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
+        hooks = settings_items(settings, "HOOKS")  # any iterable, as Kedro registers them
         return cls(
-            our_hook=isinstance(hooks, tuple | list)
-            and any(_is_our_logging_hook(hook) for hook in hooks),
+            our_hook=any(_is_our_logging_hook(hook) for hook in hooks),
             kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
             kedro_version=distribution_version("kedro"),
             kedro_mlflow_version=distribution_version("kedro-mlflow"),
-            mlflow_version=mlflow_compat.installed_version(),
+            declared_mlflow=project_mlflow(
+                declared_requirements(project.root, project.package_dir.parent)
+            ),
             plain_pipelines={
                 str(name): frozenset(node.name for node in pipeline_nodes(other))
                 for name, other in project.registry.items()
@@ -175,12 +183,14 @@ class _ProjectWiring:
         """What would log ``pipeline`` after a ``kedro run`` of the project (KML2xx)."""
         training_nodes = {node.name for node in pipeline_nodes(pipeline)}
         log_model_kwargs = plain(getattr(pipeline, "log_model_kwargs", None) or {})
+        factory = (
+            Factory.KEDRO_MLFLOW
+            if kedro_mlflow_compat.made_by_kedro_mlflow(pipeline)
+            else Factory.KEDRO_ML_LINT
+        )
+        mlflow = self._mlflow(factory)
         return Wiring(
-            factory=(
-                Factory.KEDRO_MLFLOW
-                if kedro_mlflow_compat.made_by_kedro_mlflow(pipeline)
-                else Factory.KEDRO_ML_LINT
-            ),
+            factory=factory,
             our_hook=self.our_hook,
             kedro_mlflow_hook=self.kedro_mlflow_hook,
             sums=tuple(
@@ -192,13 +202,29 @@ class _ProjectWiring:
             log_model_kwargs=log_model_kwargs,
             kedro_version=self.kedro_version,
             kedro_mlflow_version=self.kedro_mlflow_version,
-            mlflow_version=self.mlflow_version,
+            mlflow=mlflow,
             # Parsing MLflow's source costs tens of ms: only a pair that passes arguments pays.
-            log_model_parameters=(
-                mlflow_compat.log_model_parameters()
+            log_model_refused=(
+                mlflow_compat.refused_keys(set(log_model_kwargs) - MODEL_NAME_KEYS, mlflow)
                 if set(log_model_kwargs) - set(LOG_MODEL_KWARGS_DEFAULT)
-                else None
+                else frozenset()
             ),
+        )
+
+    def _mlflow(self, factory: Factory) -> MlflowRange:
+        """The MLflow a pair is judged against: the project's, as far as it says."""
+        if self.declared_mlflow is not None:
+            return self.declared_mlflow
+        loggers = Wiring(factory, self.our_hook, self.kedro_mlflow_hook).loggers
+        if loggers == (Logger.KEDRO_ML_LINT,):
+            return mlflow_compat.range_of(
+                OUR_MLFLOW,
+                "kedro-ml-lint's `MlflowPipelineHook` logs the pair, and it needs "
+                f"`mlflow{OUR_MLFLOW}` (the `[mlflow]` extra)",
+            )
+        return mlflow_compat.unknown_range(
+            "nothing in the project pins `mlflow` or `kedro-mlflow` (requirements*.txt, "
+            "requirements*.in, pyproject.toml): only what holds for every MLflow is checked"
         )
 
 

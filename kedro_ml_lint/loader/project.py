@@ -398,7 +398,7 @@ def _loader_factory(
         if not (folder / needed).is_dir():
             present = sorted(p.name for p in folder.iterdir() if p.is_dir())
             how = (
-                f"`--env {env}`"
+                _named_env(env)
                 if needed == env
                 else f"the {'base' if needed == base_env else 'default run'} environment"
             )
@@ -433,6 +433,14 @@ def _loader_factory(
             ) from exc
 
     return make, folder
+
+
+def _named_env(env: str | None) -> str:
+    """How the user named the run environment: ``--env``, or ``KEDRO_ENV`` (§5)."""
+    from kedro_ml_lint.loader.options import KEDRO_ENV
+
+    # Only on the way to an error: a run that stores a cache entry never reads it here.
+    return f"`{KEDRO_ENV}={env}`" if os.environ.get(KEDRO_ENV) == env else f"`--env {env}`"
 
 
 def _settings_path(settings: ModuleType | None, root: Path) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from kedro_ml_lint.loader.options import run_environment
 from kedro_ml_lint.mlflow import transaction
 from kedro_ml_lint.mlflow.catalog import project_catalog
 from kedro_ml_lint.mlflow.describe import project_name
@@ -74,7 +75,8 @@ def log_models(
 
     Args:
         result: What ``lint_project`` found (its pairs carry their kedro pipelines).
-        env: The configuration environment the project was checked with.
+        env: The configuration environment the project was checked with (else
+            ``KEDRO_ENV``, as ``lint_project`` picks it).
         conf_source: The configuration folder the project was checked with.
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment name (created when missing); else MLflow's default.
@@ -116,7 +118,7 @@ def log_models(
             )
         )
     with quiet_kedro():
-        package_name, catalog = project_catalog(result.project, env, conf_source)
+        package_name, catalog = project_catalog(result.project, run_environment(env), conf_source)
     return publish(
         pairs,
         catalog=catalog,

@@ -12,13 +12,14 @@ from kedro_ml_lint.model.pair import (
     build_graph,
     build_pair,
 )
-from kedro_ml_lint.model.wiring import Factory, Logger, Wiring
+from kedro_ml_lint.model.wiring import Factory, Logger, MlflowRange, Wiring
 
 __all__ = [
     "DatasetFlow",
     "DatasetSpec",
     "Factory",
     "Logger",
+    "MlflowRange",
     "NodeSpec",
     "Origin",
     "PairFacts",

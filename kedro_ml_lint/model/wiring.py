@@ -34,6 +34,31 @@ class Logger(str, Enum):
 
 
 @dataclass(frozen=True)
+class MlflowRange:
+    """The MLflow a pair is logged with, as far as the project says (KML205).
+
+    Attributes:
+        text: The range (``==2.9.2``, ``>=1.0.0,<3.0.0``); ``None`` when unknown.
+        reason: Where it comes from, for ``-v`` and the JSON report.
+        versions: The known MLflow releases inside it (every known one when unknown).
+    """
+
+    text: str | None
+    reason: str
+    versions: tuple[str, ...] = ()
+
+    @property
+    def major(self) -> int | None:
+        """The major version every MLflow of the range has; ``None`` when they differ."""
+        majors = {found[0] for found in map(release, self.versions) if found}
+        return majors.pop() if self.text is not None and len(majors) == 1 else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of docs/design.md §5 (``pairs[].mlflow``)."""
+        return {"range": self.text, "reason": self.reason}
+
+
+@dataclass(frozen=True)
 class Wiring:
     """What would log a registered pair, and with which arguments.
 
@@ -49,9 +74,10 @@ class Wiring:
         log_model_kwargs: The pair's ``mlflow.pyfunc.log_model`` arguments, as given.
         kedro_version: The installed Kedro's version.
         kedro_mlflow_version: The installed kedro-mlflow's version; ``None`` when absent.
-        mlflow_version: The installed MLflow's version; ``None`` when absent.
-        log_model_parameters: The parameters the installed ``mlflow.pyfunc.log_model``
-            takes; ``None`` when MLflow is not installed (or was not needed).
+        mlflow: The MLflow the pair is judged against (KML205): the project's, as far as
+            it declares it; ``None`` when not read (a pair not from the registry).
+        log_model_refused: The ``log_model_kwargs`` keys that ``mlflow.pyfunc.log_model``
+            refuses in every MLflow of ``mlflow``'s range.
     """
 
     factory: Factory
@@ -62,8 +88,8 @@ class Wiring:
     log_model_kwargs: Mapping[str, Any] = field(default_factory=dict)
     kedro_version: str | None = None
     kedro_mlflow_version: str | None = None
-    mlflow_version: str | None = None
-    log_model_parameters: frozenset[str] | None = None
+    mlflow: MlflowRange | None = None
+    log_model_refused: frozenset[str] = frozenset()
 
     @property
     def logs_by_hook(self) -> bool:

@@ -43,7 +43,7 @@ from ruamel.yaml import YAML
 
 from kedro_ml_lint import lint_pipelines
 from kedro_ml_lint.diagnostics import Applicability, Violation
-from kedro_ml_lint.model import Factory, Wiring
+from kedro_ml_lint.model import Factory, MlflowRange, Wiring
 from kedro_ml_lint.rules import RULES, RULES_BY_CODE
 
 CASES_DIR = Path(__file__).parent / "cases"
@@ -181,8 +181,12 @@ def _wiring(spec: dict[str, Any] | None) -> Wiring | None:
     fields = dict(spec)
     fields["factory"] = Factory(fields["factory"])
     fields["sums"] = tuple(fields.get("sums") or ())
-    if fields.get("log_model_parameters") is not None:
-        fields["log_model_parameters"] = frozenset(fields["log_model_parameters"])
+    fields["log_model_refused"] = frozenset(fields.get("log_model_refused") or ())
+    if fields.get("mlflow") is not None:
+        mlflow = dict(fields["mlflow"])
+        fields["mlflow"] = MlflowRange(
+            mlflow.get("text"), mlflow.get("reason", ""), tuple(mlflow.get("versions") or ())
+        )
     return Wiring(**fields)
 
 

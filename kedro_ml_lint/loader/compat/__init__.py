@@ -212,12 +212,37 @@ def conf_source_setting(settings: ModuleType | None) -> str:
     return "conf"
 
 
+def settings_items(settings: ModuleType | None, name: str) -> tuple[Any, ...]:
+    """An iterable setting's items (``HOOKS``, ``DISABLE_HOOKS_FOR_PLUGINS``), as Kedro reads it.
+
+    Every item of any iterable, in its order (``_register_hooks`` iterates
+    ``settings.HOOKS``, ``_register_hooks_entry_points`` takes ``set(...)`` of the disabled
+    plugins; Kedro's settings validators check no type). A string is iterated too, as Kedro
+    does: ``"kedro_mlflow"`` disables no plugin.
+
+    An iterator (a generator expression) can be read once: its items are kept on the
+    settings module, so every later reader sees what ``kedro run`` would see. A value that
+    is not iterable is no item here (``kedro run`` fails on it before any hook runs).
+    Checked against Kedro 0.19.15 and 1.7.0 (``kedro/framework/hooks/manager.py``; 0.17 and
+    0.18 take the same ``Iterable`` there).
+    """
+    if settings is None:
+        return ()
+    value = getattr(settings, name, ())
+    if isinstance(value, tuple):
+        return value
+    try:
+        items = tuple(value)
+    except TypeError:
+        return ()
+    if iter(value) is value:
+        setattr(settings, name, items)
+    return items
+
+
 def hook_implementation(settings: ModuleType, name: str) -> Any | None:
     """The first hook in ``settings.HOOKS`` that implements ``name`` (Kedro 0.17's way)."""
-    hooks = getattr(settings, "HOOKS", ())
-    if not isinstance(hooks, tuple | list):
-        return None
-    for hook in hooks:
+    for hook in settings_items(settings, "HOOKS"):
         method = getattr(type(hook), name, None)
         if method is not None and callable(method):
             return getattr(hook, name)

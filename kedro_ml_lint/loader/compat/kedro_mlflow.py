@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from types import ModuleType
 from typing import Any
 
+from packaging.specifiers import SpecifierSet
+
 KEDRO_MLFLOW = "kedro_mlflow"
 # 0.7's keyword arguments, and where 0.8+ keeps each one.
 _LEGACY_LOG_MODEL_KWARGS = {
@@ -126,18 +128,28 @@ DISTRIBUTION = "kedro_mlflow"
 def hook_runs(settings: ModuleType | None) -> bool:
     """True when kedro-mlflow's hook runs in a ``kedro run`` of the project.
 
-    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did), or when the plugin
-    registers it itself (its ``kedro.hooks`` entry point) and ``DISABLE_HOOKS_FOR_PLUGINS``
-    does not name the installed distribution exactly, as Kedro compares.
+    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did; Kedro registers it
+    whatever ``DISABLE_HOOKS_FOR_PLUGINS`` says, since that only unregisters what entry
+    points registered), or when the plugin registers it itself (its ``kedro.hooks`` entry
+    point) and ``DISABLE_HOOKS_FOR_PLUGINS`` does not name the installed distribution
+    exactly, as Kedro compares. Both settings may be any iterable (``compat.settings_items``).
     """
-    hooks = getattr(settings, "HOOKS", ()) if settings is not None else ()
-    if isinstance(hooks, tuple | list) and any(
-        type(hook).__module__.startswith(KEDRO_MLFLOW + ".") for hook in hooks
-    ):
+    from kedro_ml_lint.loader.compat import settings_items
+
+    if any(is_kedro_mlflow_hook(hook) for hook in settings_items(settings, "HOOKS")):
         return True
-    disabled = getattr(settings, "DISABLE_HOOKS_FOR_PLUGINS", ()) if settings is not None else ()
-    names = {str(name) for name in disabled} if isinstance(disabled, tuple | list | set) else set()
-    return _distribution_name() not in names
+    disabled = settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS")
+    return _distribution_name() not in {name for name in disabled if isinstance(name, str)}
+
+
+def is_kedro_mlflow_hook(hook: object) -> bool:
+    """A hook instance of kedro-mlflow's, or (lean environment) a stand-in for one."""
+    from kedro_ml_lint.loader.lite import StandIn
+
+    if isinstance(hook, StandIn):
+        # `MlflowHook()` of a stood-in `kedro_mlflow.framework.hooks`: its dotted path.
+        return object.__getattribute__(hook, "_kml_path").startswith(KEDRO_MLFLOW + ".")
+    return type(hook).__module__.startswith(KEDRO_MLFLOW + ".")
 
 
 def _distribution_name() -> str:
@@ -157,3 +169,41 @@ def made_by_kedro_mlflow(pipeline: object) -> bool:
 
 
 MADE_BY_KEDRO_MLFLOW = "_kml_made_by_kedro_mlflow"
+
+
+# The MLflow each kedro-mlflow release declares (its ``install_requires``), for a project
+# that pins kedro-mlflow but not MLflow (KML205). Sources: the wheels' ``Requires-Dist`` of
+# 0.12.2, 0.13.0, 0.13.4, 0.14.0, 0.14.5, 1.0.0, 1.0.2, 2.0.0 and 2.0.3; for older releases
+# its README ("compatible with mlflow>=1.0.0"), the ``requirements.txt`` of the 0.11 line
+# (``mlflow>=1.0.0, <3.0.0``) and its changelog (0.11.8: "Added support for Mlflow 2.0";
+# 0.13.0: drop ``mlflow<1.29.0``; 0.14.0: pin ``mlflow>=2.7.0``).
+KEDRO_MLFLOW_MLFLOW: tuple[tuple[tuple[str, ...], str], ...] = tuple(
+    (tuple(releases.split()), mlflow)
+    for releases, mlflow in (
+        (
+            "0.7.0 0.7.1 0.7.2 0.7.3 0.7.4 0.7.5 0.7.6 0.8.0 0.8.1 0.9.0 0.10.0 "
+            "0.11.0 0.11.1 0.11.2 0.11.3 0.11.4 0.11.5 0.11.6 0.11.7",
+            ">=1.0.0,<2.0.0",
+        ),
+        ("0.11.8 0.11.9 0.11.10 0.12.0 0.12.1 0.12.2", ">=1.0.0,<3.0.0"),
+        ("0.13.0 0.13.1 0.13.2 0.13.3 0.13.4", ">=1.29.0,<3.0.0"),
+        ("0.14.0 0.14.1 0.14.2 0.14.3 0.14.4 0.14.5 1.0.0 1.0.1 1.0.2", ">=2.7.0,<3.0.0"),
+        ("2.0.0 2.0.1 2.0.2 2.0.3", ">=3.0.0,<4.0.0"),
+    )
+)
+
+
+def implied_mlflow(pin: SpecifierSet) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The kedro-mlflow releases ``pin`` allows, and the MLflow ranges they declare.
+
+    Both empty when the pin allows no release the table knows (a newer kedro-mlflow:
+    its MLflow is unknown).
+    """
+    releases: list[str] = []
+    ranges: list[str] = []
+    for versions, mlflow in KEDRO_MLFLOW_MLFLOW:
+        allowed = [v for v in versions if pin.contains(v, prereleases=True)]
+        if allowed:
+            releases += allowed
+            ranges.append(mlflow)
+    return tuple(releases), tuple(ranges)

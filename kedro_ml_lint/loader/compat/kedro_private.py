@@ -33,6 +33,17 @@ def empty_hook_manager() -> Any:
     return _create_hook_manager()
 
 
+def session_hooks(session: Any) -> list[Any]:
+    """The hooks a ``KedroSession`` registered: ``settings.HOOKS`` and the plugins' own.
+
+    Private: ``KedroSession._hook_manager`` (a pluggy ``PluginManager``). Needed by the
+    wiring tests, whose oracle for what ``settings.HOOKS`` and ``DISABLE_HOOKS_FOR_PLUGINS``
+    mean is the set of hooks a real session registers (docs/design.md §2).
+    Checked against kedro 0.19.15 and 1.7.0.
+    """
+    return list(session._hook_manager.get_plugins())
+
+
 def unsorted_nodes(pipeline: Any) -> list[Any] | None:
     """A Kedro ``Pipeline``'s nodes in insertion order; ``None`` when not available.
 
