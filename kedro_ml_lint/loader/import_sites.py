@@ -44,14 +44,18 @@ def _guarded_lines(filename: str) -> frozenset[int]:
         return frozenset()
     lines: set[int] = set()
     for node in ast.walk(tree):
-        guarded = (
-            isinstance(node, _TRY_STATEMENTS)
-            and any(_catches_import_error(h) for h in node.handlers)
-        ) or (isinstance(node, ast.With | ast.AsyncWith) and any(map(_suppresses, node.items)))
-        if guarded:
-            for statement in node.body:
-                lines.update(range(statement.lineno, (statement.end_lineno or 0) + 1))
+        for statement in _expecting_a_failed_import(node):
+            lines.update(range(statement.lineno, (statement.end_lineno or 0) + 1))
     return frozenset(lines)
+
+
+def _expecting_a_failed_import(node: ast.AST) -> list[ast.stmt]:
+    """The statements ``node`` runs where a failed import is caught; none for other nodes."""
+    if isinstance(node, _TRY_STATEMENTS) and any(map(_catches_import_error, node.handlers)):
+        return node.body
+    if isinstance(node, ast.With | ast.AsyncWith) and any(map(_suppresses, node.items)):
+        return node.body
+    return []
 
 
 def _suppresses(item: ast.withitem) -> bool:
