@@ -156,6 +156,8 @@ def test_settings_are_iterated_as_kedro_iterates_them() -> None:
     assert hook_runs(settings)  # disables `k`, `e`, `d`…: not the plugin
     settings.DISABLE_HOOKS_FOR_PLUGINS = frozenset({"kedro_mlflow"})  # type: ignore[attr-defined]
     assert not hook_runs(settings)
+    settings.DISABLE_HOOKS_FOR_PLUGINS = ()  # type: ignore[attr-defined]
+    assert hook_runs(settings) and not hook_runs(settings, in_environment=False)  # no plugin
     settings.DISABLE_HOOKS_FOR_PLUGINS = 3  # type: ignore[attr-defined]
     assert settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS") == ()
     assert settings_items(None, "HOOKS") == ()

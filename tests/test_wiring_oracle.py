@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import REPO, run_cli
 from project_factory import write_project
 
 from kedro_ml_lint.api import lint_project
@@ -93,12 +93,13 @@ print(json.dumps([ours, theirs]))
 """
 
 
-def _registered(root: Path) -> tuple[bool, bool]:
+def _registered(root: Path, python: Path | str = sys.executable) -> tuple[bool, bool]:
     proc = subprocess.run(
-        [sys.executable, "-c", ORACLE, str(root)],
+        [str(python), "-c", ORACLE, str(root)],
         capture_output=True,
         text=True,
         cwd=root,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
         timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
@@ -158,3 +159,41 @@ def test_wiring_is_what_a_real_session_registers(
 
     # The pre-commit case: kedro-mlflow and MLflow are missing, their hooks stood in for.
     assert _read_by_us(root, lean_python) == [list(registered)]
+
+
+# Our factory alone: the project never names kedro-mlflow, or declares it only.
+OURS_ONLY = """
+from kedro_ml_lint import pipeline_ml_factory
+
+from {package}.pipelines import inference, training
+
+
+def register_pipelines():
+    pair = pipeline_ml_factory(training(), inference(), input_name="instances")
+    return {{"ours": pair, "__default__": pair}}
+"""
+
+
+@pytest.mark.parametrize("declared", [False, True])
+def test_kedro_mlflow_counts_only_where_the_project_runs_with_it(
+    declared: bool, tmp_path: Path, lean_python: Path
+) -> None:
+    """A project that publishes with ``check --log`` and never uses kedro-mlflow gets no
+    KML201 in the pre-commit environment, where kedro-mlflow is missing: a real session
+    there registers no hook, and neither does the project's own environment. One that
+    declares kedro-mlflow runs with its hook: the lean environment reads the trap as the
+    project's environment (here, the full one) has it."""
+    package = "declared" if declared else "undeclared"
+    root = write_project(tmp_path / package, package=package, registry=OURS_ONLY, settings="")
+    if declared:
+        (root / "requirements.txt").write_text("kedro-mlflow>=2.0,<3\n", encoding="utf-8")
+    lean_session = _registered(root, lean_python)
+    assert lean_session == (False, False)  # the plugin is not installed there
+    full_session = _registered(root)  # kedro-mlflow installed: its entry point registers it
+    assert full_session == (False, True)
+    expected = full_session if declared else lean_session
+    assert _read_by_us(root, lean_python) == [list(expected)]
+    run = run_cli("check", root, "--format", "json", "--select", "KML2", python=lean_python)
+    assert run.code == (1 if declared else 0), run.stderr
+    found = {(v["pipeline"], v["code"]) for v in json.loads(run.stdout)["violations"]}
+    assert found == ({("ours", "KML201")} if declared else set())

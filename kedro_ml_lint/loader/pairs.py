@@ -23,7 +23,11 @@ from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
 from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
 from kedro_ml_lint.loader.deferred import real
-from kedro_ml_lint.loader.dependencies import declared_requirements, project_mlflow
+from kedro_ml_lint.loader.dependencies import (
+    KEDRO_MLFLOW_DISTRIBUTION,
+    declared_requirements,
+    project_mlflow,
+)
 from kedro_ml_lint.loader.options import CliPair
 from kedro_ml_lint.loader.project import Project
 from kedro_ml_lint.loader.pyproject import table_line
@@ -164,14 +168,16 @@ class _ProjectWiring:
     def of(cls, project: Project) -> _ProjectWiring:
         settings = project.settings
         hooks = settings_items(settings, "HOOKS")  # any iterable, as Kedro registers them
+        declared = declared_requirements(project.root, project.package_dir.parent)
+        kedro_mlflow_there = kedro_mlflow_compat.in_project_environment(
+            any(d.name == KEDRO_MLFLOW_DISTRIBUTION for d in declared), project.package_dir.parent
+        )
         return cls(
             our_hook=any(_is_our_logging_hook(hook) for hook in hooks),
-            kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings),
+            kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings, kedro_mlflow_there),
             kedro_version=distribution_version("kedro"),
             kedro_mlflow_version=distribution_version("kedro-mlflow"),
-            declared_mlflow=project_mlflow(
-                declared_requirements(project.root, project.package_dir.parent)
-            ),
+            declared_mlflow=project_mlflow(declared),
             plain_pipelines={
                 str(name): frozenset(node.name for node in pipeline_nodes(other))
                 for name, other in project.registry.items()

@@ -213,7 +213,7 @@ def load_project(
             config_loader = make_loader(conf_folder)
             catalog_config = _read_config(config_loader, "catalog", root)
             parameters = _read_config(config_loader, "parameters", root)
-            if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
+            if kedro_mlflow_compat.mentioned_in(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
             registry = _import_registry(root, package_dir, settings, notes, session, lite)
         except KedroMlLintError:
@@ -476,18 +476,6 @@ def _config_files(config_loader: Any, key: str) -> list[Path]:
     envs = [e for e in (run_env, base_env) if e]
     conf_source = Path(getattr(config_loader, "conf_source", "conf"))
     return config_files(conf_source, list(dict.fromkeys(envs)), patterns)
-
-
-def _mentions_kedro_mlflow(source_dir: Path) -> bool:
-    """True when some source file names kedro-mlflow (a cheap scan, no parsing)."""
-    needle = kedro_mlflow_compat.KEDRO_MLFLOW.encode()
-    for path in source_dir.rglob("*.py"):
-        try:
-            if needle in path.read_bytes():
-                return True
-        except OSError:
-            continue
-    return False
 
 
 def _import_registry(

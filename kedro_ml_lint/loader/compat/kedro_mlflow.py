@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -125,21 +126,52 @@ def installed() -> bool:
 DISTRIBUTION = "kedro_mlflow"
 
 
-def hook_runs(settings: ModuleType | None) -> bool:
+def hook_runs(settings: ModuleType | None, in_environment: bool = True) -> bool:
     """True when kedro-mlflow's hook runs in a ``kedro run`` of the project.
 
     It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did; Kedro registers it
     whatever ``DISABLE_HOOKS_FOR_PLUGINS`` says, since that only unregisters what entry
-    points registered), or when the plugin registers it itself (its ``kedro.hooks`` entry
-    point) and ``DISABLE_HOOKS_FOR_PLUGINS`` does not name the installed distribution
-    exactly, as Kedro compares. Both settings may be any iterable (``compat.settings_items``).
+    points registered), or when the plugin is in the project's environment
+    (``in_environment``: see :func:`in_project_environment`), registers its hook itself (its
+    ``kedro.hooks`` entry point) and ``DISABLE_HOOKS_FOR_PLUGINS`` does not name the
+    distribution exactly, as Kedro compares. Both settings may be any iterable
+    (``compat.settings_items``).
     """
     from kedro_ml_lint.loader.compat import settings_items
 
     if any(is_kedro_mlflow_hook(hook) for hook in settings_items(settings, "HOOKS")):
         return True
+    if not in_environment:
+        return False  # no plugin, no entry point: nothing registers its hook
     disabled = settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS")
     return _distribution_name() not in {name for name in disabled if isinstance(name, str)}
+
+
+def in_project_environment(declared: bool, source_dir: Path) -> bool:
+    """Whether kedro-mlflow is installed where the project runs.
+
+    It is when it is installed here (this is the project's environment), when the project
+    declares it (a requirement), or when the project's code names it: a pre-commit hook's
+    environment has no kedro-mlflow, and must not take a project that uses it for one that
+    does not, nor the other way round.
+
+    Args:
+        declared: The project's requirements name kedro-mlflow.
+        source_dir: The folder of the project's code, scanned for the module's name.
+    """
+    return installed() or declared or mentioned_in(source_dir)
+
+
+def mentioned_in(source_dir: Path) -> bool:
+    """True when some source file names kedro-mlflow (a cheap scan, no parsing)."""
+    needle = KEDRO_MLFLOW.encode()
+    for path in source_dir.rglob("*.py"):
+        try:
+            if needle in path.read_bytes():
+                return True
+        except OSError:
+            continue
+    return False
 
 
 def is_kedro_mlflow_hook(hook: object) -> bool:
