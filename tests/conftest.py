@@ -60,7 +60,6 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/test_precommit.py",
     "tests/test_cache.py",
     "tests/mlflow/test_spark.py",
-    "tests/test_replay.py",
     "tests/mlflow/test_seed_api.py",
     "tests/test_secrets.py",
     "tests/mlflow/test_mlflow_serve.py",
