@@ -84,7 +84,7 @@ _UNCACHEABLE_PREFIXES = {"ctypes.": "used ctypes"}
 _CLOCKS = ("time", "time_ns", "localtime", "gmtime", "ctime", "asctime", "strftime")
 
 # Names whose use in a project source makes its load uncacheable (docs/design.md §13).
-# Not `platform.node`: every Kedro project names `node`; `uname` and `gethostname` stay.
+# Not `node`: every Kedro project names it; `platform` (its module) is in the list.
 SUSPECT_NAMES = {
     "the clock": frozenset(
         [
@@ -140,6 +140,7 @@ SUSPECT_NAMES = {
             "getlogin",
             "getpid",
             "getppid",
+            "platform",
             "uname",
             "cpu_count",
             "getpwuid",
@@ -257,12 +258,14 @@ def _own_process_symbols(event: str, args: tuple[Any, ...]) -> bool:
 
 
 def _what(event: str, args: tuple[Any, ...]) -> str:
-    """`` (`git`)``: the program or address an event names, when it names one simply."""
+    """`` (`git`)``: the program or path an event names, when it names one simply."""
     with suppress(Exception):
         first = args[0]
-        if event == "subprocess.Popen":
-            program = first if isinstance(first, (str, bytes, os.PathLike)) else first[0]
-            return f" (`{os.path.basename(os.fsdecode(program))}`)"
+        if event == "subprocess.Popen":  # (executable, args, cwd, env)
+            program = first if first is not None else args[1]
+            if not isinstance(program, (str, bytes, os.PathLike)):
+                program = program[0]
+            return f" (`{os.path.basename(os.fsdecode(program)).split()[0]}`)"
         if isinstance(first, (str, bytes, os.PathLike)):
             return f" (`{os.fsdecode(first)}`)"
     return f" ({event})"
