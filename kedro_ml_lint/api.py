@@ -211,7 +211,8 @@ def _load(
 
     if store is not None:
         store.prepare()
-    with recorded() if store is not None else nullcontext() as recording:
+    root = str(store.project_root) if store is not None else None
+    with recorded(root) if store is not None else nullcontext() as recording:
         project = load_project(
             project_dir,
             env=options.env,

@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import shutil
+import sys
 import time
 from pathlib import Path
 
@@ -243,6 +244,55 @@ def test_what_the_recorder_cannot_see_is_never_cached(project: Path, case: str) 
     assert len(lines) == 1 and reason in lines[0]
 
 
+CLOCK_LIBRARY = """
+import time
+
+STAMP = time.time()  # read while the module body runs, as numpy.f2py does
+
+
+def stamp():
+    return time.time()
+"""
+
+
+@pytest.mark.parametrize(
+    ("use", "cached"),
+    [("import kml_clock  # noqa: F401", True), ("import kml_clock\nkml_clock.stamp()", False)],
+    ids=["library-import-time", "project-calls-the-clock"],
+)
+def test_a_clock_read_refuses_only_when_the_project_reaches_it(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, use: str, cached: bool
+) -> None:
+    site = tmp_path / "lib" / "site-packages"
+    site.mkdir(parents=True)
+    (site / "kml_clock.py").write_text(CLOCK_LIBRARY)
+    monkeypatch.syspath_prepend(str(site))
+    registry = project / "src" / "churn" / "pipeline_registry.py"
+    registry.write_text(registry.read_text() + f"\n{use}\n")
+    first = lint_project(project, cache=True)
+    assert ("read the clock" in (first.cache_problem or "")) is not cached
+    sys.modules.pop("kml_clock", None)  # a fresh interpreter would import it again
+    assert (lint_project(project, cache=True).cache == "hit") is cached
+
+
+@pytest.mark.parametrize(
+    "fixture", ["kedro017-spam-filter", "kedro018-house-prices", "kedro019-fraud-detection"]
+)
+def test_projects_of_every_era_are_served_and_exact(tmp_path: Path, fixture: str) -> None:
+    """The older eras' config loaders and libraries (dateutil, threadpoolctl) keep a load
+    cacheable: what they read at import is harmless, and the verdict is the exact one."""
+    root = tmp_path / fixture
+    source = Path(__file__).parent / "fixtures" / fixture
+    shutil.copytree(source, root, ignore=shutil.ignore_patterns("__pycache__", CACHE_DIR))
+    first = lint_project(root, cache=True)
+    assert first.cache_problem is None
+    # scikit-learn's import sets KMP_* variables: in this process, the environment the next
+    # load starts from is another one (a fresh interpreter's is not); then it is served.
+    second = [lint_project(root, cache=True) for _ in range(2)][-1]
+    assert second.cache == "hit", second.cache_stale
+    assert codes(second) == codes(first) == codes(lint_project(root))
+
+
 def test_a_subprocess_read_file_is_never_served_stale(project: Path) -> None:
     write_registry(project, "subprocess")
     assert codes(lint_project(project, cache=True)) == []
@@ -307,6 +357,7 @@ def plant_key(folder: Path) -> bytes:
 def refused(project: Path, fragment: str) -> None:
     """The cache is refused with one warning naming ``fragment``; the verdict is exact."""
     result = lint_project(project, cache=True)
+    assert result.cache == "off"
     assert result.cache_warning is not None and fragment in result.cache_warning
     assert codes(result) == exact(project)
     assert not list((project / CACHE_DIR).glob("*.json"))

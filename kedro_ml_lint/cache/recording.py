@@ -43,6 +43,7 @@ _UNLISTED = frozenset({CACHE_DIR, "__pycache__"})
 # A file changed this close to the store is re-hashed on every check (coarse clocks).
 _RACY_NS = 2_000_000_000
 _IN_CACHE = os.sep + CACHE_DIR + os.sep  # the cache's own files are never inputs
+_SYSTEM = ("/proc/", "/sys/", "/dev/")  # the kernel's live state
 
 # Audit events that read state a recording cannot hold: the load is not cached.
 _UNCACHEABLE_EVENTS = {
@@ -189,8 +190,10 @@ class Recording:
     ``dataclasses`` costs more than the rest of it (it imports ``inspect``).
     """
 
-    def __init__(self) -> None:
-        """An empty recording."""
+    def __init__(self, project_root: str | None = None) -> None:
+        """An empty recording; ``project_root``: whose code may never read the clock."""
+        self._inside = None if project_root is None else project_root.rstrip(os.sep) + os.sep
+        self._roots = interpreter_roots()
         self.files: dict[str, list[int] | None] = {}  # opened: full stat, None if absent
         self.stats: dict[str, list[int] | None] = {}  # only stat'ed (following links)
         self.lstats: dict[str, list[int] | None] = {}  # only lstat'ed
@@ -198,6 +201,16 @@ class Recording:
         self.environment = environment_digest()
         self.uncacheable: str | None = None  # why nothing may be stored
         self.incomplete = False  # something could not be recorded: nothing is stored
+
+    def is_project(self, filename: str) -> bool:
+        """``filename`` is the project's own code, not an installed library's.
+
+        A venv inside the project holds libraries, not the project. Without a project
+        root, every file counts as the project's (conservative).
+        """
+        if self._inside is None:
+            return True
+        return filename.startswith(self._inside) and not _installed(filename, self._roots)
 
     def refuse(self, reason: str) -> None:
         """Nothing this load gave may be stored; the first reason is the one said."""
@@ -307,7 +320,7 @@ def note_read(path: str) -> None:
     """Every active recording read ``path`` (stat once, however many recordings)."""
     wanting = [r for r in _ACTIVE if path not in r.files]
     if wanting and not _skip(path):
-        if path.startswith(("/proc/", "/sys/", "/dev/")):
+        if path.startswith(_SYSTEM):
             _refuse_all(f"the load read `{path}` (the system's live state)")
             return
         seen = _stat_of(path, True)
@@ -342,10 +355,15 @@ def _looked_at(path: str, follow: bool) -> list[int] | None:
 
     A folder's times change with every file created in it (``/tmp``, every folder that
     ``realpath`` walks): what a caller learns from them is its type, permissions and
-    identity; its names are an input only when it is listed. Project code that reads
+    identity; its names are an input only when it is listed. Under ``/proc``, ``/sys`` and
+    ``/dev`` only whether the path exists and its kind count (``threadpoolctl`` asks
+    whether ``/proc/self`` exists: another process's folder every time); reading one
+    refuses the load. Project code that reads
     file times by name (``getmtime``, ``st_mtime``) is refused (:data:`SUSPECT_NAMES`).
     """
     seen = _stat_of(path, follow)
+    if seen is not None and path.startswith(_SYSTEM):
+        return [0, 0, 0, 0, 0, stat_module.S_IFMT(seen[5])]  # the kernel's: which kind
     if seen is not None and stat_module.S_ISDIR(seen[5]):
         return [seen[0], seen[1], 0, 0, 0, seen[5]]
     return seen
@@ -419,7 +437,7 @@ def _clock_wrapper(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
 
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         reads = pure_with is None or len(args) < pure_with or args[pure_with - 1] is None
-        if reads and _ACTIVE and not _busy and not _log_record(sys._getframe(1).f_code):
+        if reads and _ACTIVE and not _busy and not _harmless_clock(sys._getframe(1)):
             _refuse_all(f"the load read the clock (`time.{name}`)")
         return real(*args, **kwargs)
 
@@ -430,9 +448,26 @@ def _clock_wrapper(name: str, real: Callable[..., Any]) -> Callable[..., Any]:
 _LOGGING = os.sep + os.path.join("logging", "__init__.py")
 
 
-def _log_record(code: Any) -> bool:
-    """``logging.LogRecord`` stamps its time: it never shapes a pipeline (``-v`` logs)."""
-    return code.co_name == "__init__" and code.co_filename.endswith(_LOGGING)
+def _harmless_clock(frame: Any) -> bool:
+    """A clock read no pipeline can depend on, judged from the reading frame outwards.
+
+    A ``logging.LogRecord``'s time stamp (``-v`` lets Kedro log); and a library reading the
+    clock while its module body runs (``numpy.f2py`` stamps a generation time,
+    ``dateutil`` notes the year) when no project frame is between: the import of an
+    installed file, itself an input. A project frame met first — the project's code
+    calling the clock, directly or through a library function — refuses the load.
+    """
+    code = frame.f_code
+    if code.co_name == "__init__" and code.co_filename.endswith(_LOGGING):
+        return True
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if any(r.is_project(filename) for r in _ACTIVE):
+            return False
+        if frame.f_code.co_name == "<module>":
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager
@@ -456,10 +491,13 @@ def _patched() -> Iterator[None]:
 
 
 @contextmanager
-def recorded() -> Iterator[Recording]:
+def recorded(project_root: str | None = None) -> Iterator[Recording]:
     """Record every file, folder, path looked at and module imported in the block.
 
     Files in a cache folder are never inputs.
+
+    Args:
+        project_root: The project's folder: a clock read by its code is never harmless.
 
     Yields:
         The recording, filled in as the block reads.
@@ -468,7 +506,7 @@ def recorded() -> Iterator[Recording]:
     if not _hook_installed:
         sys.addaudithook(_audit)  # installed once per process; idle outside a recording
         _hook_installed = True
-    recording = Recording()
+    recording = Recording(project_root)
     _ACTIVE.append(recording)
     try:
         if len(_ACTIVE) == 1:
@@ -616,8 +654,8 @@ def _inputs_of(recording: Recording, roots: tuple[str, ...]) -> dict[str, Any] |
         seen = _stat_of(path, True)
         racy = seen is not None and max(seen[3], seen[4]) >= now - _RACY_NS
         dirs[path] = [None if racy else seen, listing]
-    if environment_digest() != recording.environment:
-        return None
+    # The environment the load started from is its input: what the load itself then
+    # writes (a library's ``os.environ.setdefault``) follows from it and the files.
     return {"files": files, **looked, "dirs": dirs, "environment": recording.environment}
 
 

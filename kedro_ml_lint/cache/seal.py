@@ -85,8 +85,8 @@ def user_key(project_root: Path) -> bytes:
 
 def _check_location(folder: Path, project_root: Path) -> None:
     """Refuse a key folder inside the project or inside any git work tree."""
-    root = os.path.abspath(project_root)
-    where = str(folder)
+    root = os.path.realpath(project_root)
+    where = os.path.realpath(folder)  # a link into a checkout is inside it
     if where == root or where.startswith(root.rstrip(os.sep) + os.sep):
         raise KeyRefused(
             f"{folder / 'key'}: the cache key is inside the project; "

@@ -95,6 +95,7 @@ class Store:
             try:
                 self._seal = user_key(self.project_root)
             except KeyRefused as exc:
+                self.outcome.status = "off"
                 self.outcome.warning = f"cache not used: {exc}"
             except OSError as exc:
                 self.outcome.problem = f"cannot use the cache key {exc.filename or ''}: {exc}"
