@@ -58,6 +58,7 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/mlflow/test_mlflow_publish.py",
     "tests/mlflow/test_mlflow_hook.py",
     "tests/test_precommit.py",
+    "tests/test_cache_soundness.py",
     "tests/test_cache.py",
     "tests/mlflow/test_spark.py",
     "tests/mlflow/test_seed_api.py",
