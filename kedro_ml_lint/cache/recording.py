@@ -11,8 +11,9 @@ docs/design.md §13. While :func:`recorded` is active:
 - the ``time`` module's clock functions are wrapped, and audit events that read state no
   record can hold (a subprocess, SQLite, a socket, ``ctypes``, a URL, a file descriptor)
   make the recording **uncacheable**, with a one-line reason;
-- every module imported while it was active counts through its ``__file__`` (extension
-  modules too: no audit event opens them).
+- every module loaded in the process when it ends counts through its ``__file__``
+  (extension modules too: no audit event opens them; a module imported earlier is used
+  unseen).
 
 :func:`inputs_of` turns a recording into JSON data (full ``stat`` of every file, a content
 hash where it can help), :func:`stale_input` re-validates it. :func:`suspect_names` scans
@@ -233,7 +234,8 @@ def _audit(event: str, args: tuple[Any, ...]) -> None:
     try:
         if event == "open" and len(args) >= 3:
             if isinstance(args[0], int):
-                _refuse_all("the load opened a file descriptor")
+                if args[1] is None or not any(c in args[1] for c in "wax"):
+                    _refuse_all("the load read from a file descriptor")
                 return
             name = _opened_for_reading(*args[:3])
             if name is not None:
@@ -312,7 +314,7 @@ def _skip(path: str) -> bool:
     return (
         _IN_CACHE in path
         or path.endswith(_IN_CACHE[:-1])
-        or path.startswith(("/proc/self/fd/", "/dev/null"))
+        or path == "/dev/null"  # always empty
     )
 
 
