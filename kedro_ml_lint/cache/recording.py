@@ -312,9 +312,7 @@ def _opened_for_reading(path: Any, mode: str | None, flags: int) -> str | None:
 def _skip(path: str) -> bool:
     """The cache's own folder and files (which this run writes) are never inputs."""
     return (
-        _IN_CACHE in path
-        or path.endswith(_IN_CACHE[:-1])
-        or path == "/dev/null"  # always empty
+        _IN_CACHE in path or path.endswith(_IN_CACHE[:-1]) or path == "/dev/null"  # always empty
     )
 
 
