@@ -95,6 +95,28 @@ def test_a_listed_folder_counts_by_its_names(tmp_path: Path) -> None:
     assert stale_input(inputs) == f"folder {tmp_path}"
 
 
+def test_a_module_installed_after_a_failed_optional_import_is_a_miss(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The import system lists a folder once per process, then answers from memory: a
+    failed ``try: import x`` inside the load leaves no event. The folder's names count."""
+    import importlib
+
+    site = tmp_path / "site-packages"
+    site.mkdir()
+    monkeypatch.syspath_prepend(str(site))
+
+    def optional() -> None:
+        with pytest.raises(ImportError):
+            importlib.import_module("kml_not_installed_yet")
+
+    optional()  # before the recording: the finder has listed the folder already
+    _, inputs = record(optional)
+    assert inputs is not None and stale_input(inputs) is None
+    (site / "kml_not_installed_yet.py").write_text("")
+    assert stale_input(inputs) == f"folder {site}"
+
+
 def test_the_environment_is_one_input(monkeypatch: pytest.MonkeyPatch) -> None:
     _, inputs = record(lambda: None)
     assert inputs is not None and stale_input(inputs) is None

@@ -520,18 +520,29 @@ def recorded(project_root: str | None = None) -> Iterator[Recording]:
 
 
 def _note_modules(recording: Recording) -> None:
-    """Every module loaded in this process is an input through its ``__file__``.
+    """Every loaded module is an input by its ``__file__``; every import folder by its names.
 
     An extension module (``.so``) is loaded with no audit event, and a module is opened
     once per process (one imported before the block is used by it unseen): this catches a
-    library reinstalled at the same version, an edited editable checkout.
+    library reinstalled at the same version, an edited editable checkout. The import system
+    lists a folder once per process and then answers from memory, so a failed optional
+    import (``try: import x``) leaves no event: the listings of ``sys.path`` and of every
+    package's ``__path__`` make a newly installed module a miss.
     """
+    folders: set[str] = {os.path.abspath(entry or ".") for entry in sys.path}
     for module in list(sys.modules.values()):
         filename = getattr(module, "__file__", None)
         if isinstance(filename, str) and filename:
             path = os.path.abspath(filename)
             if path not in recording.files and not _skip(path):
                 recording.files[path] = _stat_of(path, True)
+        search = getattr(module, "__path__", None)
+        if search is not None:
+            with suppress(TypeError):  # a namespace package's path is iterable only
+                folders.update(os.path.abspath(entry) for entry in search if isinstance(entry, str))
+    for folder in sorted(folders):
+        if folder not in recording.dirs and not _skip(folder + os.sep):
+            recording.dirs[folder] = _listing(folder, False)
 
 
 def suspect_names(sources: Iterable[str]) -> str | None:
