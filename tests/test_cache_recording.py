@@ -213,3 +213,18 @@ def test_a_key_inside_the_project_is_refused(tmp_path: Path, monkeypatch) -> Non
     with pytest.raises(KeyRefused, match="inside the project"):
         user_key(tmp_path / "project")
     assert not (tmp_path / "project" / ".cache").exists()  # nothing made there
+
+
+def test_runs_making_the_key_at_once_agree(key_home: Path, tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from kedro_ml_lint.cache import seal
+
+    def make(_: int) -> bytes:
+        seal._keys.clear()
+        return user_key(tmp_path / "project")
+
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(make, range(16)))
+    assert keys == {(key_home / "kedro-ml-lint" / "key").read_bytes()}
+    assert [p.name for p in (key_home / "kedro-ml-lint").iterdir()] == ["key"]

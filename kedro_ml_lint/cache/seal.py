@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 
 KEY_ENV = "XDG_CACHE_HOME"
@@ -62,14 +63,8 @@ def user_key(project_root: Path) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except FileNotFoundError:
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
-        except FileExistsError:  # another run created it first
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
-        else:
-            with os.fdopen(fd, "wb") as stream:
-                stream.write(os.urandom(_KEY_BYTES))
-            fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
+        _create(path)
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except OSError as exc:
         if os.path.islink(path):
             raise KeyRefused(f"{path}: the key is a symbolic link; remove it") from exc
@@ -81,6 +76,22 @@ def user_key(project_root: Path) -> bytes:
         raise KeyRefused(f"{path}: not a kedro-ml-lint key; remove it to make a new one")
     _keys[str(path)] = key
     return key
+
+
+def _create(path: Path) -> None:
+    """Write a new key whole, then link it into place.
+
+    A concurrent run that reads it never sees half a key, and the first of two runs wins.
+    """
+    temporary = path.with_name(f".key-{os.getpid()}-{os.urandom(4).hex()}")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as stream:
+            stream.write(os.urandom(_KEY_BYTES))
+        with suppress(FileExistsError):  # another run made it first: theirs is the key
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 def _check_location(folder: Path, project_root: Path) -> None:
