@@ -29,6 +29,16 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _keys: dict[str, bytes] = {}  # key file -> key, once checked
 
 
+def owned(info: os.stat_result) -> bool:
+    """``info`` is of a file the effective user owns.
+
+    Without POSIX owners (Windows), ownership cannot be told: the key is then trusted by
+    its location alone, and the cache folder is refused (it is opened as a directory).
+    """
+    geteuid = getattr(os, "geteuid", None)
+    return geteuid is None or info.st_uid == geteuid()
+
+
 class KeyRefused(OSError):
     """Raised when the key file, or its folder, is not this user's alone."""
 
@@ -120,18 +130,18 @@ def _check_folder(folder: Path) -> None:
     info = os.lstat(folder)
     if not stat.S_ISDIR(info.st_mode):
         raise KeyRefused(f"{folder}: not a folder (a link?); remove it to make a new key")
-    if info.st_uid != os.geteuid():
+    if not owned(info):
         raise KeyRefused(f"{folder}: owned by another user; remove it to make a new key")
-    if info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
+    if os.name == "posix" and info.st_mode & (stat.S_IWGRP | stat.S_IWOTH):
         raise KeyRefused(f"{folder}: others can write it; run `chmod go-w {folder}`")
 
 
 def _check_key(path: Path, info: os.stat_result) -> None:
     if not stat.S_ISREG(info.st_mode):
         raise KeyRefused(f"{path}: not a regular file; remove it to make a new key")
-    if info.st_uid != os.geteuid():
+    if not owned(info):
         raise KeyRefused(f"{path}: owned by another user; remove it to make a new key")
-    if info.st_mode & 0o077:
+    if os.name == "posix" and info.st_mode & 0o077:
         raise KeyRefused(f"{path}: readable or writable by others; run `chmod 600 {path}`")
 
 

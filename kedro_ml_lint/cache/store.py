@@ -32,7 +32,7 @@ from kedro_ml_lint.cache.recording import (
     stale_input,
     suspect_names,
 )
-from kedro_ml_lint.cache.seal import KeyRefused, opened, sealed, user_key
+from kedro_ml_lint.cache.seal import KeyRefused, opened, owned, sealed, user_key
 
 NO_CACHE_ENV = "KEDRO_ML_LINT_NO_CACHE"
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
@@ -123,7 +123,7 @@ class Store:
         if not stat.S_ISDIR(info.st_mode):
             self.outcome.problem = f"{self.folder} is not a folder"
             return None
-        if info.st_uid != os.geteuid():
+        if not owned(info):
             self.outcome.problem = f"{self.folder} is owned by another user: never trusted"
             return None
         try:
@@ -230,7 +230,7 @@ def _read(name: str, folder_fd: int) -> str | None:
     fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=folder_fd)
     with os.fdopen(fd, "rb") as stream:
         info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_uid != os.geteuid():
+        if not stat.S_ISREG(info.st_mode) or not owned(info):
             return None
         return stream.read().decode("utf-8")
 
