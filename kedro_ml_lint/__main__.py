@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
 
 def main() -> None:
-    """Replay an unchanged read-only run, or run the command line (docs/design.md §13)."""
-    from kedro_ml_lint import replay
-
-    replay.start(sys.argv[1:])  # returns only when the run must really happen
+    """Run the command line."""
     from kedro_ml_lint.cli import main as command_line
 
     command_line()

@@ -63,8 +63,12 @@ class LintResult:
         loader_class: The config loader's class name, ``None`` without a project.
         cache: ``hit`` (the snapshot came from the cache: ``loaded`` and ``declarations``
             are empty), ``miss`` (loaded, then stored) or ``off``.
-        cache_problem: Why the cache could not be read or written, if it could not (the
-            run went on uncached).
+        cache_problem: Why the cache was not read or not written, if it was not (the
+            run went on uncached): said under ``-v``.
+        cache_warning: Why the cache was refused for a reason the user should fix (a key
+            that is not theirs alone): said on every run, never fatal.
+        cache_stale: On a miss of an existing entry, the first input that had changed
+            (``file …``, ``path …``, ``folder …``, ``the environment``): said under ``-v``.
     """
 
     project: Path
@@ -81,6 +85,8 @@ class LintResult:
     loader_class: str | None = None
     cache: str = "off"
     cache_problem: str | None = None
+    cache_warning: str | None = None
+    cache_stale: str | None = None
 
     def failing(self, strict: bool = False) -> list[Violation]:
         """The violations that fail the check: errors, and warnings too when ``strict``."""
@@ -100,6 +106,7 @@ def lint_project(
     artifacts_on_disk: bool = False,
     cache: bool = False,
     publishing: bool = False,
+    exact: bool = False,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
 
@@ -120,6 +127,8 @@ def lint_project(
             The verdict is the same; a hit leaves ``loaded`` and ``declarations`` empty.
         publishing: The caller logs the pairs itself (``check --log``, ``log_models``):
             the rules about which hook would log them (KML201) do not run.
+        exact: Take no shortcut: no cache, no stand-ins, the catalog read by the config
+            loader itself (``--exact``, docs/design.md §5).
 
     Returns:
         The pairs checked and the violations found.
@@ -127,25 +136,34 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
+    if exact:  # every shortcut off: what the project's own `kedro run` would read
+        cache = lite = False
     # Resolved before the cache key is built: a cached verdict is one environment's.
     options = LoadOptions(run_environment(env), conf_source, cli_pair, tuple(pipelines), lite)
     store = _cache_for(project_dir, options) if cache else None
-    snapshot = store.lookup() if store is not None else None
+    snapshot = _cached_snapshot(store) if store is not None else None
     project: Project | None = None
     declarations: list[PairDeclaration] = []
     if snapshot is None:
-        project, declarations, snapshot = _load(project_dir, options, store, (select, ignore))
+        project, declarations, snapshot = _load(
+            project_dir, options, store, (select, ignore), exact
+        )
     result = _report(snapshot, select, ignore, artifacts_on_disk, publishing)
     result.loaded, result.declarations = project, declarations
     if store is not None:
-        result.cache, result.cache_problem = store.outcome.status, store.outcome.problem
+        outcome = store.outcome
+        result.cache, result.cache_problem = outcome.status, outcome.problem
+        result.cache_warning, result.cache_stale = outcome.warning, outcome.stale
     return result
 
 
 def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
     """The cache entry for these options, ``None`` when there is no project to key it on."""
-    from kedro_ml_lint.loader.cache import CacheKey, ProjectCache
+    from kedro_ml_lint import __version__
+    from kedro_ml_lint.cache.store import Store
+    from kedro_ml_lint.loader.codec import schema_fingerprint
     from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.vocabulary import CACHE_DIR
 
     start = Path(project_dir).expanduser().resolve()
     root = find_project_root(start) if start.is_dir() else None
@@ -153,8 +171,33 @@ def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
         return None  # the load says why, uncached
     conf_source, cli_pair = options.conf_source, options.cli_pair
     folder = str((Path.cwd() / Path(conf_source).expanduser()).resolve()) if conf_source else None
-    pair = (cli_pair.training, cli_pair.inference, cli_pair.input_name) if cli_pair else None
-    return ProjectCache(CacheKey(root, options.env, folder, pair, options.pipelines, options.lite))
+    key = {
+        "format": f"kedro-ml-lint-cache/2/{schema_fingerprint(ProjectSnapshot)}",
+        "kedro_ml_lint": __version__,
+        "root": str(root),
+        "env": options.env,
+        "conf_source": folder,
+        "cli_pair": [cli_pair.training, cli_pair.inference, cli_pair.input_name]
+        if cli_pair
+        else None,
+        "pipelines": list(options.pipelines),
+        "lite": options.lite,
+    }
+    return Store(root / CACHE_DIR, root, key)
+
+
+def _cached_snapshot(store: Any) -> ProjectSnapshot | None:
+    """The stored snapshot, decoded against its declared types; ``None`` on any doubt."""
+    from kedro_ml_lint.loader.codec import CodecError, decode
+
+    payload = store.lookup()
+    if payload is None:
+        return None
+    try:
+        return decode(ProjectSnapshot, payload)
+    except (CodecError, ValueError, KeyError, TypeError, AttributeError):
+        store.outcome.status = "miss"  # mistyped: never trusted, rewritten after the load
+        return None
 
 
 def _load(
@@ -162,26 +205,33 @@ def _load(
     options: LoadOptions,
     store: Any,
     codes: tuple[Sequence[str] | None, Sequence[str] | None],
+    exact: bool,
 ) -> tuple[Project, list[PairDeclaration], ProjectSnapshot]:
     """Load the project and take its snapshot; with a cache, record the load and store it."""
     from contextlib import nullcontext
 
-    from kedro_ml_lint.loader.inputs import recorded
+    from kedro_ml_lint.cache.recording import recorded
+    from kedro_ml_lint.loader.codec import encode
     from kedro_ml_lint.loader.pairs import declared_pairs
     from kedro_ml_lint.loader.project import load_project
     from kedro_ml_lint.loader.snapshot import take_snapshot
 
     if store is not None:
         store.prepare()
-    with recorded() if store is not None else nullcontext() as recording:
+    root = str(store.project_root) if store is not None else None
+    with recorded(root) if store is not None else nullcontext() as recording:
         project = load_project(
-            project_dir, env=options.env, conf_source=options.conf_source, lite=options.lite
+            project_dir,
+            env=options.env,
+            conf_source=options.conf_source,
+            lite=options.lite,
+            exact=exact,
         )
         build_settings(project.lint_config, *codes)  # its errors come before the pairs'
         declarations = declared_pairs(project, options.cli_pair, options.pipelines)
         snapshot = take_snapshot(project, declarations)
     if store is not None:
-        store.store(snapshot, recording)
+        store.store(lambda: encode(snapshot), recording)
     return project, declarations, snapshot
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from kedro_ml_lint import __version__, replay
+from kedro_ml_lint import __version__
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
 from kedro_ml_lint.quiet import raise_levels
 from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
@@ -120,6 +120,7 @@ class ProjectArgs:
     pipelines: tuple[str, ...]
     no_lite: bool
     no_cache: bool
+    exact: bool
     verbose: bool
 
 
@@ -145,6 +146,12 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
             is_flag=True,
             help="Load the project even if nothing it read has changed "
             "[also: KEDRO_ML_LINT_NO_CACHE=1].",
+        ),
+        click.option(
+            "--exact",
+            is_flag=True,
+            help="Take no shortcut: no cache, no stand-ins, the catalog read by the config "
+            "loader (the reference verdict).",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's logs."),
     ]
@@ -191,6 +198,7 @@ def _linter(
         artifacts_on_disk=artifacts_on_disk,
         publishing=publishing,
         cache=cache,
+        exact=project.exact,
         select=select,
         ignore=ignore,
     )
@@ -198,7 +206,7 @@ def _linter(
 
 def _cache_wanted(no_cache: bool) -> bool:
     """The cache serves read-only runs unless ``--no-cache`` or the variable turn it off."""
-    from kedro_ml_lint.loader.cache import disabled_by_environment
+    from kedro_ml_lint.cache.store import disabled_by_environment
 
     return not no_cache and not disabled_by_environment()
 
@@ -213,7 +221,6 @@ class _Main(click.Group):
             # Only the process's own command line (the console script, ``python -m``), never
             # an in-process caller (click's CliRunner passes ``args``).
             if args is None and options.get("standalone_mode", True):
-                replay.finish(exc.code if isinstance(exc.code, int) else 1)
                 _exit_now(exc.code)
             raise
 
@@ -320,8 +327,6 @@ def check(
     if statistics and output_format not in STATISTICS_FORMAT_NAMES:
         raise click.UsageError("--statistics prints text or json")
     verbose = project.verbose
-    if fix or diff or log_model or output or verbose:
-        replay.abandon()  # runs that write or explain are always run for real
     if log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
@@ -360,14 +365,14 @@ def check(
             if pair.mlflow is not None:
                 assumed = pair.mlflow.text or "unknown"
                 _warn(f"MLflow for `{pair.name}`: {assumed} ({pair.mlflow.reason})")
-        if outcome.result.cache_problem:
-            _warn(f"cache not used: {outcome.result.cache_problem}")
+        _explain_cache(outcome.result)
+    if outcome.result.cache_warning:  # the user's to fix: said without -v too
+        _warn(outcome.result.cache_warning)
     for note in outcome.notes:
         _warn(note)
     _emit(outcome.report, output, verbose)
     for line in outcome.after:
         click.echo(line, err=True)
-    _offer_replay(outcome.result)
     if log_model and outcome.may_log:  # never after --diff: it may not log
         _log(
             outcome.result,
@@ -438,8 +443,6 @@ def graph(
     from kedro_ml_lint.report.graph import GRAPH_FORMATS, pictures
 
     verbose = project.verbose
-    if output or verbose:
-        replay.abandon()  # runs that write or explain are always run for real
     lint = _linter(
         ctx,
         project,
@@ -448,20 +451,22 @@ def graph(
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)
+    if verbose:
+        _explain_cache(result)
+    if result.cache_warning:  # the user's to fix: said without -v too
+        _warn(result.cache_warning)
     for note in result.warnings:
         _warn(note)
     _emit(GRAPH_FORMATS[graph_format](pictures(result.facts, result.violations)), output, verbose)
-    _offer_replay(result)
     sys.exit(EXIT_CLEAN)
 
 
-def _offer_replay(result: LintResult) -> None:
-    """A run that printed what the snapshot cache served may be replayed (design §13).
-
-    Runs that write a file or explain themselves stopped recording when they started.
-    """
-    if result.cache in ("hit", "miss") and not result.cache_problem:
-        replay.replayable(result.project)
+def _explain_cache(result: LintResult) -> None:
+    """``-v``: why the cache was not used, or which input made it miss (one line)."""
+    if result.cache_problem:
+        _warn(f"cache not used: {result.cache_problem}")
+    elif result.cache_stale:
+        _warn(f"cache miss: {result.cache_stale} changed since it was stored")
 
 
 def _project_line(result: Any) -> str:
@@ -493,16 +498,16 @@ def _quiet_kedro(verbose: bool) -> None:
 @click.pass_context
 def clean(ctx: click.Context, project_dir: Path | None) -> None:
     """Remove the cache folder (.kedro-ml-lint-cache) of the project in PROJECT_DIR."""
-    from kedro_ml_lint.loader.cache import CACHE_DIR
-    from kedro_ml_lint.loader.cache import clean as remove_cache
+    from kedro_ml_lint.cache.store import clean as remove_cache
     from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.vocabulary import CACHE_DIR
 
     start = _project_dir(ctx, project_dir).expanduser().resolve()
     root = find_project_root(start) if start.is_dir() else None
     if root is None:
         _fail(f"`{project_dir or '.'}` is not in a Kedro project", False)
     try:
-        removed = remove_cache(root)
+        removed = remove_cache(root / CACHE_DIR)
     except OSError as exc:
         _fail(f"{root / CACHE_DIR}: cannot remove it: {exc.strerror or exc}", False)
     click.echo(f"Removed {root / CACHE_DIR}" if removed else f"No cache in {root}", err=True)

@@ -25,13 +25,15 @@ from hypothesis import strategies as st
 from project_factory import CATALOG, REGISTRY, write_project
 
 from kedro_ml_lint.api import lint_project
+from kedro_ml_lint.cache import recording as recording_module
+from kedro_ml_lint.cache import store as store_module
+from kedro_ml_lint.cache.recording import environment_digest
+from kedro_ml_lint.cache.seal import opened, sealed, user_key
+from kedro_ml_lint.cache.store import NO_CACHE_ENV
 from kedro_ml_lint.cli import main
-from kedro_ml_lint.loader import cache as cache_module
-from kedro_ml_lint.loader import inputs as inputs_module
-from kedro_ml_lint.loader.cache import CACHE_DIR, NO_CACHE_ENV
 from kedro_ml_lint.loader.codec import CodecError, decode, encode, schema_fingerprint
-from kedro_ml_lint.loader.seal import opened, sealed
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot
+from kedro_ml_lint.vocabulary import CACHE_DIR
 
 # Nearly every test here loads real Kedro projects several times (cold, warm, edited): about
 # 45 s in all, which the fast lane's budget (docs/design.md §11: under a minute) cannot hold.
@@ -42,12 +44,14 @@ CLEAN_ENV: dict[str, str] = {}
 
 
 @pytest.fixture(autouse=True)
-def _cache_on(monkeypatch: pytest.MonkeyPatch) -> None:
+def _cache_on(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
     """The suite runs uncached (tests/conftest.py); these tests are about the cache.
 
-    The environment is set here, not per invocation: variables the load reads are inputs,
-    so the CLI and ``lint_project`` calls must see the same ones to share an entry.
+    The environment is set here, not per invocation: the environment is an input, so the
+    CLI and ``lint_project`` calls must see the same one to share an entry. The seal's key
+    lives in a folder of the test's own, outside every project and repository.
     """
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
     monkeypatch.delenv(NO_CACHE_ENV, raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
     monkeypatch.delenv("GITHUB_ACTIONS", raising=False)
@@ -68,6 +72,15 @@ def cached(root: Path, **options):
 def entry_of(root: Path) -> Path:
     (entry,) = (root / CACHE_DIR).glob("*.json")
     return entry
+
+
+def reseal(root: Path, text: str) -> str:
+    """``text`` sealed with this user's key, as the cache seals its entries."""
+    return sealed(text, user_key(root))
+
+
+def unseal(root: Path) -> str:
+    return opened(entry_of(root).read_text(), user_key(root)) or ""
 
 
 # A registry whose pipelines depend on a data file and an environment variable read at
@@ -208,8 +221,9 @@ def test_an_environment_variable_read_at_import_invalidates(
 def test_the_value_of_an_environment_variable_is_never_stored(reading_project: Path) -> None:
     cached(reading_project)
     text = entry_of(reading_project).read_text()
-    assert "KML_TEST_COUNTER" in text  # the name is recorded…
-    assert os.environ["KML_TEST_COUNTER"] not in text  # …its value only as a hash
+    assert json.loads(unseal(reading_project))["inputs"]["environment"] == environment_digest()
+    assert os.environ["KML_TEST_COUNTER"] not in text  # one hash of the environment
+    assert "KML_TEST_COUNTER" not in text
 
 
 def test_a_source_edit_invalidates(tmp_path: Path) -> None:
@@ -263,19 +277,17 @@ def test_pyproject_settings_invalidate(tmp_path: Path) -> None:
     assert (result.cache, verdict(result)) == ("miss", [])
 
 
-def test_an_upgraded_distribution_invalidates(example) -> None:
+def test_every_imported_module_file_is_an_input(example) -> None:
+    """Kedro's own modules count one by one (a reinstall at the same version is a miss)."""
     project = example("churn")
     cached(project)
-    entry = entry_of(project)
-    text = opened(entry.read_text()) or ""
-    document = json.loads(text)
-    installed = [n for names in document["inputs"]["distributions"].values() for n in names]
-    (kedro,) = [n for n in installed if n.startswith("kedro-1.")]
-    # As if another Kedro had been installed since: the folder's listing differs.
-    entry.write_text(sealed(text.replace(kedro, "kedro-0.0.1.dist-info")))
-    result = cached(project)
-    assert result.cache == "miss"
-    assert kedro in entry.read_text()
+    document = json.loads(unseal(project))
+    kedro_init = next(p for p in document["inputs"]["files"] if p.endswith("kedro/__init__.py"))
+    full, content, racy = document["inputs"]["files"][kedro_init]
+    assert content is None or racy  # an installed file: its stat must match exactly
+    document["inputs"]["files"][kedro_init] = [[*full[:1], full[1] + 1, *full[2:]], None, False]
+    entry_of(project).write_text(reseal(project, json.dumps(document)))
+    assert cached(project).cache == "miss"  # as if reinstalled: another inode
 
 
 def test_env_conf_source_and_selection_are_separate_entries(example) -> None:
@@ -317,7 +329,7 @@ def test_an_error_is_never_cached(tmp_path: Path) -> None:
         lambda text: text[: len(text) // 2],  # a torn write
         lambda text: "",
         lambda text: "[]",
-        lambda text: text.replace(cache_module.FORMAT, "kedro-ml-lint-cache/0/old"),
+        lambda text: text.replace("kedro-ml-lint-cache/2/", "kedro-ml-lint-cache/0/"),
         lambda text: text.replace('"source":"pipeline_ml"', '"source":"elsewhere"'),
         lambda text: text.replace('"name":"training"', '"name":["training"]', 1),
     ],
@@ -328,7 +340,7 @@ def test_a_damaged_entry_is_ignored_and_rewritten(example, damage) -> None:
     project = example("churn-broken")
     expected = verdict(cached(project))
     entry = entry_of(project)
-    entry.write_text(sealed(damage(opened(entry.read_text()) or "")))
+    entry.write_text(reseal(project, damage(unseal(project))))
     result = cached(project)
     assert (result.cache, verdict(result)) == ("miss", expected)
     assert cached(project).cache == "hit"  # rewritten
@@ -340,10 +352,10 @@ def test_an_entry_sealed_by_someone_else_is_never_trusted(example, seal: str) ->
     project = example("churn-broken")
     expected = verdict(cached(project))
     entry = entry_of(project)
-    document = json.loads(opened(entry.read_text()) or "null")
-    document["inputs"] = {"files": {}, "dirs": {}, "env": {}, "env_set": {}}
-    document["inputs"].update(env_names=None, distributions={})
-    document["snapshot"]["pairs"] = []
+    document = json.loads(unseal(project))
+    document["inputs"] = {"files": {}, "stats": {}, "lstats": {}, "dirs": {}}
+    document["inputs"]["environment"] = environment_digest()
+    document["payload"]["pairs"] = []
     text = json.dumps(document)
     key = os.urandom(32)
     mac = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
@@ -379,7 +391,7 @@ def test_a_full_disk_never_fails_the_check(example, monkeypatch: pytest.MonkeyPa
     def full(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cache_module.os, "replace", full)
+    monkeypatch.setattr(store_module.os, "replace", full)
     result = cached(project)
     assert (result.cache, verdict(result)) == ("miss", expected)
     assert "No space left" in (result.cache_problem or "")
@@ -389,14 +401,11 @@ def test_a_full_disk_never_fails_the_check(example, monkeypatch: pytest.MonkeyPa
 def test_an_unreadable_entry_is_loaded_around(example, monkeypatch: pytest.MonkeyPatch) -> None:
     project = example("churn")
     cached(project)
-    real = Path.read_text
 
-    def unreadable(self, *args, **kwargs):
-        if self.parent.name == CACHE_DIR:
-            raise PermissionError(13, "Permission denied")
-        return real(self, *args, **kwargs)
+    def unreadable(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_text", unreadable)
+    monkeypatch.setattr(store_module, "_read", unreadable)
     result = cached(project)
     assert result.cache == "miss" and "Permission denied" in (result.cache_problem or "")
 
@@ -450,7 +459,7 @@ def test_a_recording_that_fails_is_not_stored(example, monkeypatch: pytest.Monke
     def broken(*args):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(inputs_module, "_opened_for_reading", broken)
+    monkeypatch.setattr(recording_module, "_opened_for_reading", broken)
     result = cached(project)
     assert result.violations == [] and result.cache == "miss"
     assert not list((project / CACHE_DIR).glob("*.json"))

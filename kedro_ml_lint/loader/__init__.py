@@ -1,7 +1,7 @@
 """The only reader of projects and of kedro internals.
 
 ``Project`` and ``load_project`` load lazily: the cache's warm path imports
-``kedro_ml_lint.loader.cache`` and ``.snapshot`` without importing Kedro.
+``kedro_ml_lint.cache`` and ``kedro_ml_lint.loader.snapshot`` without importing Kedro.
 """
 
 from __future__ import annotations

@@ -163,6 +163,7 @@ def load_project(
     env: str | None = None,
     conf_source: str | None = None,
     lite: bool = True,
+    exact: bool = False,
 ) -> Project:
     """Load the project at (or above) ``project_dir`` statically.
 
@@ -171,6 +172,8 @@ def load_project(
         env: The run environment layered over ``base`` (Kedro's default when ``None``).
         conf_source: Another configuration folder than the project's.
         lite: Stand in for libraries the project imports that are not installed.
+        exact: Take no shortcut: the catalog is read by the config loader itself, never
+            by ``read_plain_catalog`` (``--exact``).
 
     Raises:
         KedroMlLintError: When the project cannot be read; the message names the file.
@@ -211,7 +214,7 @@ def load_project(
             settings = _import_settings(package_name, root, session)
             make_loader, conf_folder = _loader_factory(settings, version, root, env, conf_source)
             config_loader = make_loader(conf_folder)
-            catalog_config = _read_config(config_loader, "catalog", root)
+            catalog_config = _read_config(config_loader, "catalog", root, plain=not exact)
             parameters = _read_config(config_loader, "parameters", root)
             if kedro_mlflow_compat.mentioned_in(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
@@ -448,14 +451,14 @@ def _settings_path(settings: ModuleType | None, root: Path) -> str | None:
     return relative(Path(filename), root) if filename else None
 
 
-def _read_config(config_loader: Any, key: str, root: Path) -> dict[str, Any]:
+def _read_config(config_loader: Any, key: str, root: Path, plain: bool = True) -> dict[str, Any]:
     from kedro.config import MissingConfigException
 
     try:
         # The catalog can be large, and read exactly without OmegaConf's nodes when it
         # does not interpolate; anything else is read by the loader itself.
-        plain = read_plain_catalog(config_loader) if key == "catalog" else None
-        config = config_loader[key] if plain is None else plain
+        read = read_plain_catalog(config_loader) if plain and key == "catalog" else None
+        config = config_loader[key] if read is None else read
     except (KeyError, MissingConfigException):
         # Folders were checked before: what is missing here is files, read as empty.
         return {}
