@@ -14,7 +14,7 @@ from conftest import run_cli
 from project_factory import write_project
 
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.loader.cache import NO_CACHE_ENV
+from kedro_ml_lint.cache.store import NO_CACHE_ENV
 
 # `staging` turns the model into a MemoryDataset: KML001 there, clean elsewhere.
 STAGING_CATALOG = "model:\n  type: MemoryDataset\n"
@@ -77,9 +77,9 @@ def test_the_cache_keys_on_kedro_env(project: Path, monkeypatch: pytest.MonkeyPa
     assert (back.cache, _verdict(back)) == ("hit", set())
 
 
-@pytest.mark.integration  # the real command line, until it replays
-def test_a_replayed_command_line_sees_a_new_kedro_env(project: Path) -> None:
-    """The third identical run replays the recorded output (docs/design.md §13): a changed
+@pytest.mark.integration  # the real command line, served from its cache
+def test_a_cached_command_line_sees_a_new_kedro_env(project: Path) -> None:
+    """Repeated identical runs are served from the cache (docs/design.md §13): a changed
     ``KEDRO_ENV`` must still give the new environment's verdict."""
     cached = {NO_CACHE_ENV: ""}
     args = ("check", project, "--format", "json")

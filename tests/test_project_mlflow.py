@@ -14,7 +14,7 @@ from conftest import run_cli
 from project_factory import REGISTRY, write_project
 
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.loader.cache import NO_CACHE_ENV
+from kedro_ml_lint.cache.store import NO_CACHE_ENV
 
 # Each test loads a project two or three times.
 pytestmark = pytest.mark.integration
