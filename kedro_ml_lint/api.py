@@ -97,6 +97,7 @@ def lint_project(
     lite: bool = True,
     artifacts_on_disk: bool = False,
     cache: bool = False,
+    defer: bool = True,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
 
@@ -114,6 +115,9 @@ def lint_project(
         cache: Serve the project's structure from ``.kedro-ml-lint-cache/`` when nothing
             the load read has changed, and store it after a load (docs/design.md §13).
             The verdict is the same; a hit leaves ``loaded`` and ``declarations`` empty.
+        defer: Import the project's heavy libraries (pandas, scikit-learn…) on first real
+            use while the registry loads; ``False`` imports them at the ``import``. The
+            verdict is the same (docs/design.md §4).
 
     Returns:
         The pairs checked and the violations found.
@@ -121,7 +125,7 @@ def lint_project(
     Raises:
         KedroMlLintError: When the project cannot be analysed.
     """
-    options = LoadOptions(env, conf_source, cli_pair, tuple(pipelines), lite)
+    options = LoadOptions(env, conf_source, cli_pair, tuple(pipelines), lite, defer)
     store = _cache_for(project_dir, options) if cache else None
     snapshot = store.lookup() if store is not None else None
     project: Project | None = None
@@ -168,7 +172,11 @@ def _load(
         store.prepare()
     with recorded() if store is not None else nullcontext() as recording:
         project = load_project(
-            project_dir, env=options.env, conf_source=options.conf_source, lite=options.lite
+            project_dir,
+            env=options.env,
+            conf_source=options.conf_source,
+            lite=options.lite,
+            defer=options.defer,
         )
         build_settings(project.lint_config, *codes)  # its errors come before the pairs'
         declarations = declared_pairs(project, options.cli_pair, options.pipelines)

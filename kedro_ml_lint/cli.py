@@ -119,6 +119,7 @@ class ProjectArgs:
     input_name: str | None
     pipelines: tuple[str, ...]
     no_lite: bool
+    no_defer: bool
     no_cache: bool
     verbose: bool
 
@@ -135,7 +136,14 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--inference", help="Registered name of the inference pipeline of a pair."),
         click.option("--input-name", help="The dataset the explicit pair serves."),
         click.option("--pipeline", "pipelines", multiple=True, help="Only this pair (repeatable)."),
-        click.option("--no-lite", is_flag=True, help="Import the project's modules for real."),
+        click.option(
+            "--no-lite", is_flag=True, help="No stand-ins: a missing library is an import error."
+        ),
+        click.option(
+            "--no-defer",
+            is_flag=True,
+            help="Import the project's heavy libraries at the `import`, not on first use.",
+        ),
         click.option(
             "--no-cache",
             is_flag=True,
@@ -162,6 +170,7 @@ def _linter(
     project: ProjectArgs,
     *,
     lite: bool,
+    defer: bool,
     artifacts_on_disk: bool = False,
     cache: bool = False,
     select: list[str] | None = None,
@@ -183,6 +192,7 @@ def _linter(
         cli_pair=cli_pair,
         pipelines=project.pipelines,
         lite=lite,
+        defer=defer,
         artifacts_on_disk=artifacts_on_disk,
         cache=cache,
         select=select,
@@ -324,6 +334,7 @@ def check(
         ctx,
         project,
         lite=not (project.no_lite or log_model),  # a mocked module cannot be served
+        defer=not (project.no_defer or log_model or fix or diff),  # what they write is real
         artifacts_on_disk=log_model,
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
         cache=_cache_wanted(project.no_cache) and not (fix or diff or log_model),
@@ -349,6 +360,9 @@ def check(
     outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
+        retried = getattr(outcome.result.loaded, "deferral", None)
+        if retried:
+            _warn(retried)
         if outcome.result.cache_problem:
             _warn(f"cache not used: {outcome.result.cache_problem}")
     for note in outcome.notes:
@@ -433,6 +447,7 @@ def graph(
         ctx,
         project,
         lite=not project.no_lite,
+        defer=not project.no_defer,
         cache=_cache_wanted(project.no_cache),  # a picture reads only, like check
     )
     _quiet_kedro(verbose)

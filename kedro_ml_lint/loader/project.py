@@ -114,6 +114,7 @@ class Project:
             environment and source): ``--fix`` reads its edit back through it.
         settings: The project's ``settings`` module as imported (hooks, plugins).
         warnings: Things the user should know that did not stop the analysis.
+        deferral: Why a deferred load was imported again for real (``-v`` says it).
     """
 
     root: Path
@@ -128,6 +129,7 @@ class Project:
     config: ConfigSource
     settings: ModuleType | None = None
     warnings: list[str] = field(default_factory=list)
+    deferral: str | None = None
 
     def source_files(self) -> list[Path]:
         """The project's own Python files: its package and the modules beside it."""
@@ -161,6 +163,7 @@ def load_project(
     env: str | None = None,
     conf_source: str | None = None,
     lite: bool = True,
+    defer: bool = True,
 ) -> Project:
     """Load the project at (or above) ``project_dir`` statically.
 
@@ -169,6 +172,8 @@ def load_project(
         env: The run environment layered over ``base`` (Kedro's default when ``None``).
         conf_source: Another configuration folder than the project's.
         lite: Stand in for libraries the project imports that are not installed.
+        defer: Import the project's heavy libraries on first real use while the registry
+            loads (``loader/deferred.py``); the verdict is a real import's either way.
 
     Raises:
         KedroMlLintError: When the project cannot be read; the message names the file.
@@ -188,6 +193,7 @@ def load_project(
             PYPROJECT,
         )
     notes: list[str] = []
+    retried: list[str] = []
     with ExitStack() as stack:
         stack.enter_context(_project_imports(package_name, source_dir))
         stack.enter_context(_working_directory(root))
@@ -213,7 +219,7 @@ def load_project(
             parameters = _read_config(config_loader, "parameters", root)
             if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
-            registry = _import_registry(root, package_dir, settings, notes, session, lite)
+            registry = _import_registry(root, package_dir, settings, notes, session, defer, retried)
         except KedroMlLintError:
             raise
         except Exception as exc:
@@ -247,6 +253,7 @@ def load_project(
         config=config,
         settings=settings,
         warnings=notes,
+        deferral=retried[0] if retried else None,
     )
 
 
@@ -486,21 +493,35 @@ def _import_registry(
     notes: list[str],
     session: LiteSession,
     defer: bool,
+    retried: list[str],
 ) -> dict[str, Any]:
     """:func:`_load_registry`, first with the heavy libraries deferred when ``defer``.
 
-    A registry that fails to import while something was deferred is imported again, with
-    its own modules fresh and nothing deferred: deferral may only make a load faster.
+    A deferred load whose verdict could differ from a real import's is done again, with
+    the project's modules fresh and nothing deferred: when the registry raised, when it
+    emitted any warning (Kedro's ``find_pipelines`` skips a pipeline with one), or when
+    resolving a deferred value raised, even if something caught it. ``retried`` gets why.
     """
     if not defer:
         return _load_registry(root, package_dir, settings, notes, session)
     before = frozenset(sys.modules)
+    heard: list[str] = []
     with deferred_imports(session.is_project_file) as deferral:
         try:
-            return _load_registry(root, package_dir, settings, notes, session)
-        except Exception:
+            registry = _load_registry(root, package_dir, settings, [], session, heard)
+        except Exception as exc:
             if not deferral.deferred:
                 raise
+            why: str | None = f"the registry raised {type(exc).__name__}"
+        else:
+            why = deferral.doubt() or (
+                f"it emitted a warning: {heard[0]}" if heard and deferral.deferred else None
+            )
+            if why is None:
+                _load_registry_notes(heard, notes)
+                return registry
+    deferred = ", ".join(deferral.deferred)
+    retried.append(f"deferred import of {deferred} retried for real: {why}")
     _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()
     return _load_registry(root, package_dir, settings, notes, session)
@@ -512,8 +533,13 @@ def _load_registry(
     settings: ModuleType | None,
     notes: list[str],
     session: LiteSession,
+    heard: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``register_pipelines()`` of the registry module (or Kedro 0.17's hook), called."""
+    """``register_pipelines()`` of the registry module (or Kedro 0.17's hook), called.
+
+    Every warning emitted meanwhile is recorded (and kept from the user's output); the
+    ones about a pipeline Kedro skipped become notes, and all go to ``heard`` if given.
+    """
     registry_file = relative(package_dir / "pipeline_registry.py", root)
     module_name = f"{package_dir.name}.pipeline_registry"
     with ExitStack() as stack:
@@ -536,16 +562,24 @@ def _load_registry(
             error = _code_error(exc, root, "the pipeline registry could not be loaded", session)
             error.path = error.path or registry_file
             raise error from exc
-    for warning in caught:
-        text = str(warning.message)
-        if "find_pipelines" in text or "error occurred while importing" in text:
-            notes.append(text.splitlines()[0])
+    texts = [(str(w.message).strip().splitlines() or [w.category.__name__])[0] for w in caught]
+    if heard is None:
+        _load_registry_notes(texts, notes)
+    else:
+        heard.extend(texts)
     if not isinstance(registry, Mapping):
         raise ProjectCodeError(
             f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of pipelines",
             registry_file,
         )
     return dict(registry)
+
+
+def _load_registry_notes(warnings: list[str], notes: list[str]) -> None:
+    """The warnings of a registry load the user should see: pipelines Kedro skipped."""
+    for text in warnings:
+        if "find_pipelines" in text or "error occurred while importing" in text:
+            notes.append(text)
 
 
 def _registry_function(module_name: str, settings: ModuleType | None) -> Any | None:
