@@ -281,6 +281,74 @@ def test_star_imports_and_relative_imports_are_real(library: Path) -> None:
     assert type(module.scale).__name__ == "function"  # type: ignore[attr-defined]
 
 
+def test_library_code_building_an_enum_of_deferred_classes_gets_its_members(
+    library: Path,
+) -> None:
+    """``enum`` asks ``hasattr(value, "__get__")``: a deferred class must answer as a class."""
+    import enum
+
+    with deferred.deferred_imports(lambda f: False) as session:
+        estimator = deferred.Deferred("heavylib.Estimator", session)
+        scale = deferred.Deferred("heavylib.scale", session)
+        assert not hasattr(estimator, "__get__") and hasattr(scale, "__get__")
+        made = enum.Enum(
+            "Made", {"ESTIMATOR": estimator, "OTHER": deferred.Deferred("heavylib.PI", session)}
+        )
+    assert [m.name for m in made] == ["ESTIMATOR", "OTHER"]
+    assert made.ESTIMATOR.value == deferred.real(estimator)
+
+
+BROKEN = 'raise ImportError("libheavy.so: cannot open shared object file")\n'
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "try:\n    import brokenlib\n    FOUND = True\nexcept ImportError:\n    FOUND = False\n",
+        "try:\n    from brokenlib import thing\n    FOUND = True\n"
+        "except Exception:\n    FOUND = False\n",
+        "def probe():\n    try:\n        import brokenlib.sub\n"
+        "    except (ValueError, ModuleNotFoundError, ImportError):\n"
+        "        return False\n    return True\nFOUND = probe()\n",
+    ],
+    ids=["import", "from-import", "in-a-function"],
+)
+def test_an_optional_import_of_a_broken_install_reaches_its_except(
+    library: Path, monkeypatch: pytest.MonkeyPatch, body: str
+) -> None:
+    (library.parent / "site" / "brokenlib").mkdir()
+    (library.parent / "site" / "brokenlib" / "__init__.py").write_text(BROKEN)
+    monkeypatch.setattr(deferred, "DEFERRED_LIBRARIES", frozenset({"heavylib", "brokenlib"}))
+    real, _ = _import_project(library, body, defer=False)
+    lazy, deferred_tops = _import_project(library, body, defer=True)
+    assert real.FOUND is False and lazy.FOUND is False  # type: ignore[attr-defined]
+    assert "brokenlib" not in deferred_tops
+    _forget("brokenlib")
+
+
+def test_a_resolution_error_something_caught_is_recorded(library: Path) -> None:
+    """The project catches the error; the session still knows, so the load is retried."""
+    body = """
+        LATER = heavylib.absent
+        try:
+            LATER()
+        except Exception:
+            pass
+        """
+    (library / "projmod.py").write_text(IMPORTS + textwrap.dedent(body), encoding="utf-8")
+    _forget("heavylib", "projmod")
+    with deferred.deferred_imports(lambda f: f.startswith(str(library))) as session:
+        importlib.import_module("projmod")
+    assert session.doubt() is not None and "AttributeError" in session.doubt()  # type: ignore[operator]
+
+
+def test_the_rewrite_keeps_line_numbers(library: Path) -> None:
+    body = "\n\n\ndef where():\n    return __import__('sys')._getframe().f_lineno\nLINE = where()\n"
+    real, _ = _import_project(library, body, defer=False)
+    lazy, _ = _import_project(library, body, defer=True)
+    assert lazy.LINE == real.LINE  # type: ignore[attr-defined]
+
+
 # -- real projects -------------------------------------------------------------------------
 
 HEAVY_NODES = (

@@ -309,10 +309,15 @@ def _walk(path: str, session: _Session) -> Any:
             walked = f"{walked}.{part}"
             try:
                 value = getattr(value, part)
-            except AttributeError:
+            except AttributeError as missing:
                 if not isinstance(value, ModuleType):
                     raise
-                value = importlib.import_module(walked)  # a submodule not imported yet
+                try:
+                    value = importlib.import_module(walked)  # a submodule not imported yet
+                except ModuleNotFoundError as exc:
+                    if exc.name != walked:
+                        raise
+                    raise missing from None  # absent, as reading it for real says
     return value
 
 
