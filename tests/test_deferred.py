@@ -610,3 +610,32 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
     retried = [line for line in explained.stderr.splitlines() if "retried for real" in line]
     assert len(retried) == 1 and "numpy" in retried[0] and "warning" in retried[0], retried
     assert "2 pairs checked" in explained.stdout
+
+
+LOG_PROBE = """
+import sys
+from kedro_ml_lint.api import lint_project
+from kedro_ml_lint.mlflow import log_models
+from kedro_ml_lint.mlflow.errors import PublishError
+result = lint_project(sys.argv[1], artifacts_on_disk=True)
+assert result.loaded.deferred == ("numpy", "pandas", "sklearn"), result.loaded.deferred
+try:
+    log_models(result, tracking_uri=sys.argv[2])
+except PublishError as exc:
+    print(exc)
+"""
+
+
+@pytest.mark.integration
+def test_log_models_refuses_a_deferred_load(tmp_path: Path) -> None:
+    """What is logged is the project imported for real: `--log` never defers."""
+    project = write_project(tmp_path / "p", nodes=HEAVY_NODES)
+    proc = subprocess.run(
+        [sys.executable, "-c", LOG_PROBE, str(project), f"sqlite:///{tmp_path / 'mlflow.db'}"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "loaded with deferred imports (numpy, pandas, sklearn)" in proc.stdout
+    assert "defer=False" in proc.stdout
+    assert not (tmp_path / "mlflow.db").exists()

@@ -115,6 +115,8 @@ class Project:
         settings: The project's ``settings`` module as imported (hooks, plugins).
         warnings: Things the user should know that did not stop the analysis.
         deferral: Why a deferred load was imported again for real (``-v`` says it).
+        deferred: The libraries the registry holds as deferred values (none when the load
+            did not defer or was retried): its modules were compiled for deferral.
     """
 
     root: Path
@@ -130,6 +132,7 @@ class Project:
     settings: ModuleType | None = None
     warnings: list[str] = field(default_factory=list)
     deferral: str | None = None
+    deferred: tuple[str, ...] = ()
 
     def source_files(self) -> list[Path]:
         """The project's own Python files: its package and the modules beside it."""
@@ -193,7 +196,6 @@ def load_project(
             PYPROJECT,
         )
     notes: list[str] = []
-    retried: list[str] = []
     with ExitStack() as stack:
         stack.enter_context(_project_imports(package_name, source_dir))
         stack.enter_context(_working_directory(root))
@@ -219,7 +221,9 @@ def load_project(
             parameters = _read_config(config_loader, "parameters", root)
             if _mentions_kedro_mlflow(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
-            registry = _import_registry(root, package_dir, settings, notes, session, defer, retried)
+            registry, deferral = _import_registry(
+                root, package_dir, settings, notes, session, defer
+            )
         except KedroMlLintError:
             raise
         except Exception as exc:
@@ -253,7 +257,8 @@ def load_project(
         config=config,
         settings=settings,
         warnings=notes,
-        deferral=retried[0] if retried else None,
+        deferral=deferral.retried,
+        deferred=deferral.deferred,
     )
 
 
@@ -486,6 +491,14 @@ def _mentions_kedro_mlflow(source_dir: Path) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class _Deferral:
+    """How a registry import deferred: what it kept deferred, or why it was retried."""
+
+    deferred: tuple[str, ...] = ()
+    retried: str | None = None
+
+
 def _import_registry(
     root: Path,
     package_dir: Path,
@@ -493,17 +506,16 @@ def _import_registry(
     notes: list[str],
     session: LiteSession,
     defer: bool,
-    retried: list[str],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], _Deferral]:
     """:func:`_load_registry`, first with the heavy libraries deferred when ``defer``.
 
     A deferred load whose verdict could differ from a real import's is done again, with
     the project's modules fresh and nothing deferred: when the registry raised, when it
     emitted any warning (Kedro's ``find_pipelines`` skips a pipeline with one), or when
-    resolving a deferred value raised, even if something caught it. ``retried`` gets why.
+    resolving a deferred value raised, even if something caught it.
     """
     if not defer:
-        return _load_registry(root, package_dir, settings, notes, session)
+        return _load_registry(root, package_dir, settings, notes, session), _Deferral()
     before = frozenset(sys.modules)
     heard: list[str] = []
     with deferred_imports(session.is_project_file) as deferral:
@@ -519,12 +531,12 @@ def _import_registry(
             )
             if why is None:
                 _load_registry_notes(heard, notes)
-                return registry
+                return registry, _Deferral(deferred=tuple(deferral.deferred))
     deferred = ", ".join(deferral.deferred)
-    retried.append(f"deferred import of {deferred} retried for real: {why}")
     _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()
-    return _load_registry(root, package_dir, settings, notes, session)
+    registry = _load_registry(root, package_dir, settings, notes, session)
+    return registry, _Deferral(retried=f"deferred import of {deferred} retried for real: {why}")
 
 
 def _load_registry(

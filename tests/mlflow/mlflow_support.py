@@ -105,7 +105,7 @@ def trained(example: str, root: Path) -> Path:
 
 
 def lint(project: Path) -> Any:
-    """``lint_project(..., artifacts_on_disk=True)``, importing THIS copy's package.
+    """``lint_project(..., artifacts_on_disk=True)`` as ``--log`` runs it, importing THIS copy.
 
     Several copies of one example share a package name in this process, and
     ``bootstrap_project`` does not move a ``src`` folder already on ``sys.path`` to the
@@ -117,7 +117,7 @@ def lint(project: Path) -> Any:
     while source in sys.path:
         sys.path.remove(source)
     sys.path.insert(0, source)
-    return lint_project(project, artifacts_on_disk=True, lite=False)
+    return lint_project(project, artifacts_on_disk=True, lite=False, defer=False)
 
 
 def tracking_uri(folder: Path) -> str:
