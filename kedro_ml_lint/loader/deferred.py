@@ -430,7 +430,9 @@ class _EagerRegion:
         _EAGER[0] -= 1
 
 
-# What rewritten modules call (rewrite.py): bound in each one's namespace before it runs.
+# What rewritten modules call (rewrite.py). They live in `builtins`, not in the modules:
+# `dir(module)`, `vars(module)` and `inspect.getmembers(module)` of the project's own
+# modules stay exact, and functions the project defined keep finding them after the load.
 _HELPERS = {
     rewrite.REAL: real,
     rewrite.ARGUMENT: _argument,
@@ -445,10 +447,6 @@ class _RewritingLoader(importlib.machinery.SourceFileLoader):
 
     def get_code(self, fullname: str) -> Any:
         return rewrite.rewritten(self.get_data(self.path), self.path)
-
-    def exec_module(self, module: ModuleType) -> None:
-        vars(module).update(_HELPERS)
-        super().exec_module(module)
 
 
 class _ProjectSources:
@@ -485,6 +483,7 @@ def deferred_imports(is_project_file: Callable[[str], bool]) -> Iterator[_Sessio
     session = _Session(is_project_file)
     _ACTIVE.append(session)
     saved, eager = builtins.__import__, _EAGER[0]
+    vars(builtins).update(_HELPERS)  # names no source can spell: nothing can shadow them
     finder = _ProjectSources(session)
     sys.meta_path.insert(0, finder)
     builtins.__import__ = _import  # type: ignore[assignment]

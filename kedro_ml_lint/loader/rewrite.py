@@ -61,7 +61,9 @@ class _Rewrite(ast.NodeTransformer):
         self.generic_visit(node)
         index = node.slice
         if isinstance(index, ast.Tuple):
-            index.elts = [e if isinstance(e, ast.Slice) else _wrap(REAL, e) for e in index.elts]
+            index.elts = [
+                e if isinstance(e, (ast.Slice, ast.Starred)) else _wrap(REAL, e) for e in index.elts
+            ]
         elif not isinstance(index, ast.Slice):
             node.slice = _wrap(REAL, index)
         return node
