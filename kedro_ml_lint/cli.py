@@ -360,9 +360,7 @@ def check(
     outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
-        retried = getattr(outcome.result.loaded, "deferral", None)
-        if retried:
-            _warn(retried)
+        _explain_deferral(outcome.result)
         if outcome.result.cache_problem:
             _warn(f"cache not used: {outcome.result.cache_problem}")
     for note in outcome.notes:
@@ -452,6 +450,8 @@ def graph(
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)
+    if verbose:
+        _explain_deferral(result)
     for note in result.warnings:
         _warn(note)
     _emit(GRAPH_FORMATS[graph_format](pictures(result.facts, result.violations)), output, verbose)
@@ -466,6 +466,13 @@ def _offer_replay(result: LintResult) -> None:
     """
     if result.cache in ("hit", "miss") and not result.cache_problem:
         replay.replayable(result.project)
+
+
+def _explain_deferral(result: LintResult) -> None:
+    """``-v``: why a deferred load was imported again for real, in one line."""
+    retried = getattr(result.loaded, "deferral", None)
+    if retried:
+        _warn(retried)
 
 
 def _project_line(result: Any) -> str:

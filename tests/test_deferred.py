@@ -611,6 +611,10 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
     retried = [line for line in explained.stderr.splitlines() if "retried for real" in line]
     assert len(retried) == 1 and "numpy" in retried[0] and "warning" in retried[0], retried
     assert "2 pairs checked" in explained.stdout
+    picture = tmp_path / "graph.json"  # -v lets Kedro log to stdout
+    drawn = run_cli("graph", project, "--no-cache", "-v", "--format", "json", "--output", picture)
+    assert [line for line in drawn.stderr.splitlines() if "retried for real" in line] == retried
+    assert len(json.loads(picture.read_text())["pairs"]) == 2
 
 
 LOG_PROBE = """
@@ -640,3 +644,13 @@ def test_log_models_refuses_a_deferred_load(tmp_path: Path) -> None:
     assert "loaded with deferred imports (numpy, pandas, sklearn)" in proc.stdout
     assert "defer=False" in proc.stdout
     assert not (tmp_path / "mlflow.db").exists()
+
+
+@pytest.mark.integration
+def test_a_compiler_warning_does_not_make_the_load_retry(tmp_path: Path) -> None:
+    """Only warnings of the load count: `"\\d"` warns when compiled, deferral or not."""
+    nodes = HEAVY_NODES + '\nPATTERN = "\\d+"\n'
+    project = write_project(tmp_path / "p", nodes=nodes)
+    explained = run_cli("check", project, "--no-cache", "-v")
+    assert explained.code == 0, explained.stderr
+    assert "retried for real" not in explained.stderr

@@ -10,6 +10,7 @@ tell such an import from a plain one.
 from __future__ import annotations
 
 import ast
+import warnings
 from functools import cache
 
 # Handlers that catch a failed import: ImportError, its subclass, and anything wider.
@@ -36,7 +37,8 @@ def _catches_import_error(handler: ast.ExceptHandler) -> bool:
 def _guarded_lines(filename: str) -> frozenset[int]:
     """Lines of ``filename`` inside the body of a ``try`` that catches a failed import."""
     try:
-        with open(filename, encoding="utf-8") as handle:
+        with open(filename, encoding="utf-8") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the compiler's, not the project's
             tree = ast.parse(handle.read(), filename)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return frozenset()

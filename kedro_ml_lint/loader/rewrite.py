@@ -29,6 +29,7 @@ the load; on real values every helper is the identity.
 from __future__ import annotations
 
 import ast
+import warnings
 from typing import Any
 
 # Names no source can spell (as pytest's `@py_assert`): they cannot clash with the project's.
@@ -154,6 +155,10 @@ def rewritten(source: bytes | str, filename: str) -> Any:
     Returns:
         The module's code object.
     """
-    tree = ast.parse(source, filename)
-    tree = ast.fix_missing_locations(_Rewrite().visit(tree))
-    return compile(tree, filename, "exec", dont_inherit=True)
+    # A compiler's warning (`"\d"`: invalid escape sequence) says nothing about deferral,
+    # and Python shows it once, when it writes the .pyc: it must not make the load retry.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        tree = ast.parse(source, filename)
+        tree = ast.fix_missing_locations(_Rewrite().visit(tree))
+        return compile(tree, filename, "exec", dont_inherit=True)
