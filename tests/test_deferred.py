@@ -350,6 +350,13 @@ def test_the_rewrite_keeps_line_numbers(library: Path) -> None:
     assert lazy.LINE == real.LINE  # type: ignore[attr-defined]
 
 
+def test_nothing_to_defer_means_no_rewrite(library: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only an installed library not imported yet is worth deferring (lean environments)."""
+    assert deferred.worth_deferring()  # heavylib: on the path, not imported
+    monkeypatch.setattr(deferred, "DEFERRED_LIBRARIES", frozenset({"json", "not_installed_xyz"}))
+    assert not deferred.worth_deferring()
+
+
 # -- real projects -------------------------------------------------------------------------
 
 HEAVY_NODES = (

@@ -469,6 +469,18 @@ class _ProjectSources:
         return spec
 
 
+def worth_deferring() -> bool:
+    """True when some library on the list is installed and not imported yet.
+
+    Otherwise nothing can be deferred, and the project's modules are imported as Python
+    imports them (a lean environment, or a process that imported the libraries already).
+    """
+    return any(
+        top not in sys.modules and importlib.machinery.PathFinder.find_spec(top) is not None
+        for top in sorted(DEFERRED_LIBRARIES)
+    )
+
+
 @contextmanager
 def deferred_imports(is_project_file: Callable[[str], bool]) -> Iterator[_Session]:
     """Defer the project's imports of :data:`DEFERRED_LIBRARIES` while the block runs.

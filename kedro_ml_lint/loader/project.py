@@ -34,7 +34,7 @@ from kedro_ml_lint.loader.compat import KedroVersion
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
 from kedro_ml_lint.loader.config_errors import config_error, relative
-from kedro_ml_lint.loader.deferred import deferred_imports
+from kedro_ml_lint.loader.deferred import deferred_imports, worth_deferring
 from kedro_ml_lint.loader.lite import (
     LiteSession,
     StandIn,
@@ -514,7 +514,7 @@ def _import_registry(
     emitted any warning (Kedro's ``find_pipelines`` skips a pipeline with one), or when
     resolving a deferred value raised, even if something caught it.
     """
-    if not defer:
+    if not defer or not worth_deferring():
         return _load_registry(root, package_dir, settings, notes, session), _Deferral()
     before = frozenset(sys.modules)
     heard: list[str] = []
