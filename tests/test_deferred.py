@@ -400,8 +400,14 @@ def test_a_registry_that_only_names_its_libraries_loads_without_them(tmp_path: P
     project = write_project(tmp_path / "p", nodes=HEAVY_NODES)
     lite, full = _probe(project, "lite"), _probe(project, "no-defer")
     assert lite["violations"] == full["violations"]
-    assert lite["imported"] == [] and full["imported"] == ["numpy", "pandas", "sklearn"]
+    # `pd.DataFrame` and `StandardScaler` are proven to exist by their libraries' sources;
+    # numpy binds `ndarray` under an `if`, so `-> np.ndarray` is checked by importing numpy.
+    assert lite["imported"] == ["numpy"] and full["imported"] == ["numpy", "pandas", "sklearn"]
     # nor unittest.mock (and the asyncio it imports), which the load no longer needs
+    names_only = write_project(
+        tmp_path / "q", nodes=HEAVY_NODES.replace("-> np.ndarray", "-> pd.DataFrame")
+    )
+    assert _probe(names_only, "lite")["imported"] == []
 
 
 @pytest.mark.integration
@@ -596,14 +602,14 @@ def create_pipeline(**kwargs) -> Pipeline:
 """
 
 
-@pytest.mark.integration
-def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path) -> None:
-    project = write_project(tmp_path / "p", registry=FOUND_REGISTRY)
+def _found_project(root: Path, inference_b: str) -> Path:
+    """Pairs ``a`` and ``b`` that ``find_pipelines`` finds; ``b``'s inference module given."""
+    project = write_project(root, registry=FOUND_REGISTRY)
     for name, text in {
         "train_a": FOUND_TRAINING,
         "infer_a": FOUND_INFERENCE.replace("raise", "pass  #"),
         "train_b": FOUND_TRAINING,
-        "infer_b": FOUND_INFERENCE,
+        "infer_b": inference_b,
     }.items():
         package = project / "src" / "demo" / "pipelines" / name
         package.mkdir(parents=True)
@@ -611,6 +617,29 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
         (package / "pipeline.py").write_text(textwrap.dedent(text).lstrip())
     (project / "src" / "demo" / "pipelines" / "__init__.py").write_text("")
     (project / "src" / "demo" / "pipelines.py").unlink()
+    return project
+
+
+@pytest.mark.integration
+def test_a_removed_name_only_read_at_import_skips_the_pipeline_as_for_real(
+    tmp_path: Path,
+) -> None:
+    """``np.float_`` (gone in numpy 2) in an annotation: Kedro skips the pipeline for real."""
+    inference = FOUND_INFERENCE.replace(
+        'if "numpy" not in sys.modules:\n    raise RuntimeError("numpy is not imported")',
+        "def legacy(values: np.float_) -> np.float_:\n    return values",
+    )
+    project = _found_project(tmp_path / "p", inference)
+    deferred_run = _verdict(project)
+    assert deferred_run == _verdict(project, "--no-defer")
+    assert deferred_run[1]["pairs"] == ["pair_a"]  # pair_b's inference module fails to import
+    explained = run_cli("check", project, "--no-cache", "-v")
+    assert "numpy.float_" in explained.stderr and "retried for real" in explained.stderr
+
+
+@pytest.mark.integration
+def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path) -> None:
+    project = _found_project(tmp_path / "p", FOUND_INFERENCE)
     deferred_run = _verdict(project)
     assert deferred_run == _verdict(project, "--no-defer")
     assert deferred_run[1]["pairs"] == ["pair_a", "pair_b"]  # 2 pairs checked, not 1
@@ -661,3 +690,34 @@ def test_a_compiler_warning_does_not_make_the_load_retry(tmp_path: Path) -> None
     explained = run_cli("check", project, "--no-cache", "-v")
     assert explained.code == 0, explained.stderr
     assert "retried for real" not in explained.stderr
+
+
+def test_a_name_proven_by_the_library_source_stays_deferred(library: Path) -> None:
+    from kedro_ml_lint.loader.library_names import proven
+
+    (library.parent / "site" / "heavylib" / "cond.py").write_text(
+        "import sys\nKEPT = 1\nGONE = 2\ndel GONE\nif sys.platform:\n    MAYBE = 3\n"
+    )
+    requested = frozenset({"heavylib", "heavylib.sub"})
+    assert proven("heavylib.Estimator", requested) and proven("heavylib.sub.helper", requested)
+    assert proven("heavylib.sub", requested)  # imported by the import statement
+    assert not proven("heavylib.cond", requested)  # a submodule nobody imported
+    assert proven("heavylib.cond.KEPT", requested | {"heavylib.cond"})
+    assert not proven("heavylib.cond.GONE", requested | {"heavylib.cond"})
+    assert not proven("heavylib.cond.MAYBE", requested | {"heavylib.cond"})  # under an `if`
+    assert not proven("heavylib.absent", requested)
+    assert not proven("heavylib.Estimator.fit", requested)  # an attribute of a class
+
+
+def test_an_absent_name_only_named_is_found_by_the_verification(library: Path) -> None:
+    """Read in an annotation and never used: the real import raises; the session must know."""
+    body = "def legacy(x: heavylib.absent) -> Estimator:\n    return x\n"
+    (library / "projmod.py").write_text(IMPORTS + body, encoding="utf-8")
+    _forget("heavylib", "projmod")
+    with deferred.deferred_imports(lambda f: f.startswith(str(library))) as session:
+        importlib.import_module("projmod")
+        assert "heavylib" not in sys.modules
+        session.verify()
+    assert "AttributeError (heavylib.absent" in (session.doubt() or "")
+    with pytest.raises(AttributeError):
+        _import_project(library, body, defer=False)

@@ -13,19 +13,22 @@ act on the real object. Only reading a public attribute stays lazy (``pd.DataFra
 annotation). So a registry that computes its pipelines from a library still gets real
 values, and a registry that only names them never pays for the import.
 
-What deferral cannot reproduce is a difference between "present" and "absent" public
-attributes before the first real use (``hasattr(lib, "name")`` is always true), and
-identity with the real object (``x is np.nan``). Libraries on the list are pure
-computation, whose import registers nothing Kedro reads; others are imported as usual, and
-only the project's own ``import`` statements are deferred: a library importing another
-always gets the real one. If the registry fails to import while anything was deferred, the
-loader imports it again without deferral, so deferral can make a load faster but never
-make it fail (docs/design.md §13).
+What a proxy cannot intercept (identity, ``type``, ``hasattr`` before first use, C code's
+type checks) is made exact by compiling the project's own modules through
+:mod:`~kedro_ml_lint.loader.rewrite` while the load defers; inside a ``try`` or ``with``
+body, attributes are read for real, and an ``import`` there is never deferred. Libraries on
+the list are pure computation, whose import registers nothing Kedro reads; others are
+imported as usual, and only the project's own ``import`` statements are deferred: a library
+importing another always gets the real one. The session records every error raised while
+resolving a deferred value, caught or not; with it, a registry that raised and any warning
+the load emitted, the loader imports the registry again without deferral, so deferral can
+make a load faster but never change its verdict (docs/design.md §4).
 """
 
 from __future__ import annotations
 
 import builtins
+import contextlib
 import importlib
 import importlib.machinery
 import inspect
@@ -40,6 +43,7 @@ from typing import Any
 
 from kedro_ml_lint.loader import rewrite
 from kedro_ml_lint.loader.import_sites import guarded_by_import_error
+from kedro_ml_lint.loader.library_names import proven
 
 # Import-heavy libraries of data science projects, whose import has no effect on what
 # Kedro reads (no resolvers, datasets, hooks or settings are registered by importing them).
@@ -78,6 +82,22 @@ class _Session:
         self.requested: dict[str, list[str]] = {}  # top name -> modules the project imported
         self.deferred: list[str] = []  # top names, in order
         self.errors: list[str] = []  # raised while resolving, even if something caught it
+
+    def verify(self) -> None:
+        """Import for real what the load read, never used, and cannot be proven to exist.
+
+        ``np.float_`` in an annotation raises under numpy 2 for real; read lazily, it would
+        not. A value whose existence the library's source proves stays deferred; any
+        other is resolved now, and an error doing so is recorded (:meth:`doubt`).
+        """
+        modules = frozenset(m for names in self.requested.values() for m in names)
+        for path, value in list(self.values.items()):
+            if object.__getattribute__(value, "_kml_value") is not _MISSING:
+                continue  # used: it exists
+            if proven(path, modules):
+                continue
+            with contextlib.suppress(Exception):  # recorded by _resolve: the load is retried
+                value._kml_real()
 
     def doubt(self) -> str | None:
         """Why this load's verdict may differ from a real import's, or ``None``."""

@@ -526,6 +526,7 @@ def _import_registry(
                 raise
             why: str | None = f"the registry raised {type(exc).__name__}"
         else:
+            deferral.verify()  # what was only named must exist, as a real import finds
             why = deferral.doubt() or (
                 f"it emitted a warning: {heard[0]}" if heard and deferral.deferred else None
             )
