@@ -721,3 +721,61 @@ def test_an_absent_name_only_named_is_found_by_the_verification(library: Path) -
     assert "AttributeError (heavylib.absent" in (session.doubt() or "")
     with pytest.raises(AttributeError):
         _import_project(library, body, defer=False)
+
+
+# Statements a library module's top level may hold; NAME is one of a, b, c.
+STATEMENTS = [
+    "NAME = 1",
+    "NAME, OTHER = 1, 2",
+    "NAME: int = 1",
+    "NAME: int",
+    "def NAME():\n    pass",
+    "class NAME:\n    pass",
+    "import math as NAME",
+    "from math import pi as NAME",
+    "from math import *",
+    "if FLAG:\n    NAME = 1",
+    "if not FLAG:\n    NAME = 1",
+    "try:\n    NAME = 1 / ZERO\nexcept ZeroDivisionError:\n    pass",
+    "for NAME in range(0):\n    pass",
+    "del NAME",
+    "def drop():\n    global NAME\n    del NAME\ndrop()",
+    "globals().pop('NAME', None)",
+    "def __getattr__(name):\n    return name",
+]
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    body=st.lists(
+        st.tuples(st.sampled_from(STATEMENTS), st.sampled_from("abc")), min_size=1, max_size=6
+    )
+)
+def test_a_name_proven_from_source_exists_after_the_real_import(
+    tmp_path_factory: pytest.TempPathFactory, body: list[tuple[str, str]]
+) -> None:
+    """Soundness of library_names: whatever it proves bound is an attribute for real."""
+    from kedro_ml_lint.loader import library_names
+
+    site = tmp_path_factory.mktemp("site")
+    lines = ["FLAG = False", "ZERO = 0"]
+    for statement, name in body:
+        if statement.startswith(("del ", "def drop")):  # only what is bound can be deleted
+            lines.append(f"{name} = 0")
+        lines.append(statement.replace("NAME", name))
+    (site / "propmod.py").write_text("\n".join(lines) + "\n")
+    library_names.module_source.cache_clear()
+    library_names.bound_names.cache_clear()
+    sys.path.insert(0, str(site))
+    try:
+        importlib.invalidate_caches()
+        _forget("propmod")
+        module = importlib.import_module("propmod")
+        for name in "abc":
+            if library_names.proven(f"propmod.{name}", frozenset({"propmod"})):
+                assert name in vars(module), "\n".join(lines)
+    finally:
+        sys.path.remove(str(site))
+        _forget("propmod")
+        library_names.module_source.cache_clear()
+        library_names.bound_names.cache_clear()
