@@ -470,9 +470,11 @@ def _offer_replay(result: LintResult) -> None:
 
 def _explain_deferral(result: LintResult) -> None:
     """``-v``: why a deferred load was imported again for real, in one line."""
+    from kedro_ml_lint.model.redact import redact_text
+
     retried = getattr(result.loaded, "deferral", None)
-    if retried:
-        _warn(retried)
+    if retried:  # it quotes a warning or an error of the project: no secret in the output
+        _warn(redact_text(" ".join(retried.split())))
 
 
 def _project_line(result: Any) -> str:

@@ -783,3 +783,17 @@ def test_a_name_proven_from_source_exists_after_the_real_import(
         _forget("propmod")
         library_names.module_source.cache_clear()
         library_names.bound_names.cache_clear()
+
+
+@pytest.mark.integration
+def test_the_retry_line_quotes_a_warning_without_its_secret(tmp_path: Path) -> None:
+    nodes = HEAVY_NODES + (
+        "\nimport warnings\n"
+        "warnings.warn('cannot reach postgresql://ml:s3cr3t-pw@db.internal/features')\n"
+    )
+    project = write_project(tmp_path / "p", nodes=nodes)
+    explained = run_cli("check", project, "--no-cache", "-v")
+    assert explained.code == 0, explained.stderr
+    retried = [line for line in explained.stderr.splitlines() if "retried for real" in line]
+    assert len(retried) == 1 and "it emitted a warning: cannot reach" in retried[0], retried
+    assert "s3cr3t-pw" not in explained.stderr + explained.stdout
