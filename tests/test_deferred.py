@@ -359,6 +359,31 @@ def test_nothing_to_defer_means_no_rewrite(library: Path, monkeypatch: pytest.Mo
     assert not deferred.worth_deferring()
 
 
+@pytest.mark.parametrize(
+    ("body", "works"),
+    [
+        ("import heavylib\nVALUE = heavylib.extra.EXTRA\n", False),  # nothing imported it
+        ("from heavylib import extra\nVALUE = extra.EXTRA\n", True),  # from-import does
+        ("import heavylib.extra\nVALUE = heavylib.extra.EXTRA\n", True),
+    ],
+    ids=["attribute-of-an-unimported-submodule", "from-import", "import"],
+)
+def test_a_submodule_is_there_exactly_when_an_import_made_it(
+    library: Path, body: str, works: bool
+) -> None:
+    (library.parent / "site" / "heavylib" / "extra.py").write_text("EXTRA = 'x'\n")
+    full = "import heavylib.sub\n" + body
+    if works:
+        real, _ = _import_project(library, full, defer=False)
+        lazy, _ = _import_project(library, full, defer=True)
+        assert lazy.VALUE == real.VALUE == "x"  # type: ignore[attr-defined]
+    else:
+        with pytest.raises(AttributeError):
+            _import_project(library, full, defer=False)
+        with pytest.raises(AttributeError):
+            _import_project(library, full + "str(VALUE)\n", defer=True)
+
+
 # -- real projects -------------------------------------------------------------------------
 
 HEAVY_NODES = (

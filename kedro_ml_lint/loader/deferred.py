@@ -38,7 +38,6 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from types import ModuleType
 from typing import Any
 
 from kedro_ml_lint.loader import rewrite
@@ -80,6 +79,7 @@ class _Session:
         self.is_project_file = is_project_file
         self.values: dict[str, Deferred] = {}  # one object per dotted path
         self.requested: dict[str, list[str]] = {}  # top name -> modules the project imported
+        self.from_items: dict[str, list[str]] = {}  # top -> `a.b` of `from a import b`
         self.deferred: list[str] = []  # top names, in order
         self.errors: list[str] = []  # raised while resolving, even if something caught it
 
@@ -90,7 +90,8 @@ class _Session:
         not. A value whose existence the library's source proves stays deferred; any
         other is resolved now, and an error doing so is recorded (:meth:`doubt`).
         """
-        modules = frozenset(m for names in self.requested.values() for m in names)
+        imported = [*self.requested.values(), *self.from_items.values()]
+        modules = frozenset(m for names in imported for m in names)
         for path, value in list(self.values.items()):
             if object.__getattribute__(value, "_kml_value") is not _MISSING:
                 continue  # used: it exists
@@ -323,21 +324,20 @@ def _walk(path: str, session: _Session) -> Any:
     with _paused():
         for module in session.requested.get(top, ()):  # what the import statements import
             importlib.import_module(module)
-        value: Any = importlib.import_module(top)
-        walked = top
-        for part in rest.split(".") if rest else ():
-            walked = f"{walked}.{part}"
-            try:
-                value = getattr(value, part)
-            except AttributeError as missing:
-                if not isinstance(value, ModuleType):
-                    raise
+        for candidate in session.from_items.get(top, ()):
+            # `from a import b` imports submodule `a.b` when `a` has no attribute `b`.
+            parent, _, item = candidate.rpartition(".")
+            if not hasattr(sys.modules[parent], item):
                 try:
-                    value = importlib.import_module(walked)  # a submodule not imported yet
+                    importlib.import_module(candidate)
                 except ModuleNotFoundError as exc:
-                    if exc.name != walked:
+                    if exc.name != candidate:
                         raise
-                    raise missing from None  # absent, as reading it for real says
+        value: Any = importlib.import_module(top)
+        # Plain attribute reads, as the project's code does: a submodule nothing imported
+        # is absent, for real and here.
+        for part in rest.split(".") if rest else ():
+            value = getattr(value, part)
     return value
 
 
@@ -385,6 +385,8 @@ def _import(
     requested = session.requested.setdefault(top, [])
     if name not in requested:
         requested.append(name)
+    items = session.from_items.setdefault(top, [])
+    items.extend(f"{name}.{item}" for item in fromlist or () if f"{name}.{item}" not in items)
     if top not in session.deferred:
         session.deferred.append(top)
     # `import a.b` binds `a`; `from a.b import c` reads `c` from `a.b`.
