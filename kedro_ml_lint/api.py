@@ -97,6 +97,7 @@ def lint_project(
     lite: bool = True,
     artifacts_on_disk: bool = False,
     cache: bool = False,
+    publishing: bool = False,
     defer: bool = True,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
@@ -115,6 +116,8 @@ def lint_project(
         cache: Serve the project's structure from ``.kedro-ml-lint-cache/`` when nothing
             the load read has changed, and store it after a load (docs/design.md §13).
             The verdict is the same; a hit leaves ``loaded`` and ``declarations`` empty.
+        publishing: The caller logs the pairs itself (``check --log``, ``log_models``):
+            the rules about which hook would log them (KML201) do not run.
         defer: Import the project's heavy libraries (pandas, scikit-learn…) on first real
             use while the registry loads; ``False`` imports them at the ``import``. The
             verdict is the same (docs/design.md §4).
@@ -132,7 +135,7 @@ def lint_project(
     declarations: list[PairDeclaration] = []
     if snapshot is None:
         project, declarations, snapshot = _load(project_dir, options, store, (select, ignore))
-    result = _report(snapshot, select, ignore, artifacts_on_disk)
+    result = _report(snapshot, select, ignore, artifacts_on_disk, publishing)
     result.loaded, result.declarations = project, declarations
     if store is not None:
         result.cache, result.cache_problem = store.outcome.status, store.outcome.problem
@@ -191,10 +194,11 @@ def _report(
     select: Sequence[str] | None,
     ignore: Sequence[str] | None,
     artifacts_on_disk: bool,
+    publishing: bool,
 ) -> LintResult:
     """The verdict on a snapshot: the one path after the load, cached or not."""
     settings = build_settings(snapshot.lint_config, select=select, ignore=ignore)
-    rules = settings.selection.rules(artifacts_on_disk)
+    rules = settings.selection.rules(artifacts_on_disk, publishing)
     root = Path(snapshot.root)
     violations: list[Violation] = []
     facts: list[PairFacts] = []
@@ -246,6 +250,7 @@ def lint_pipelines(
     project_root: str | Path | None = None,
     artifacts_on_disk: bool = False,
     wiring: Wiring | None = None,
+    publishing: bool = False,
 ) -> list[Violation]:
     """Check one pair of kedro ``Pipeline`` objects against the contract.
 
@@ -265,6 +270,8 @@ def lint_pipelines(
         artifacts_on_disk: Also check that each artifact's file exists (KML101).
         wiring: How the pair would be logged (hooks, factory, arguments); ``None`` skips
             the wiring rules (KML2xx).
+        publishing: The caller logs the pair itself: the rules about which hook would
+            log it (KML201) do not run.
 
     Returns:
         The violations, sorted; their locations point at node functions when known.
@@ -290,7 +297,10 @@ def lint_pipelines(
         model = replace(model, missing_on_disk=missing_on_disk(root, model.datasets.values()))
     locator = _PipelinesLocator(training, inference)
     return engine.run(
-        [model], settings.selection, locator, settings.selection.rules(artifacts_on_disk)
+        [model],
+        settings.selection,
+        locator,
+        settings.selection.rules(artifacts_on_disk, publishing),
     )
 
 

@@ -172,6 +172,7 @@ def _linter(
     lite: bool,
     defer: bool,
     artifacts_on_disk: bool = False,
+    publishing: bool = False,
     cache: bool = False,
     select: list[str] | None = None,
     ignore: list[str] | None = None,
@@ -194,6 +195,7 @@ def _linter(
         lite=lite,
         defer=defer,
         artifacts_on_disk=artifacts_on_disk,
+        publishing=publishing,
         cache=cache,
         select=select,
         ignore=ignore,
@@ -336,6 +338,7 @@ def check(
         lite=not (project.no_lite or log_model),  # a mocked module cannot be served
         defer=not (project.no_defer or log_model or fix or diff),  # what they write is real
         artifacts_on_disk=log_model,
+        publishing=log_model,  # --log is the logger: KML201's question does not arise
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
         cache=_cache_wanted(project.no_cache) and not (fix or diff or log_model),
         select=parse_codes(select),

@@ -95,14 +95,21 @@ class Selection:
     ignore: tuple[str, ...] = ()
     per_dataset_ignores: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
-    def rules(self, artifacts_on_disk: bool = False) -> list[Rule]:
-        """The rules to run; the disk rules only when artifacts are checked on disk."""
+    def rules(self, artifacts_on_disk: bool = False, publishing: bool = False) -> list[Rule]:
+        """The rules to run.
+
+        Args:
+            artifacts_on_disk: Artifacts are checked on disk: the disk rules run too.
+            publishing: The caller logs the pairs itself (``--log``): the rules about
+                which hook would log them do not run.
+        """
         return [
             rule
             for rule in RULES
             if matches(rule.code, self.select)
             and not matches(rule.code, self.ignore)
             and (artifacts_on_disk or not rule.needs_artifacts_on_disk)
+            and not (publishing and rule.skipped_when_publishing)
         ]
 
     def ignored_for(self, subject: str, code: str) -> bool:

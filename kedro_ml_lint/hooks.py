@@ -28,6 +28,7 @@ from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
 from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
+from kedro_ml_lint.rules.kml201_pair_never_logged import RULE as pair_never_logged
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE
 
 logger = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class MlflowPipelineHook:
             return
         if complete:
             self.ready_to_log()
-        violations = self._preflight(checked)
+        violations = preflight_findings(self._preflight(checked), logs=self.log_model)
         errors = [v for v in violations if v.severity is Severity.ERROR]
         if errors:
             raise PipelineContractError(errors, "the run is stopped before any node ran")
@@ -257,6 +258,18 @@ class MlflowPipelineHook:
         except Exception:  # MissingConfigException: no such file is an empty config
             return {}
         return dict(config) if isinstance(config, Mapping) else {}
+
+
+def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[Violation]:
+    """What the pre-flight ``check`` found that concerns a run this hook watches.
+
+    A hook that logs (``logs``) logs every pair the run trains, so KML201 ("no hook logs
+    it") cannot be true of that run, whatever the static reading of ``settings.HOOKS``
+    concluded: it is dropped. A hook that only checks keeps it.
+    """
+    if not logs:
+        return list(violations)
+    return [v for v in violations if v.code != pair_never_logged.code]
 
 
 def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:

@@ -65,6 +65,7 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/test_secrets.py",
     "tests/mlflow/test_mlflow_serve.py",
     "tests/test_differential.py",
+    "tests/mlflow/test_publishing_paths.py",  # about a minute: two real runs, two --log
 )
 
 
@@ -148,11 +149,13 @@ def run_cli(
     """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
 
     ``python`` may be another environment's interpreter (the lean one): the suite's own
-    ``PYTHONPATH`` is then left out, so that environment sees only what it installed.
+    ``PYTHONPATH`` is then replaced by this checkout alone, so that environment sees what it
+    installed plus the kedro_ml_lint under test (the same code as its editable install in
+    CI; in a git work tree, the work tree's rather than another checkout's).
     """
     inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     if str(python) != sys.executable:
-        inherited.pop("PYTHONPATH", None)
+        inherited["PYTHONPATH"] = str(REPO)
     proc = subprocess.run(
         [str(python), "-m", "kedro_ml_lint", *map(str, args)],
         capture_output=True,

@@ -66,7 +66,9 @@ model:  # the fitted model
   filepath: data/06_models/model.pkl
 """
 
-# The hook that logs the pair after `kedro run` (else KML201): what users of the pattern write.
+# The hook that logs the pair after `kedro run`, as users of the pattern write it. Without it,
+# kedro-mlflow's hook (registered by the plugin wherever it is installed, unless disabled)
+# would be the project's only logger, and it ignores our PipelineML: KML201's trap.
 SETTINGS = """
 from kedro_ml_lint.hooks import MlflowPipelineHook
 

@@ -1,4 +1,5 @@
-"""Output formats: SARIF (schema-validated), GitHub annotations, Markdown, statistics."""
+"""Output formats: text (warnings, summary, colour), SARIF (schema-validated), GitHub
+annotations, Markdown, statistics."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from conftest import EXAMPLES, REPO, CliRun, run_cli
 from kedro_ml_lint.api import LintResult, PairInfo
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.model import PairSource
-from kedro_ml_lint.report import RenderOptions, github, sarif
+from kedro_ml_lint.report import RenderOptions, github, sarif, text
 from kedro_ml_lint.report.ruledocs import first_paragraph, rule_doc, split_front_matter
 from kedro_ml_lint.rules import RULES
 from kedro_ml_lint.rules.base import Rule
@@ -36,6 +37,56 @@ def broken_json() -> CliRun:
     run = run_cli("check", BROKEN, "--format", "json")
     assert run.code == 1
     return run
+
+
+# --- text ---------------------------------------------------------------------------------
+
+RED, YELLOW = "\x1b[31m", "\x1b[33m"
+
+
+def _violation(code: str, severity: Severity, line: int = 1) -> Violation:
+    return Violation(
+        code, "name", severity, "message", "p", None, Location("src/p/registry.py", line)
+    )
+
+
+@pytest.mark.parametrize(
+    ("errors", "warnings", "summary"),
+    [
+        (0, 0, "All checks passed! (1 pair checked)"),
+        (1, 0, "Found 1 error (1 pair checked)."),
+        (2, 0, "Found 2 errors (1 pair checked)."),
+        (0, 1, "Found 1 warning (1 pair checked)."),
+        (0, 3, "Found 3 warnings (1 pair checked)."),
+        (1, 1, "Found 1 error and 1 warning (1 pair checked)."),
+        (2, 1, "Found 2 errors and 1 warning (1 pair checked)."),
+        (1, 2, "Found 1 error and 2 warnings (1 pair checked)."),
+    ],
+)
+def test_text_summary_counts_errors_and_warnings_apart(
+    errors: int, warnings: int, summary: str
+) -> None:
+    violations = [_violation("KML001", Severity.ERROR, n) for n in range(errors)]
+    violations += [_violation("KML206", Severity.WARNING, 100 + n) for n in range(warnings)]
+    lines = text.render(_result(violations)).splitlines()
+    assert lines[-1] == summary
+    assert len(lines) == errors + warnings + 1
+
+
+def test_text_marks_warnings_and_leaves_errors_as_they_were() -> None:
+    error, warning = _violation("KML001", Severity.ERROR), _violation("KML206", Severity.WARNING)
+    assert text.violation_line(error) == "src/p/registry.py:1:1: KML001 message [p]"
+    assert text.violation_line(warning) == "src/p/registry.py:1:1: KML206 [warning] message [p]"
+
+
+def test_text_colours_errors_red_and_warnings_yellow_only_when_asked() -> None:
+    error, warning = _violation("KML001", Severity.ERROR), _violation("KML206", Severity.WARNING)
+    coloured = text.render(_result([error, warning]), RenderOptions(color=True)).splitlines()
+    assert RED in coloured[0] and YELLOW not in coloured[0]
+    assert YELLOW in coloured[1] and RED not in coloured[1]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", coloured[1]) == text.violation_line(warning)
+    plain = text.render(_result([error, warning]))
+    assert "\x1b[" not in plain
 
 
 # --- SARIF -------------------------------------------------------------------------------

@@ -2,7 +2,9 @@
 
 Each case runs the real CLI in-process (click's ``CliRunner``: no subprocess, so these stay in
 the fast lane) on a copy of the example and compares its stdout with ``tests/golden/<file>``.
-Any change to an output — a message, an order, a field — fails here.
+Any change to an output — a message, an order, a field — fails here. The example has errors
+only; how warnings read (text and Markdown) is pinned on two more copies: the example with one
+warning added (KML206), and the clean example with that warning as its only finding.
 
 When a change is intended, rewrite the files and review them like code::
 
@@ -43,6 +45,18 @@ CASES = [
     ("graph.dot", ["graph", "--format", "dot"], 0),
     ("graph.json", ["graph", "--format", "json"], 0),
 ]
+# The same, on projects with warnings: (golden file, project fixture, arguments, exit code).
+WARNING_CASES = [
+    ("check-with-a-warning.txt", "with_a_warning", ["check", "--format", "text"], 1),
+    ("check-with-a-warning.md", "with_a_warning", ["check", "--format", "markdown"], 1),
+    ("check-warnings-only.txt", "warnings_only", ["check", "--format", "text"], 0),
+    ("check-warnings-only.md", "warnings_only", ["check", "--format", "markdown"], 0),
+]
+# The example's `training` pair, asking its served model to deep-copy artifacts (KML206).
+DEEPCOPY = (
+    'input_name="instances",\n    )',
+    'input_name="instances",\n        kpm_kwargs={"copy_mode": "deepcopy"},\n    )',
+)
 
 
 def normalise(text: str, project: Path) -> str:
@@ -65,6 +79,29 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
+def _with_deepcopy(source: Path, target: Path) -> Path:
+    """A copy of ``source`` whose `training` pair deep-copies its artifacts (KML206)."""
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    [registry] = target.glob("src/*/pipeline_registry.py")
+    text = registry.read_text(encoding="utf-8")
+    assert DEEPCOPY[0] in text
+    registry.write_text(text.replace(*DEEPCOPY), encoding="utf-8")
+    return target
+
+
+@pytest.fixture(scope="module")
+def with_a_warning(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The broken example plus one warning: eight errors and a KML206."""
+    folder = tmp_path_factory.mktemp("golden")
+    return _with_deepcopy(EXAMPLES / "churn-broken", folder / "churn-broken")
+
+
+@pytest.fixture(scope="module")
+def warnings_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The clean example plus one warning: a KML206 and nothing else."""
+    return _with_deepcopy(EXAMPLES / "churn", tmp_path_factory.mktemp("golden") / "churn")
+
+
 @pytest.fixture
 def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The CLI quietens Kedro for the rest of its process; in-process, only for this test."""
@@ -80,6 +117,20 @@ def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def test_output_matches_golden_file(
     project: Path, name: str, args: list[str], exit_code: int
 ) -> None:
+    _assert_golden(project, name, args, exit_code)
+
+
+@pytest.mark.usefixtures("_cli_side_effects_undone")
+@pytest.mark.parametrize(
+    ("name", "fixture", "args", "exit_code"), WARNING_CASES, ids=[c[0] for c in WARNING_CASES]
+)
+def test_warnings_match_golden_file(
+    request: pytest.FixtureRequest, name: str, fixture: str, args: list[str], exit_code: int
+) -> None:
+    _assert_golden(request.getfixturevalue(fixture), name, args, exit_code)
+
+
+def _assert_golden(project: Path, name: str, args: list[str], exit_code: int) -> None:
     # Outside GitHub Actions, whatever runs the suite: there the default format and paths change.
     env = {"NO_COLOR": "1", "GITHUB_ACTIONS": None, "GITHUB_WORKSPACE": None}
     result = CliRunner().invoke(main, [args[0], str(project), *args[1:]], env=env)
@@ -98,7 +149,8 @@ def test_output_matches_golden_file(
 
 def test_every_golden_file_has_a_case() -> None:
     """A renamed or dropped case must not leave a stale file that nothing checks."""
-    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(case[0] for case in CASES)
+    names = [case[0] for case in CASES] + [case[0] for case in WARNING_CASES]
+    assert sorted(p.name for p in GOLDEN.iterdir()) == sorted(names)
 
 
 def test_normalise_replaces_only_what_varies(tmp_path: Path) -> None:

@@ -1,4 +1,5 @@
-"""Projects of Kedro 0.17, 0.18 and 0.19, read by one install, in a lean and a full environment.
+"""Projects of Kedro 0.17, 0.18 and 0.19 read by one install, in a lean and a full environment;
+a Kedro 0.16 one told the version found and the range read.
 
 Each fixture under tests/fixtures is laid out the way ``kedro new`` of its Kedro version
 generated projects (see each README), with a clean pair. Every variant below is one edit
@@ -23,6 +24,9 @@ from pathlib import Path
 import pytest
 from conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
+from kedro_ml_lint.errors import NotAKedroProjectError
+from kedro_ml_lint.loader.pyproject import refuse_older_project
+
 # Every check here runs the real CLI (or a real ``kedro run``) in a process.
 pytestmark = pytest.mark.integration
 
@@ -42,6 +46,7 @@ class Variant:
     needs: tuple[str, ...] = ()
     args: tuple[str, ...] = ()
     removed: tuple[str, ...] = ()  # files or folders deleted from the copy
+    added: tuple[tuple[str, str], ...] = ()  # (file, text) written into the copy
     hidden_in_sum: bool = True  # the fixture's `__default__` sum is kept (KML203)
     # Found only where MLflow is installed (KML205 reads `log_model`'s parameters from it).
     with_mlflow: Verdict = frozenset()
@@ -68,13 +73,18 @@ class Variant:
         for relative in self.removed:
             target = project / relative
             shutil.rmtree(target) if target.is_dir() else target.unlink()
+        for relative, text in self.added:
+            (project / relative).parent.mkdir(parents=True, exist_ok=True)
+            (project / relative).write_text(text, encoding="utf-8")
         return project
 
 
+K16 = "kedro016-credit-risk"  # older than kedro-ml-lint reads: one line, exit 2
 K17, K18, K19 = "kedro017-spam-filter", "kedro018-house-prices", "kedro019-fraud-detection"
 # Each fixture, like the public projects it imitates, registers `__default__` as a sum that
 # trains its kedro-mlflow pair, which kedro-mlflow's hook then never logs (a KML203 warning).
 HIDDEN_IN_SUM: dict[str, Verdict] = {
+    K16: frozenset(),
     K17: frozenset({("training", "KML203", None)}),
     K18: frozenset({("training_ml", "KML203", None)}),
     K19: frozenset({("training", "KML203", None)}),
@@ -85,7 +95,69 @@ PANDAS_COLUMNS = (
     'for feature in pd.read_csv("data/01_raw/houses.csv").columns.drop("price")',
 )
 
+# The 0.18 fixture's catalog as a project moving to OmegaConfigLoader (0.18.13+) writes it.
+OMEGACONF_CATALOG = """\
+houses:
+  type: ${globals:types.csv}
+  filepath: ${globals:paths.raw}/houses.csv
+
+listings:
+  type: ${globals:types.csv}
+  filepath: ${globals:paths.raw}/listings.csv
+
+"{name}_imputer":
+  type: pickle.PickleDataSet
+  filepath: ${globals:paths.models}/{name}_imputer.pkl
+
+scaler:
+  type: kedro_mlflow.io.artifacts.MlflowArtifactDataSet
+  data_set:
+    type: pickle.PickleDataSet
+    filepath: ${globals:paths.models}/scaler.pkl
+
+regressor:
+  type: pickle.PickleDataSet
+  filepath: ${globals:paths.models}/regressor.pkl
+  versioned: true
+
+price_estimates:
+  type: MemoryDataSet
+"""
+
 VARIANTS = (
+    # Kedro 0.16.6 + kedro-mlflow 0.4: `.kedro.yml`, no `[tool.kedro]`; told, not read.
+    Variant(K16, "clean", error=".kedro.yml:3: the project was made with Kedro 0.16.6 "),
+    Variant(
+        K16,
+        "version-on-project-context",  # before 0.16.5 `.kedro.yml` held `context_path` only
+        (
+            (".kedro.yml", 'project_version: "0.16.6"\n', ""),
+            (
+                "src/credit_risk/run.py",
+                '    or create new ones (e.g. as required by plugins)\n    """\n',
+                '    or create new ones (e.g. as required by plugins)\n    """\n\n'
+                '    project_name = "Credit Risk"\n'
+                "    # `project_version` is the version of kedro used to generate the project\n"
+                '    project_version = "0.16.4"\n',
+            ),
+        ),
+        error="src/credit_risk/run.py:14: the project was made with Kedro 0.16.4 ",
+    ),
+    Variant(
+        K16,
+        "tool-kedro-in-pyproject",  # 0.16.5 read `[tool.kedro]` when `.kedro.yml` was absent
+        added=(
+            (
+                "pyproject.toml",
+                "[tool.kedro]\n"
+                'context_path = "credit_risk.run.ProjectContext"\n'
+                'project_name = "Credit Risk"\n'
+                'project_version = "0.16.6"\n',
+            ),
+        ),
+        removed=(".kedro.yml",),
+        error="pyproject.toml:4: the project was made with Kedro 0.16.6;",
+    ),
     # Kedro 0.17.7 + kedro-mlflow 0.7: hooks build a TemplatedConfigLoader.
     Variant(K17, "clean"),
     Variant(
@@ -126,6 +198,12 @@ VARIANTS = (
         error="conf/base/catalog.yml",
     ),
     Variant(K17, "no-local-env", removed=("conf/local",), error="conf/local"),
+    Variant(
+        K17,
+        "jinja-in-globals",  # 0.17.0's TemplatedConfigLoader rendered its globals too
+        (("conf/base/globals.yml", "  models: data/06_models\n", '  models: "{{ models }}"\n'),),
+        error="conf/base/globals.yml:4: Jinja2 (`{{`)",
+    ),
     Variant(
         K17,
         "registry-in-hooks",  # Kedro 0.17.0/0.17.1: register_pipelines was a hook
@@ -226,6 +304,59 @@ VARIANTS = (
             ),
         ),
         needs=("kedro_viz",),
+    ),
+    Variant(
+        K18,
+        "inference-parameters-in-ini",  # 0.18's ConfigLoader read .ini through anyconfig
+        added=(("conf/base/parameters/inference.ini", "[inference]\ncurrency = EUR\n"),),
+        removed=("conf/base/parameters/inference.yml",),
+    ),
+    Variant(
+        K18,
+        "jinja-in-templated-catalog",  # rendered by Jinja2 first: not read as plain YAML
+        (
+            (
+                "conf/base/catalog.yml",
+                "price_estimates:\n  type: MemoryDataSet\n",
+                "{% for kind in ['price', 'rent'] %}\n{{ kind }}_estimates:\n"
+                "  type: MemoryDataSet\n{% endfor %}\n",
+            ),
+        ),
+        error="conf/base/catalog.yml:29: Jinja2 (`{%`)",
+    ),
+    Variant(
+        K18,
+        "inference-parameters-pickled",  # unpickling runs code: named, never read
+        added=(("conf/local/parameters.pickle", "not read"),),
+        error="conf/local/parameters.pickle",
+    ),
+    Variant(
+        K18,
+        "no-local-env",  # `{"globals_pattern": …}` leaves 0.18's default_run_env, `local`
+        removed=("conf/local",),
+        error="conf/local: the configuration environment folder does not exist",
+    ),
+    Variant(
+        K18,
+        "omegaconf-with-partial-loader-args",  # 0.18.5+: base/local still its defaults
+        (
+            (
+                "src/house_prices/settings.py",
+                "from kedro.config import TemplatedConfigLoader\n",
+                "from kedro.config import OmegaConfigLoader\n",
+            ),
+            (
+                "src/house_prices/settings.py",
+                "CONFIG_LOADER_CLASS = TemplatedConfigLoader\n",
+                "CONFIG_LOADER_CLASS = OmegaConfigLoader\n",
+            ),
+            (
+                "src/house_prices/settings.py",
+                '    "globals_pattern": "*globals.yml",\n',
+                '    "config_patterns": {"features": ["features*"]},\n',
+            ),
+        ),
+        added=(("conf/base/catalog.yml", OMEGACONF_CATALOG),),
     ),
     # Kedro 0.19.9 + kedro-mlflow 0.14: OmegaConfigLoader with globals, namespaces.
     Variant(K19, "clean"),
@@ -350,6 +481,35 @@ def test_lean_environment_agrees_on_examples(example: str, lean_python: Path) ->
     full = run_cli("check", EXAMPLES / example, "--format", "json")
     lean = run_cli("check", EXAMPLES / example, "--format", "json", python=lean_python)
     assert (lean.code, lean.pairs) == (full.code, full.pairs), lean.stderr
+
+
+def test_a_kedro_016_project_is_told_its_version_and_the_range_read(tmp_path: Path) -> None:
+    """Not "is not in a Kedro project": the version found, the range, what to do; from below."""
+    project = Variant(K16, "clean").build(tmp_path)
+    before = tree_digest(project)
+    for where in (project, project / "src" / "credit_risk" / "pipelines"):
+        run = run_cli("check", where)
+        assert run.code == 2, run.stdout + run.stderr
+        assert run.stderr.splitlines() == [
+            "kedro-ml-lint: error: .kedro.yml:3: the project was made with Kedro 0.16.6 (it has "
+            "`.kedro.yml`); kedro-ml-lint reads projects of Kedro 0.17 to 1.x; upgrade it to "
+            "Kedro 0.17 or later first (Kedro 0.17.0's migration guide moves `.kedro.yml` to "
+            "`[tool.kedro]` in `pyproject.toml`)"
+        ]
+    assert tree_digest(project) == before
+
+
+def test_a_kedro_yml_claiming_017_is_told_where_017_reads_metadata(tmp_path: Path) -> None:
+    """A 0.16 project half-moved to 0.17 (version bumped, `[tool.kedro]` not written)."""
+    project = Variant(K16, "clean").build(tmp_path)
+    kedro_yml = project / ".kedro.yml"
+    kedro_yml.write_text(kedro_yml.read_text().replace('"0.16.6"', '"0.17.0"'))
+    with pytest.raises(NotAKedroProjectError) as raised:
+        refuse_older_project(project / "src", None)
+    assert (raised.value.path, raised.value.line) == (".kedro.yml", 3)
+    assert "records Kedro 0.17.0" in raised.value.message
+    assert "`[tool.kedro]` in `pyproject.toml`" in raised.value.message
+    refuse_older_project(project / "src", project)  # a `[tool.kedro]` at the root wins
 
 
 def test_a_subfolder_finds_its_project(tmp_path: Path) -> None:

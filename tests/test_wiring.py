@@ -18,6 +18,8 @@ NOT_LOGGING = (
     "from kedro_ml_lint.hooks import MlflowPipelineHook\n\n"
     "HOOKS = (MlflowPipelineHook(log_model=False),)\n"
 )
+# kedro-mlflow's hook registers itself wherever it is installed; Kedro matches the name exactly.
+NO_KEDRO_MLFLOW_HOOK = 'DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)\n'
 KEDRO_MLFLOW_REGISTRY = REGISTRY.replace(
     "from kedro_ml_lint import pipeline_ml_factory",
     "from kedro_mlflow.pipeline import pipeline_ml_factory",
@@ -39,7 +41,12 @@ def test_our_pair_with_our_hook_is_clean(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("settings", ["", NOT_LOGGING], ids=["no-hook", "hook-without-logging"])
-def test_our_pair_without_a_logging_hook_is_never_logged(tmp_path: Path, settings: str) -> None:
+def test_our_pair_with_only_kedro_mlflows_hook_is_never_logged(
+    tmp_path: Path, settings: str
+) -> None:
+    """The import-switch trap: kedro-mlflow's hook (registered by the plugin) is the only
+    logging hook, and it ignores kedro-ml-lint's PipelineML; a checking-only hook of ours
+    does not log either."""
     package = "unhooked" if not settings else "notlogging"
     root = write_project(tmp_path / package, package=package, settings=settings)
     [violation] = lint_project(root, select=["KML2"]).violations
@@ -50,6 +57,34 @@ def test_our_pair_without_a_logging_hook_is_never_logged(tmp_path: Path, setting
     assert "kedro-mlflow's hook ignores it" in violation.message
 
 
+@pytest.mark.parametrize(
+    ("package", "registry", "settings"),
+    [
+        ("ours_unhooked", REGISTRY, NO_KEDRO_MLFLOW_HOOK),
+        ("ours_checking", REGISTRY, NO_KEDRO_MLFLOW_HOOK + NOT_LOGGING),
+        ("theirs_unhooked", KEDRO_MLFLOW_REGISTRY, NO_KEDRO_MLFLOW_HOOK),
+        ("theirs_checking", KEDRO_MLFLOW_REGISTRY, NO_KEDRO_MLFLOW_HOOK + NOT_LOGGING),
+    ],
+)
+def test_a_project_without_any_logging_hook_publishes_another_way(
+    tmp_path: Path, package: str, registry: str, settings: str
+) -> None:
+    """No hook logs anything: `check --log` or `kedro mlflow modelify` publish; no KML201."""
+    root = write_project(tmp_path / package, package=package, registry=registry, settings=settings)
+    assert lint_project(root).violations == []
+    result = CliRunner().invoke(main, ["check", str(root)])
+    assert result.exit_code == 0, result.output
+
+
+def test_check_log_is_the_logger_so_kml201_does_not_run(tmp_path: Path) -> None:
+    """The trap's project, linted as `check --log` lints it: KML201 is not even selected."""
+    root = write_project(tmp_path / "trap", package="trap", settings="")
+    assert {v.code for v in lint_project(root).violations} == {"KML201"}
+    publishing = lint_project(root, publishing=True)
+    assert publishing.violations == []
+    assert "KML201" not in {rule.code for rule in publishing.settings.selection.rules(True, True)}
+
+
 def test_kedro_mlflows_pair_with_both_hooks_is_logged_twice(tmp_path: Path) -> None:
     found = _wiring(tmp_path, "twice", registry=KEDRO_MLFLOW_REGISTRY, settings=OUR_HOOK)
     assert found == {("KML202", None)}
@@ -57,21 +92,14 @@ def test_kedro_mlflows_pair_with_both_hooks_is_logged_twice(tmp_path: Path) -> N
 
 def test_disabling_kedro_mlflow_uses_its_distribution_name(tmp_path: Path) -> None:
     """Kedro compares ``DISABLE_HOOKS_FOR_PLUGINS`` with the metadata name exactly:
-    ``kedro_mlflow`` for kedro-mlflow 2.x, so ``kedro-mlflow`` disables nothing."""
-    disabled = _wiring(
-        tmp_path,
-        "disabled",
-        registry=KEDRO_MLFLOW_REGISTRY,
-        settings='DISABLE_HOOKS_FOR_PLUGINS = ("kedro_mlflow",)\n',
-    )
-    assert disabled == {("KML201", None)}
+    ``kedro_mlflow`` for kedro-mlflow 2.x, so ``kedro-mlflow`` disables nothing (and its hook
+    is then the only logger of our pair: the trap)."""
+    disabled = _wiring(tmp_path, "disabled", settings=NO_KEDRO_MLFLOW_HOOK)
+    assert disabled == set()
     misspelt = _wiring(
-        tmp_path,
-        "misspelt",
-        registry=KEDRO_MLFLOW_REGISTRY,
-        settings='DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)\n',
+        tmp_path, "misspelt", settings='DISABLE_HOOKS_FOR_PLUGINS = ("kedro-mlflow",)\n'
     )
-    assert misspelt == set()
+    assert misspelt == {("KML201", None)}
 
 
 def test_a_sum_logged_by_kedro_mlflow_is_a_warning_that_exits_0(tmp_path: Path) -> None:
@@ -106,3 +134,17 @@ def _mlflow_installed() -> bool:
     except metadata.PackageNotFoundError:
         return False
     return True
+
+
+def test_a_logging_hook_never_stops_its_run_for_kml201() -> None:
+    """The pre-flight of a hook that logs drops KML201 (it logs the pair itself); a hook
+    that only checks keeps it, with every other finding, in order."""
+    from kedro_ml_lint.diagnostics import Severity, Violation
+    from kedro_ml_lint.hooks import preflight_findings
+
+    def violation(code: str) -> Violation:
+        return Violation(code, "name", Severity.ERROR, "message", "training")
+
+    found = [violation("KML001"), violation("KML201"), violation("KML006")]
+    assert [v.code for v in preflight_findings(found, logs=True)] == ["KML001", "KML006"]
+    assert [v.code for v in preflight_findings(found, logs=False)] == [v.code for v in found]

@@ -19,6 +19,8 @@ CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
 _TOP_LEVEL_KEY = re.compile(
     r"""^(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#"'{\[&*!|>%@`-][^#]*?))\s*:(?:\s|$)"""
 )
+# Kedro 0.17/0.18 read INI catalogs too: a section header (configparser's form) is the key line.
+_INI_SECTION = re.compile(r"^\[(?P<section>.+)\]")
 # A bare noqa comment, or one naming codes after a colon (commas and/or spaces between them).
 _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:(?:\s*,\s*|\s+)[A-Za-z]+\d+)*))?", re.I
@@ -130,11 +132,15 @@ def _scan(path: Path, relative: str) -> Iterable[tuple[str, EntryPosition]]:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         return
+    ini = path.suffix == ".ini"
     for number, line in enumerate(text.splitlines(), start=1):
-        match = _TOP_LEVEL_KEY.match(line)
+        match = (_INI_SECTION if ini else _TOP_LEVEL_KEY).match(line)
         if not match:
             continue
-        key = match.group("dq") or match.group("sq") or match.group("plain")
+        if ini:
+            key = match.group("section")
+        else:
+            key = match.group("dq") or match.group("sq") or match.group("plain")
         yield key.strip(), EntryPosition(relative, number, noqa_codes(line))
 
 

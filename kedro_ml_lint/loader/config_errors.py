@@ -25,6 +25,9 @@ def config_error(
     exc: BaseException, key: str, files: Iterable[Path], root: Path
 ) -> ProjectConfigError:
     """A :class:`ProjectConfigError` for ``exc``, raised reading the ``key`` config."""
+    if isinstance(exc, ProjectConfigError):  # already says where: keep it, root-relative
+        path = relative(Path(exc.path), root) if exc.path else None
+        return ProjectConfigError(exc.message, path, exc.line)
     files = list(files)
     unregistered = _UNSUPPORTED_RESOLVER.search(str(exc))
     if unregistered:

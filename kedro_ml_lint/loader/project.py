@@ -48,6 +48,7 @@ from kedro_ml_lint.loader.pyproject import (
     kedro_metadata,
     lint_table,
     read_pyproject,
+    refuse_older_project,
 )
 from kedro_ml_lint.model.names import flatten_parameter_keys
 from kedro_ml_lint.vocabulary import PYPROJECT
@@ -153,6 +154,7 @@ def project_root(project_dir: str | Path) -> Path:
     if not start.is_dir():
         raise NotAKedroProjectError(f"`{project_dir}` is not a folder")
     root = find_project_root(start)
+    refuse_older_project(start, root)  # a Kedro 0.16 project nearer than any [tool.kedro]
     if root is None:
         raise NotAKedroProjectError(
             f"`{project_dir}` is not in a Kedro project: no `{PYPROJECT}` with a "
@@ -401,8 +403,9 @@ def _loader_factory(
         raise ProjectCodeError(
             "`CONFIG_LOADER_ARGS` must be a dict", _settings_path(settings, root)
         )
-    base_env = args.get("base_env", "base") or "base"
-    run_env = env or args.get("default_run_env") or ""
+    args = compat.config_loader_args(version, loader_class, dict(args))
+    base_env, default_run_env = compat.loader_environments(version, loader_class, args)
+    run_env = env or default_run_env
     for needed in dict.fromkeys(e for e in (base_env, run_env) if e):
         if not (folder / needed).is_dir():
             present = sorted(p.name for p in folder.iterdir() if p.is_dir())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,10 @@ else:
     import tomli as tomllib
 
 KEDRO_KEYS = ("package_name", "project_name")
+VERSION_KEYS = ("kedro_init_version", "project_version")
+# Kedro 0.16 and older kept the project's metadata here (0.17.0 moved it to pyproject.toml).
+KEDRO_YML = ".kedro.yml"
+_RUN_PY_VERSION = re.compile(r"""^\s*project_version\s*=\s*["'](?P<version>[^"']+)["']""")
 
 
 def read_pyproject(root: Path) -> dict[str, Any]:
@@ -50,14 +55,23 @@ def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
     The project's Kedro version (``kedro_init_version`` or, before 0.19,
     ``project_version``) is stored under ``kedro_version`` as a ``KedroVersion``.
     """
-    from kedro_ml_lint.loader.compat import project_version
+    from kedro_ml_lint.loader.compat import KedroVersion, project_version
 
+    version: KedroVersion | None = None
     table = pyproject.get("tool", {}).get("kedro")
     if not isinstance(table, dict):
         raise NotAKedroProjectError(
             f"`{root}` is not a Kedro project: `{PYPROJECT}` has no `[tool.kedro]` table",
             PYPROJECT,
         )
+    if any(isinstance(table.get(key), str) for key in VERSION_KEYS):
+        # The version first: a Kedro 0.16 table (`context_path`, no `package_name`) is
+        # told its version, not a missing key.
+        try:
+            version = project_version(table, PYPROJECT)
+        except NotAKedroProjectError as exc:
+            exc.line = exc.line or _key_line(root, "tool.kedro", VERSION_KEYS)
+            raise
     missing = [key for key in KEDRO_KEYS if not isinstance(table.get(key), str)]
     if missing:
         raise NotAKedroProjectError(
@@ -65,7 +79,7 @@ def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
             PYPROJECT,
             table_line(root, "tool.kedro"),
         )
-    return {**table, "kedro_version": project_version(table, PYPROJECT)}
+    return {**table, "kedro_version": version or project_version(table, PYPROJECT)}
 
 
 def find_project_root(start: Path) -> Path | None:
@@ -85,6 +99,98 @@ def find_project_root(start: Path) -> Path | None:
             return folder
         if "kedro" in table:
             return folder
+    return None
+
+
+def refuse_older_project(start: Path, root: Path | None) -> None:
+    """Stop on a Kedro 0.16 (or older) project at or above ``start``, below ``root``.
+
+    Such a project has ``.kedro.yml`` (``context_path``, and from 0.16.5
+    ``project_version``; before, ``project_version`` sat on ``ProjectContext`` in
+    ``src/<package>/run.py``) and no ``[tool.kedro]``, so it is told its version and the
+    range read, not that it is no Kedro project.
+
+    Args:
+        start: The folder given.
+        root: The nearest folder with ``[tool.kedro]``, ``None`` when there is none.
+
+    Raises:
+        NotAKedroProjectError: When a folder from ``start`` up to (not including)
+            ``root`` holds ``.kedro.yml``.
+    """
+    from kedro_ml_lint.loader.compat import OLDEST_SUPPORTED, KedroVersion, unsupported_version
+
+    for folder in (start, *start.parents):
+        if folder == root:
+            return
+        marker = folder / KEDRO_YML
+        if marker.is_file():
+            found, where, line = _kedro_yml_version(folder)
+            version = KedroVersion.parse(found) if found else None
+            if version is not None and version.minor_version >= OLDEST_SUPPORTED:
+                raise NotAKedroProjectError(
+                    f"`{KEDRO_YML}` records Kedro {found}, which reads a project's metadata "
+                    f"from `[tool.kedro]` in `{PYPROJECT}` only; move `package_name`, "
+                    "`project_name` and `project_version` there",
+                    where,
+                    line,
+                )
+            raise unsupported_version(found, where, line, marker=f"it has `{KEDRO_YML}`")
+
+
+def _kedro_yml_version(root: Path) -> tuple[str | None, str, int | None]:
+    """The Kedro version a ``.kedro.yml`` project records: (version, file, line)."""
+    import yaml
+
+    text = _read_text(root / KEDRO_YML)
+    try:
+        metadata = yaml.safe_load(text)
+    except yaml.YAMLError:
+        metadata = None
+    metadata = metadata if isinstance(metadata, dict) else {}
+    version = metadata.get("project_version")
+    if isinstance(version, str | int | float) and not isinstance(version, bool):
+        return str(version), KEDRO_YML, _first_line(text, "project_version:")
+    # Before 0.16.5: `context_path: <package>.run.ProjectContext`, the version on the class.
+    context = metadata.get("context_path")
+    source_dir = root / str(metadata.get("source_dir", "src"))
+    candidates = sorted(source_dir.glob("*/run.py"))
+    if isinstance(context, str) and "." in context:
+        module = source_dir.joinpath(*context.split(".")[:-1]).with_suffix(".py")
+        candidates.insert(0, module)
+    for path in candidates:
+        for number, line in enumerate(_read_text(path).splitlines(), start=1):
+            match = _RUN_PY_VERSION.match(line)
+            if match:
+                return match.group("version"), path.relative_to(root).as_posix(), number
+    return None, KEDRO_YML, None
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def _first_line(text: str, prefix: str) -> int | None:
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith(prefix):
+            return number
+    return None
+
+
+def _key_line(root: Path, header: str, keys: tuple[str, ...]) -> int | None:
+    """The line of the first of ``keys`` in ``root``'s pyproject ``[header]`` table."""
+    start = table_line(root, header)
+    if start is None:
+        return None
+    lines = (root / PYPROJECT).read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines[start:], start=start + 1):
+        if line.lstrip().startswith("["):
+            return None
+        if line.split("=", 1)[0].strip() in keys:
+            return number
     return None
 
 

@@ -69,9 +69,9 @@ def log_models(
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
-    Call it only when ``lint_project(..., artifacts_on_disk=True, lite=False, defer=False)``
-    returned no violation, with the same ``env`` and ``conf_source``: what is logged must
-    be the project's modules as imported for real.
+    Call it only when ``lint_project(..., artifacts_on_disk=True, publishing=True, lite=False,
+    defer=False)`` returned no violation, with the same ``env`` and ``conf_source``: what is
+    logged must be the project's modules as imported for real.
 
     Args:
         result: What ``lint_project`` found (its pairs carry their kedro pipelines).

@@ -39,7 +39,8 @@ class Wiring:
 
     Attributes:
         factory: The factory that bound the pair.
-        our_hook: kedro-ml-lint's ``MlflowPipelineHook`` is in ``settings.HOOKS`` and logs.
+        our_hook: kedro-ml-lint's ``MlflowPipelineHook`` is in ``settings.HOOKS`` and logs
+            (``MlflowPipelineHook(log_model=False)`` only checks: it is not counted).
         kedro_mlflow_hook: kedro-mlflow's hook runs (auto-registered and not disabled, or
             listed in ``settings.HOOKS``).
         sums: Registered pipelines, not the pair itself, that run all its training nodes
@@ -63,6 +64,11 @@ class Wiring:
     kedro_mlflow_version: str | None = None
     mlflow_version: str | None = None
     log_model_parameters: frozenset[str] | None = None
+
+    @property
+    def logs_by_hook(self) -> bool:
+        """Some logging hook is active: the project publishes from ``kedro run``."""
+        return self.our_hook or self.kedro_mlflow_hook
 
     @property
     def loggers(self) -> tuple[Logger, ...]:

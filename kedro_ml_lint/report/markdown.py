@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from kedro_ml_lint.api import LintResult
-from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.diagnostics import Severity, Violation
 from kedro_ml_lint.report import graph
 from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.summary import Summary
@@ -50,7 +50,8 @@ def _headline(summary: Summary) -> str:
         if summary.fixable
         else ""
     )
-    return f":x: **{summary.found}** ({summary.checked}).{fixable}"
+    icon = ":x:" if summary.errors else ":warning:"
+    return f"{icon} **{summary.found}** ({summary.checked}).{fixable}"
 
 
 def _row(violation: Violation) -> str:
@@ -59,8 +60,9 @@ def _row(violation: Violation) -> str:
         loc = violation.location
         location = f"`{loc.path}:{loc.line}:{loc.column}`"
     subject = f"`{violation.subject}`" if violation.subject else ""
+    warning = " *(warning)*" if violation.severity is Severity.WARNING else ""
     cells = [
-        f"**{violation.code}** {violation.name}",
+        f"**{violation.code}** {violation.name}{warning}",
         f"`{violation.pair}`",
         subject,
         location,

@@ -1,11 +1,14 @@
-"""``--format text``: one ``path:line:col: CODE message [pipeline]`` line per violation."""
+"""``--format text``: one ``path:line:col: CODE message [pipeline]`` line per violation.
+
+A warning reads ``path:line:col: CODE [warning] message [pipeline]`` (docs/design.md §5).
+"""
 
 from __future__ import annotations
 
 import click
 
 from kedro_ml_lint.api import LintResult
-from kedro_ml_lint.diagnostics import Violation
+from kedro_ml_lint.diagnostics import Severity, Violation
 from kedro_ml_lint.engine import UnusedNoqa
 from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.summary import Summary
@@ -20,7 +23,11 @@ def render(result: LintResult, options: RenderOptions = PLAIN) -> str:
 
 
 def violation_line(violation: Violation, color: bool = False) -> str:
-    """``path:line:col: CODE message [pipeline]``: what ``check`` and the hook print."""
+    """``path:line:col: CODE message [pipeline]``: what ``check`` and the hook print.
+
+    A warning carries ``[warning]`` after its code; with ``color``, errors are red and
+    warnings yellow.
+    """
 
     def style(text: str, **styles: object) -> str:
         return click.style(text, **styles) if color else text  # type: ignore[arg-type]
@@ -29,7 +36,10 @@ def violation_line(violation: Violation, color: bool = False) -> str:
     if violation.location:
         loc = violation.location
         where = style(f"{loc.path}:{loc.line}:{loc.column}:", bold=True) + " "
-    code = style(violation.code, fg="red", bold=True)
+    if violation.severity is Severity.WARNING:
+        code = style(f"{violation.code} [warning]", fg="yellow", bold=True)
+    else:
+        code = style(violation.code, fg="red", bold=True)
     return f"{where}{code} {violation.message} [{violation.pair}]"
 
 

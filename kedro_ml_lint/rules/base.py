@@ -23,6 +23,8 @@ class Rule:
         severity: How bad a violation is.
         fix: The applicability of the rule's fix, ``None`` when it has none.
         needs_artifacts_on_disk: True for rules that only run with ``--log`` and the hook.
+        skipped_when_publishing: True for rules about who will log the pair, a question
+            ``--log`` answers by logging it: they do not run when publishing.
     """
 
     code: str
@@ -32,6 +34,7 @@ class Rule:
     severity: Severity = Severity.ERROR
     fix: Applicability | None = None
     needs_artifacts_on_disk: bool = False
+    skipped_when_publishing: bool = False
 
     def violation(
         self, pair: PairFacts, message: str, subject: str | None = None, fix: Fix | None = None

@@ -7,6 +7,7 @@ it would make this folder a package named ``mlflow`` and shadow the real one.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import random
 import shutil
@@ -37,7 +38,10 @@ KEDRO_ENV = {
     "PATH": os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
 }
 KEDRO_ENV.pop("MLFLOW_TRACKING_URI", None)
-KEDRO_ENV.pop("PYTHONPATH", None)  # bootstrap_project exports every project's src here
+# Not the inherited PYTHONPATH (bootstrap_project exports every project's src there), but
+# the folder of the kedro_ml_lint under test: a `kedro run` or `check` in a process runs the
+# code this suite imports (a work tree's, not another editable install's).
+KEDRO_ENV["PYTHONPATH"] = str(Path(importlib.util.find_spec("kedro_ml_lint").origin).parents[1])
 SECRET = "S3CR3T-kml-7f3a9c"
 
 _TRAINED: dict[str, Path] = {}
@@ -105,7 +109,7 @@ def trained(example: str, root: Path) -> Path:
 
 
 def lint(project: Path) -> Any:
-    """``lint_project(..., artifacts_on_disk=True)`` as ``--log`` runs it, importing THIS copy.
+    """``lint_project`` as ``check --log`` calls it, importing THIS copy's package.
 
     Several copies of one example share a package name in this process, and
     ``bootstrap_project`` does not move a ``src`` folder already on ``sys.path`` to the
@@ -117,7 +121,7 @@ def lint(project: Path) -> Any:
     while source in sys.path:
         sys.path.remove(source)
     sys.path.insert(0, source)
-    return lint_project(project, artifacts_on_disk=True, lite=False, defer=False)
+    return lint_project(project, artifacts_on_disk=True, publishing=True, lite=False, defer=False)
 
 
 def tracking_uri(folder: Path) -> str:

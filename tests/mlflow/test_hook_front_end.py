@@ -53,7 +53,7 @@ MATRIX = {
         _edit("conf/base/catalog.yml", "scaler:  # KML002", "scaler:  # noqa: KML002"),
     ],
     "ignore-as-a-string": [
-        _edit("pyproject.toml", 'ignore = ["KML201"]', 'ignore = "KML003"'),
+        _append("pyproject.toml", '\n[tool.kedro-ml-lint]\nignore = "KML003"\n'),
     ],
     "python-noqa-on-the-input-line": [
         _edit(
@@ -186,7 +186,7 @@ def test_a_partial_run_says_what_it_left_out_and_logs_nothing(tmp_path: Path) ->
 def test_settings_that_cannot_be_parsed_stop_the_run_in_one_line(tmp_path: Path) -> None:
     project = copy_project(EXAMPLES / "churn-broken", tmp_path / "bad-settings")
     enable_hook(project)
-    _edit("pyproject.toml", 'ignore = ["KML201"]', 'ignore = ["KML999"]')(project)
+    _append("pyproject.toml", '\n[tool.kedro-ml-lint]\nignore = ["KML999"]\n')(project)
 
     proc = kedro(project, "run", env=WIDE)
 

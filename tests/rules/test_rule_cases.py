@@ -19,6 +19,8 @@ with ``pass_`` or ``fail_``::
       wiring: {factory: kedro-mlflow, our_hook: false, kedro_mlflow_hook: true}
                                         # optional: how the pair is logged (KML2xx); the
                                         # fields of ``kedro_ml_lint.model.Wiring``
+      publishing: true                  # optional: lint as ``check --log`` does (it is the
+                                        # logger: the rules about who logs do not run)
 
 The case is linted with only its file's rule selected, through the public
 ``lint_pipelines`` on real kedro ``Pipeline`` objects, from a temporary project root holding
@@ -58,6 +60,7 @@ CASE_KEYS = frozenset(
         "fixes",
         "files",
         "wiring",
+        "publishing",
     }
 )
 NODE_KEYS = frozenset({"name", "inputs", "outputs"})
@@ -168,6 +171,7 @@ def lint_case(spec: dict[str, Any], select: list[str], root: Path) -> list[Viola
         project_root=root,
         artifacts_on_disk=on_disk,
         wiring=_wiring(spec.get("wiring")),
+        publishing=bool(spec.get("publishing")),
     )
 
 

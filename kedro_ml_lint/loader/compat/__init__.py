@@ -3,9 +3,12 @@
 One installed kedro-ml-lint (on Kedro 0.19 or 1.x) reads projects of Kedro 0.17 to 1.x
 statically. The differences between eras live here and nowhere else:
 
-- which ``pyproject.toml`` key records the project's Kedro version (:func:`project_version`);
+- which ``pyproject.toml`` key records the project's Kedro version (:func:`project_version`),
+  and the one line a project outside the range read gets (:func:`unsupported_version`);
 - the APIs older Kedros had (:mod:`.kedro_apis`) and their config loaders
-  (:mod:`.legacy_config`), with the era's default loader (:func:`default_config_loader`);
+  (:mod:`.legacy_config`), with the era's default loader (:func:`default_config_loader`)
+  and the defaults its arguments had (:func:`config_loader_args`,
+  :func:`loader_environments`);
 - how Kedro 0.17 made its config loader and registry: ``register_config_loader`` and
   ``register_pipelines`` hooks (:func:`hook_implementation`);
 - the settings name of the configuration folder (``CONF_ROOT`` before 0.18);
@@ -32,6 +35,10 @@ SUPPORTED_RANGE = "0.17 to 1.x"
 _VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
 # The default run environment's folder and the base's, in every supported era.
 DEFAULT_CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local"}
+# Before 0.19 every config loader defaulted to these itself (0.18's ``OmegaConfigLoader``
+# too); from 0.19 ``OmegaConfigLoader`` defaults to none, and the settings template (or
+# Kedro's default ``CONFIG_LOADER_ARGS``) names them.
+_ENVIRONMENTS_BEFORE_019 = {"base_env": "base", "default_run_env": "local"}
 
 
 @dataclass(frozen=True, order=True)
@@ -94,11 +101,7 @@ def project_version(table: dict[str, Any], where: str) -> KedroVersion:
                     f"`{key} = {value!r}` in `[tool.kedro]` is not a Kedro version", where
                 )
             if version.minor_version < OLDEST_SUPPORTED or version.major > NEWEST_MAJOR:
-                raise NotAKedroProjectError(
-                    f"the project was made with Kedro {version}; kedro-ml-lint reads projects "
-                    f"of Kedro {SUPPORTED_RANGE}",
-                    where,
-                )
+                raise unsupported_version(str(version), where)
             installed = installed_kedro()
             if version.major > installed.major:
                 raise NotAKedroProjectError(
@@ -112,6 +115,75 @@ def project_version(table: dict[str, Any], where: str) -> KedroVersion:
         "`[tool.kedro]` records no Kedro version: `kedro_init_version` (Kedro 0.19 and "
         "later) or `project_version` (0.17, 0.18)",
         where,
+    )
+
+
+def unsupported_version(
+    found: str | None, where: str | None, line: int | None = None, *, marker: str = ""
+) -> NotAKedroProjectError:
+    """The one-line error for a project of a Kedro outside :data:`SUPPORTED_RANGE`.
+
+    Args:
+        found: The version read, ``None`` when the project records none.
+        where: The file it was read from (or that marks the project as older).
+        line: The line of ``where`` holding it.
+        marker: Why the project is known to be older, e.g. "it has `.kedro.yml`".
+    """
+    made = f"Kedro {found}" if found else "a Kedro older than 0.17"
+    why = f" ({marker})" if marker else ""
+    advice = (
+        "; upgrade it to Kedro 0.17 or later first (Kedro 0.17.0's migration guide moves "
+        "`.kedro.yml` to `[tool.kedro]` in `pyproject.toml`)"
+        if found is None or (KedroVersion.parse(found) or KedroVersion(0, 0)).major < 1
+        else ""
+    )
+    return NotAKedroProjectError(
+        f"the project was made with {made}{why}; kedro-ml-lint reads projects of Kedro "
+        f"{SUPPORTED_RANGE}{advice}",
+        where,
+        line,
+    )
+
+
+def config_loader_args(
+    version: KedroVersion, loader_class: Any, args: dict[str, Any]
+) -> dict[str, Any]:
+    """``CONFIG_LOADER_ARGS`` completed with what the project's era defaulted.
+
+    A Kedro 0.18 project that opts into ``OmegaConfigLoader`` with only some arguments
+    got 0.18's ``base_env="base"`` and ``default_run_env="local"`` for the others; the
+    installed Kedro's class (0.19+) would read the configuration folder itself as base.
+    """
+    if version.minor_version < (0, 19) and _is_omegaconf_loader(loader_class):
+        return {**_ENVIRONMENTS_BEFORE_019, **args}
+    return dict(args)
+
+
+def loader_environments(
+    version: KedroVersion, loader_class: Any, args: dict[str, Any]
+) -> tuple[str, str]:
+    """The base and default run environments the project's config loader reads.
+
+    Before 0.19, Kedro's own loaders (``ConfigLoader``, ``TemplatedConfigLoader`` and
+    0.18's ``OmegaConfigLoader``) defaulted to ``base`` and ``local``.
+    """
+    if version.minor_version < (0, 19) and _is_kedro_loader(loader_class):
+        merged = {**_ENVIRONMENTS_BEFORE_019, **args}
+        return str(merged["base_env"] or "base"), str(merged["default_run_env"] or "")
+    return str(args.get("base_env", "base") or "base"), str(args.get("default_run_env") or "")
+
+
+def _is_omegaconf_loader(loader_class: Any) -> bool:
+    from kedro.config import OmegaConfigLoader
+
+    return isinstance(loader_class, type) and issubclass(loader_class, OmegaConfigLoader)
+
+
+def _is_kedro_loader(loader_class: Any) -> bool:
+    from kedro_ml_lint.loader.compat.legacy_config import LegacyConfigLoader
+
+    return _is_omegaconf_loader(loader_class) or (
+        isinstance(loader_class, type) and issubclass(loader_class, LegacyConfigLoader)
     )
 
 
