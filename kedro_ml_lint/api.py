@@ -107,6 +107,7 @@ def lint_project(
     cache: bool = False,
     publishing: bool = False,
     exact: bool = False,
+    defer: bool = True,
 ) -> LintResult:
     """Check every training/inference pair of a Kedro project, statically.
 
@@ -127,8 +128,11 @@ def lint_project(
             The verdict is the same; a hit leaves ``loaded`` and ``declarations`` empty.
         publishing: The caller logs the pairs itself (``check --log``, ``log_models``):
             the rules about which hook would log them (KML201) do not run.
-        exact: Take no shortcut: no cache, no stand-ins, the catalog read by the config
-            loader itself (``--exact``, docs/design.md §5).
+        exact: Take no shortcut: no cache, no stand-ins, no deferred import, the catalog
+            read by the config loader itself (``--exact``, docs/design.md §5).
+        defer: Import the project's heavy libraries (pandas, scikit-learn…) on first real
+            use while the registry loads; ``False`` imports them at the ``import``. The
+            verdict is the same (docs/design.md §4).
 
     Returns:
         The pairs checked and the violations found.
@@ -137,9 +141,11 @@ def lint_project(
         KedroMlLintError: When the project cannot be analysed.
     """
     if exact:  # every shortcut off: what the project's own `kedro run` would read
-        cache = lite = False
+        cache = lite = defer = False
     # Resolved before the cache key is built: a cached verdict is one environment's.
-    options = LoadOptions(run_environment(env), conf_source, cli_pair, tuple(pipelines), lite)
+    options = LoadOptions(
+        run_environment(env), conf_source, cli_pair, tuple(pipelines), lite, defer
+    )
     store = _cache_for(project_dir, options) if cache else None
     snapshot = _cached_snapshot(store) if store is not None else None
     project: Project | None = None
@@ -182,6 +188,7 @@ def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
         else None,
         "pipelines": list(options.pipelines),
         "lite": options.lite,
+        "defer": options.defer,  # the same verdict, but its -v notes say how it was reached
     }
     return Store(root / CACHE_DIR, root, key)
 
@@ -226,6 +233,7 @@ def _load(
             conf_source=options.conf_source,
             lite=options.lite,
             exact=exact,
+            defer=options.defer,
         )
         build_settings(project.lint_config, *codes)  # its errors come before the pairs'
         declarations = declared_pairs(project, options.cli_pair, options.pipelines)

@@ -119,6 +119,7 @@ class ProjectArgs:
     input_name: str | None
     pipelines: tuple[str, ...]
     no_lite: bool
+    no_defer: bool
     no_cache: bool
     exact: bool
     verbose: bool
@@ -140,7 +141,14 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--inference", help="Registered name of the inference pipeline of a pair."),
         click.option("--input-name", help="The dataset the explicit pair serves."),
         click.option("--pipeline", "pipelines", multiple=True, help="Only this pair (repeatable)."),
-        click.option("--no-lite", is_flag=True, help="Import the project's modules for real."),
+        click.option(
+            "--no-lite", is_flag=True, help="No stand-ins: a missing library is an import error."
+        ),
+        click.option(
+            "--no-defer",
+            is_flag=True,
+            help="Import the project's heavy libraries at the `import`, not on first use.",
+        ),
         click.option(
             "--no-cache",
             is_flag=True,
@@ -150,8 +158,8 @@ def _project_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option(
             "--exact",
             is_flag=True,
-            help="Take no shortcut: no cache, no stand-ins, the catalog read by the config "
-            "loader (the reference verdict).",
+            help="Take no shortcut: no cache, no stand-ins, no deferred import, the catalog "
+            "read by the config loader (the reference verdict).",
         ),
         click.option("--verbose", "-v", is_flag=True, help="Show tracebacks and Kedro's logs."),
     ]
@@ -173,6 +181,7 @@ def _linter(
     project: ProjectArgs,
     *,
     lite: bool,
+    defer: bool,
     artifacts_on_disk: bool = False,
     publishing: bool = False,
     cache: bool = False,
@@ -195,6 +204,7 @@ def _linter(
         cli_pair=cli_pair,
         pipelines=project.pipelines,
         lite=lite,
+        defer=defer,
         artifacts_on_disk=artifacts_on_disk,
         publishing=publishing,
         cache=cache,
@@ -335,6 +345,7 @@ def check(
         ctx,
         project,
         lite=not (project.no_lite or log_model),  # a mocked module cannot be served
+        defer=not (project.no_defer or log_model or fix or diff),  # what they write is real
         artifacts_on_disk=log_model,
         publishing=log_model,  # --log is the logger: KML201's question does not arise
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
@@ -365,6 +376,7 @@ def check(
             if pair.mlflow is not None:
                 assumed = pair.mlflow.text or "unknown"
                 _warn(f"MLflow for `{pair.name}`: {assumed} ({pair.mlflow.reason})")
+        _explain_deferral(outcome.result)
         _explain_cache(outcome.result)
     if outcome.result.cache_warning:  # the user's to fix: said without -v too
         _warn(outcome.result.cache_warning)
@@ -447,11 +459,13 @@ def graph(
         ctx,
         project,
         lite=not project.no_lite,
+        defer=not project.no_defer,
         cache=_cache_wanted(project.no_cache),  # a picture reads only, like check
     )
     _quiet_kedro(verbose)
     result = _call(lint, verbose)
     if verbose:
+        _explain_deferral(result)
         _explain_cache(result)
     if result.cache_warning:  # the user's to fix: said without -v too
         _warn(result.cache_warning)
@@ -467,6 +481,15 @@ def _explain_cache(result: LintResult) -> None:
         _warn(f"cache not used: {result.cache_problem}")
     elif result.cache_stale:
         _warn(f"cache miss: {result.cache_stale} changed since it was stored")
+
+
+def _explain_deferral(result: LintResult) -> None:
+    """``-v``: why a deferred load was imported again for real, in one line."""
+    from kedro_ml_lint.model.redact import redact_text
+
+    retried = getattr(result.loaded, "deferral", None)
+    if retried:  # it quotes a warning or an error of the project: no secret in the output
+        _warn(redact_text(" ".join(retried.split())))
 
 
 def _project_line(result: Any) -> str:

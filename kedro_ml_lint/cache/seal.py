@@ -68,7 +68,8 @@ def user_key(project_root: Path) -> bytes:
         return cached
     if not os.path.lexists(folder):
         folder.parent.mkdir(parents=True, exist_ok=True)
-        os.mkdir(folder, 0o700)
+        with suppress(FileExistsError):  # a concurrent first run made it: it is checked below
+            os.mkdir(folder, 0o700)
     _check_folder(folder)
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)

@@ -10,6 +10,7 @@ tell such an import from a plain one.
 from __future__ import annotations
 
 import ast
+import warnings
 from functools import cache
 
 # Handlers that catch a failed import: ImportError, its subclass, and anything wider.
@@ -38,7 +39,8 @@ def _names_import_error(kind: ast.expr) -> bool:
 def _guarded_lines(filename: str) -> frozenset[int]:
     """Lines of ``filename`` in a ``try`` or ``with suppress(…)`` that expects a failed import."""
     try:
-        with open(filename, encoding="utf-8") as handle:
+        with open(filename, encoding="utf-8") as handle, warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the compiler's, not the project's
             tree = ast.parse(handle.read(), filename)
     except (OSError, SyntaxError, UnicodeDecodeError, ValueError):
         return frozenset()

@@ -44,6 +44,7 @@ class LoadOptions:
         cli_pair: A pair named on the command line; replaces the declared ones.
         pipelines: Only the pairs with these names.
         lite: Stand in for missing third-party modules while importing the project.
+        defer: Import the project's heavy libraries on first real use (same verdict).
     """
 
     env: str | None = None
@@ -51,3 +52,4 @@ class LoadOptions:
     cli_pair: CliPair | None = None
     pipelines: tuple[str, ...] = ()
     lite: bool = True
+    defer: bool = True

@@ -34,7 +34,7 @@ from kedro_ml_lint.loader.compat import KedroVersion
 from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
 from kedro_ml_lint.loader.config_errors import config_error, relative
-from kedro_ml_lint.loader.deferred import deferred_imports
+from kedro_ml_lint.loader.deferred import deferred_imports, worth_deferring
 from kedro_ml_lint.loader.lite import (
     LiteSession,
     StandIn,
@@ -115,6 +115,9 @@ class Project:
             environment and source): ``--fix`` reads its edit back through it.
         settings: The project's ``settings`` module as imported (hooks, plugins).
         warnings: Things the user should know that did not stop the analysis.
+        deferral: Why a deferred load was imported again for real (``-v`` says it).
+        deferred: The libraries the registry holds as deferred values (none when the load
+            did not defer or was retried): its modules were compiled for deferral.
     """
 
     root: Path
@@ -129,6 +132,8 @@ class Project:
     config: ConfigSource
     settings: ModuleType | None = None
     warnings: list[str] = field(default_factory=list)
+    deferral: str | None = None
+    deferred: tuple[str, ...] = ()
 
     def source_files(self) -> list[Path]:
         """The project's own Python files: its package and the modules beside it."""
@@ -164,6 +169,7 @@ def load_project(
     conf_source: str | None = None,
     lite: bool = True,
     exact: bool = False,
+    defer: bool = True,
 ) -> Project:
     """Load the project at (or above) ``project_dir`` statically.
 
@@ -174,6 +180,8 @@ def load_project(
         lite: Stand in for libraries the project imports that are not installed.
         exact: Take no shortcut: the catalog is read by the config loader itself, never
             by ``read_plain_catalog`` (``--exact``).
+        defer: Import the project's heavy libraries on first real use while the registry
+            loads (``loader/deferred.py``); the verdict is a real import's either way.
 
     Raises:
         KedroMlLintError: When the project cannot be read; the message names the file.
@@ -218,7 +226,9 @@ def load_project(
             parameters = _read_config(config_loader, "parameters", root)
             if kedro_mlflow_compat.mentioned_in(source_dir) and kedro_mlflow_compat.installed():
                 importlib.import_module("kedro_mlflow.pipeline")  # so its factory is captured
-            registry = _import_registry(root, package_dir, settings, notes, session, lite)
+            registry, deferral = _import_registry(
+                root, package_dir, settings, notes, session, defer
+            )
         except KedroMlLintError:
             raise
         except Exception as exc:
@@ -252,6 +262,8 @@ def load_project(
         config=config,
         settings=settings,
         warnings=notes,
+        deferral=deferral.retried,
+        deferred=deferral.deferred,
     )
 
 
@@ -481,6 +493,14 @@ def _config_files(config_loader: Any, key: str) -> list[Path]:
     return config_files(conf_source, list(dict.fromkeys(envs)), patterns)
 
 
+@dataclass(frozen=True)
+class _Deferral:
+    """How a registry import deferred: what it kept deferred, or why it was retried."""
+
+    deferred: tuple[str, ...] = ()
+    retried: str | None = None
+
+
 def _import_registry(
     root: Path,
     package_dir: Path,
@@ -488,24 +508,38 @@ def _import_registry(
     notes: list[str],
     session: LiteSession,
     defer: bool,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], _Deferral]:
     """:func:`_load_registry`, first with the heavy libraries deferred when ``defer``.
 
-    A registry that fails to import while something was deferred is imported again, with
-    its own modules fresh and nothing deferred: deferral may only make a load faster.
+    A deferred load whose verdict could differ from a real import's is done again, with
+    the project's modules fresh and nothing deferred: when the registry raised, when it
+    emitted any warning (Kedro's ``find_pipelines`` skips a pipeline with one), or when
+    resolving a deferred value raised, even if something caught it.
     """
-    if not defer:
-        return _load_registry(root, package_dir, settings, notes, session)
+    if not defer or not worth_deferring():
+        return _load_registry(root, package_dir, settings, notes, session), _Deferral()
     before = frozenset(sys.modules)
+    heard: list[str] = []
     with deferred_imports(session.is_project_file) as deferral:
         try:
-            return _load_registry(root, package_dir, settings, notes, session)
-        except Exception:
+            registry = _load_registry(root, package_dir, settings, [], session, heard)
+        except Exception as exc:
             if not deferral.deferred:
                 raise
+            why: str | None = f"the registry raised {type(exc).__name__}"
+        else:
+            deferral.verify()  # what was only named must exist, as a real import finds
+            why = deferral.doubt() or (
+                f"it emitted a warning: {heard[0]}" if heard and deferral.deferred else None
+            )
+            if why is None:
+                _load_registry_notes(heard, notes)
+                return registry, _Deferral(deferred=tuple(deferral.deferred))
+    deferred = ", ".join(deferral.deferred)
     _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()
-    return _load_registry(root, package_dir, settings, notes, session)
+    registry = _load_registry(root, package_dir, settings, notes, session)
+    return registry, _Deferral(retried=f"deferred import of {deferred} retried for real: {why}")
 
 
 def _load_registry(
@@ -514,8 +548,13 @@ def _load_registry(
     settings: ModuleType | None,
     notes: list[str],
     session: LiteSession,
+    heard: list[str] | None = None,
 ) -> dict[str, Any]:
-    """``register_pipelines()`` of the registry module (or Kedro 0.17's hook), called."""
+    """``register_pipelines()`` of the registry module (or Kedro 0.17's hook), called.
+
+    Every warning emitted meanwhile is recorded (and kept from the user's output); the
+    ones about a pipeline Kedro skipped become notes, and all go to ``heard`` if given.
+    """
     registry_file = relative(package_dir / "pipeline_registry.py", root)
     module_name = f"{package_dir.name}.pipeline_registry"
     with ExitStack() as stack:
@@ -538,16 +577,24 @@ def _load_registry(
             error = _code_error(exc, root, "the pipeline registry could not be loaded", session)
             error.path = error.path or registry_file
             raise error from exc
-    for warning in caught:
-        text = str(warning.message)
-        if "find_pipelines" in text or "error occurred while importing" in text:
-            notes.append(text.splitlines()[0])
+    texts = [(str(w.message).strip().splitlines() or [w.category.__name__])[0] for w in caught]
+    if heard is None:
+        _load_registry_notes(texts, notes)
+    else:
+        heard.extend(texts)
     if not isinstance(registry, Mapping):
         raise ProjectCodeError(
             f"`register_pipelines()` returned a {type(registry).__name__}, not a dict of pipelines",
             registry_file,
         )
     return dict(registry)
+
+
+def _load_registry_notes(warnings: list[str], notes: list[str]) -> None:
+    """The warnings of a registry load the user should see: pipelines Kedro skipped."""
+    for text in warnings:
+        if "find_pipelines" in text or "error occurred while importing" in text:
+            notes.append(text)
 
 
 def _registry_function(module_name: str, settings: ModuleType | None) -> Any | None:

@@ -70,8 +70,9 @@ def log_models(
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
-    Call it only when ``lint_project(..., artifacts_on_disk=True, publishing=True)``
-    returned no violation, with the same ``env`` and ``conf_source``.
+    Call it only when ``lint_project(..., artifacts_on_disk=True, publishing=True, lite=False,
+    defer=False)`` returned no violation, with the same ``env`` and ``conf_source``: what is
+    logged must be the project's modules as imported for real.
 
     Args:
         result: What ``lint_project`` found (its pairs carry their kedro pipelines).
@@ -91,6 +92,12 @@ def log_models(
             is then left in the tracking store.
     """
     require_supported_versions("`--log`")
+    if result.loaded is not None and result.loaded.deferred:
+        raise PublishError(
+            "not logging: the project was loaded with deferred imports "
+            f"({', '.join(result.loaded.deferred)}); lint with "
+            "`lint_project(..., lite=False, defer=False)` first, as `check --log` does"
+        )
     errors = result.failing()  # warnings (KML202, KML203, KML206) do not block logging
     if errors:
         codes = sorted({v.code for v in errors})

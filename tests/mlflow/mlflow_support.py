@@ -121,7 +121,7 @@ def lint(project: Path) -> Any:
     while source in sys.path:
         sys.path.remove(source)
     sys.path.insert(0, source)
-    return lint_project(project, artifacts_on_disk=True, publishing=True, lite=False)
+    return lint_project(project, artifacts_on_disk=True, publishing=True, lite=False, defer=False)
 
 
 def tracking_uri(folder: Path) -> str:
