@@ -216,3 +216,17 @@ def test_records_are_never_written_in_the_project(tmp_path: Path, xgboost_site: 
     assert tree_digest(project) == before
     assert len(_records()) == 1
     assert all(not str(r).startswith(str(project)) for r in _records())
+
+
+def test_an_import_no_record_can_hold_is_never_deferred(tmp_path: Path, xgboost_site: Path) -> None:
+    """A library whose import runs a subprocess: what it learns there cannot be recorded."""
+    (xgboost_site / "xgboost" / "__init__.py").write_text(
+        "import subprocess, sys\n"
+        "subprocess.run([sys.executable, '-c', 'pass'], check=True)\n"
+        "from .core import Booster\n"
+    )
+    project = write_project(tmp_path / "p", nodes=XGB_NODES)
+    for _ in range(2):
+        probed = _probe(project, xgboost_site)
+        assert probed["imported"] and probed["deferred"] == probed["recorded"] == [], probed
+    assert _records() == []

@@ -35,7 +35,7 @@ class ImportHealth:
     Attributes:
         problem: Why no record can be used (then nothing is deferred), or ``None``.
         imported: Top-level libraries imported for real because no valid record said
-            their import succeeds (their records are written for the next runs).
+            their import succeeds, and recorded for the next runs.
     """
 
     def __init__(self, project_root: Path) -> None:
@@ -68,9 +68,10 @@ class ImportHealth:
         about = _about(name, fromlist)  # sys.path as the import sees it
         with recorded(str(self.root), project_modules=False) as recording:
             module = do_import()
-        self._facts.store(about, recording)
         top = name.partition(".")[0]
-        if top not in self.imported:
+        # Not stored (its import ran a subprocess, read the clock…): imported for real
+        # on every run, never deferred.
+        if self._facts.store(about, recording) and top not in self.imported:
             self.imported.append(top)
         return module
 
