@@ -17,6 +17,7 @@ import hashlib
 import json
 import os
 import stat
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -138,7 +139,8 @@ class Facts:
         """The folder, checked as the key's folder is and opened without following links."""
         try:
             if create and not os.path.lexists(self.folder):
-                os.mkdir(self.folder, 0o700)
+                with suppress(FileExistsError):  # a concurrent run made it: checked below
+                    os.mkdir(self.folder, 0o700)
             check_folder(self.folder)
             info = os.lstat(self.folder)
             fd = os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
