@@ -110,3 +110,32 @@ def test_an_environment_fact_does_not_depend_on_the_project_s_modules(
         del sys.modules["projmod_facts"]
     assert str(root / "projmod_facts.py") not in fact.files
     assert str(root / "projmod_facts.py") in snapshot.files
+
+
+def _maps() -> set[str]:
+    with open("/proc/self/maps") as maps:
+        return {line.split(None, 5)[5].strip() for line in maps if len(line.split(None, 5)) == 6}
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="no /proc/self/maps here")
+def test_the_native_libraries_an_import_maps_are_inputs(tmp_path: Path) -> None:
+    """An extension module's own native dependency (libncursesw for ``_curses``, libffi for
+    ``_ctypes``…) is loaded with no audit event: a fact about the import depends on it."""
+    candidates = ("_curses", "_dbm", "_gdbm", "_ctypes", "_lzma", "_bz2", "_uuid", "readline")
+    fresh = [name for name in candidates if name not in sys.modules]
+    for name in fresh:
+        before = _maps()
+        with recorded(str(tmp_path), project_modules=False, shared_objects=True) as fact:
+            try:
+                module = importlib.import_module(name)
+            except ImportError:
+                continue
+        native = {
+            path
+            for path in _maps() - before
+            if path.startswith("/") and path != getattr(module, "__file__", None)
+        }
+        if native:
+            assert native <= set(fact.files), sorted(native - set(fact.files))
+            return
+    pytest.skip(f"no extension module with a native dependency left to import ({fresh})")

@@ -516,7 +516,7 @@ def _patched() -> Iterator[None]:
 
 @contextmanager
 def recorded(
-    project_root: str | None = None, *, project_modules: bool = True
+    project_root: str | None = None, *, project_modules: bool = True, shared_objects: bool = False
 ) -> Iterator[Recording]:
     """Record every file, folder, path looked at and module imported in the block.
 
@@ -528,6 +528,11 @@ def recorded(
             folders) as inputs. ``False`` for a fact about the environment, such as a
             library's import: the project's code is not what it depends on, and editing it
             must not retire the fact (what the block itself opens still counts).
+        shared_objects: Count the shared libraries mapped into the process by the block's
+            end as inputs too (``/proc/self/maps``, where there is one), as loaded modules
+            count: the dynamic linker loads an extension module's native dependencies
+            (``numpy.libs/…``, ``/usr/lib/…``) with no audit event, and a broken one fails
+            an import as surely as a module.
 
     Yields:
         The recording, filled in as the block reads.
@@ -544,9 +549,36 @@ def recorded(
                 yield recording
         else:
             yield recording
+        if shared_objects:  # while active: the enclosing recordings get them too
+            for path in sorted(_mapped_files()):
+                if not project_modules and recording.is_project(path):
+                    continue
+                if path.endswith(" (deleted)"):  # replaced while mapped: cannot be told
+                    recording.incomplete = True
+                else:
+                    note_read(path)
     finally:
         _ACTIVE.remove(recording)
     _note_modules(recording, project_modules)
+
+
+_MAPS = "/proc/self/maps"
+_NOT_FILES = ("/memfd:", *_SYSTEM)
+
+
+def _mapped_files() -> set[str]:
+    """The files mapped into this process (none where the system does not say)."""
+    try:
+        with unrecorded(), open(_MAPS, encoding="utf-8", errors="surrogateescape") as maps:
+            fields = (line.rstrip("\n").split(None, 5) for line in maps)
+            # Files only: not anonymous memory (`/memfd:…`) nor devices (a GPU's `/dev/…`).
+            return {
+                f[5]
+                for f in fields
+                if len(f) == 6 and f[5].startswith(os.sep) and not f[5].startswith(_NOT_FILES)
+            }
+    except OSError:
+        return set()
 
 
 def _note_modules(recording: Recording, project_modules: bool = True) -> None:

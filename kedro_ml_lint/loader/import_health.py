@@ -66,7 +66,7 @@ class ImportHealth:
         An import that raises raises here as it does for real, and nothing is stored.
         """
         about = _about(name, fromlist)  # sys.path as the import sees it
-        with recorded(str(self.root), project_modules=False) as recording:
+        with recorded(str(self.root), project_modules=False, shared_objects=True) as recording:
             module = do_import()
         top = name.partition(".")[0]
         # Not stored (its import ran a subprocess, read the clock…): imported for real
