@@ -484,12 +484,22 @@ def _explain_cache(result: LintResult) -> None:
 
 
 def _explain_deferral(result: LintResult) -> None:
-    """``-v``: why a deferred load was imported again for real, in one line."""
+    """``-v``: why a deferred load was imported again for real, in one line.
+
+    And which libraries were imported for real to learn that their import succeeds here
+    (deferred from the next run on).
+    """
     from kedro_ml_lint.model.redact import redact_text
 
     retried = getattr(result.loaded, "deferral", None)
     if retried:  # it quotes a warning or an error of the project: no secret in the output
         _warn(redact_text(" ".join(retried.split())))
+    recorded = getattr(result.loaded, "import_recorded", ())
+    if recorded:
+        _warn(
+            f"deferred import: {', '.join(recorded)} imported for real, no valid import "
+            "record yet (recorded: deferred from the next run on)"
+        )
 
 
 def _project_line(result: Any) -> str:

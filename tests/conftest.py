@@ -26,6 +26,9 @@ os.environ.setdefault("KEDRO_DISABLE_TELEMETRY", "true")
 # `check` keeps a cache in the project folder; the suite runs on the repository's examples
 # too (D18), so it runs uncached unless a test asks for the cache (tests/test_cache.py).
 os.environ["KEDRO_ML_LINT_NO_CACHE"] = "1"
+# The user's cache folder, read before the tests point XDG_CACHE_HOME elsewhere: the lean
+# environment is built there once, not once per session.
+USER_CACHE = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
 
 REPO = Path(__file__).resolve().parents[1]
 # When the suite itself runs in GitHub Actions, `check` would switch to `--format github`
@@ -202,15 +205,22 @@ def _session_in_tmp_path(tmp_path_factory: pytest.TempPathFactory):
     os.chdir(tmp_path_factory.mktemp("cwd"))
     # Deferred MLflow roll-backs are remembered in a cache folder: keep the tests' apart.
     os.environ["KEDRO_ML_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
+    # The user's cache folder holds the key and the import records (docs/design.md §4):
+    # never the user's own, and each test starts without records (see below).
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg"))
     yield
     os.chdir(previous)
 
 
 @pytest.fixture(autouse=True)
-def _work_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def _work_in_tmp_path(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Every test runs in its own folder: nothing it writes by default (MLflow's ``./mlruns``
-    artifact root, say) lands in the repository."""
+    artifact root, say) lands in the repository. And with its own user cache folder, empty:
+    no import record (deferral) carries over from another test, whatever their order."""
     monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg")))
 
 
 @pytest.fixture
@@ -258,8 +268,7 @@ def _lean_venv() -> Path:
     if given:
         return Path(given)
     stamp = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    home = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache"))
-    venv = home / "kedro-ml-lint-tests" / f"lean-{stamp}"
+    venv = USER_CACHE / "kedro-ml-lint-tests" / f"lean-{stamp}"
     python = venv / "bin" / "python"
     venv.parent.mkdir(parents=True, exist_ok=True)
     # Under `pytest -n 2` both workers ask at once: one builds, the other waits for it.

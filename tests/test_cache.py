@@ -405,7 +405,7 @@ def test_an_unreadable_entry_is_loaded_around(example, monkeypatch: pytest.Monke
     def unreadable(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(store_module, "_read", unreadable)
+    monkeypatch.setattr(store_module, "read_entry", unreadable)
     result = cached(project)
     assert result.cache == "miss" and "Permission denied" in (result.cache_problem or "")
 

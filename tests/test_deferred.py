@@ -21,12 +21,29 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import CliRun, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from project_factory import NODES, write_project
 
 from kedro_ml_lint.loader import deferred
+
+
+class _Trusted:
+    """Every import known to succeed: these unit tests are about the deferred values.
+
+    Whether an import may be deferred at all (import records) is tested on real
+    processes in tests/test_import_health.py.
+    """
+
+    def known_good(self, name: str, fromlist: tuple[str, ...]) -> bool:
+        return True
+
+    def imported_for_real(self, name: str, fromlist: tuple[str, ...], do_import) -> object:
+        return do_import()
+
+
+TRUSTED = _Trusted()
 
 HEAVYLIB = {
     "__init__.py": """
@@ -213,7 +230,7 @@ def _import_project(project: Path, body: str, defer: bool) -> tuple[object, list
     importlib.invalidate_caches()
     if not defer:
         return importlib.import_module("projmod"), []
-    with deferred.deferred_imports(lambda f: f.startswith(str(project))) as session:
+    with deferred.deferred_imports(lambda f: f.startswith(str(project)), TRUSTED) as session:
         module = importlib.import_module("projmod")
     return module, session.deferred
 
@@ -290,7 +307,7 @@ def test_library_code_building_an_enum_of_deferred_classes_gets_its_members(
     """``enum`` asks ``hasattr(value, "__get__")``: a deferred class must answer as a class."""
     import enum
 
-    with deferred.deferred_imports(lambda f: False) as session:
+    with deferred.deferred_imports(lambda f: False, TRUSTED) as session:
         estimator = deferred.Deferred("heavylib.Estimator", session)
         scale = deferred.Deferred("heavylib.scale", session)
         assert not hasattr(estimator, "__get__") and hasattr(scale, "__get__")
@@ -340,7 +357,7 @@ def test_a_resolution_error_something_caught_is_recorded(library: Path) -> None:
         """
     (library / "projmod.py").write_text(IMPORTS + textwrap.dedent(body), encoding="utf-8")
     _forget("heavylib", "projmod")
-    with deferred.deferred_imports(lambda f: f.startswith(str(library))) as session:
+    with deferred.deferred_imports(lambda f: f.startswith(str(library)), TRUSTED) as session:
         importlib.import_module("projmod")
     assert session.doubt() is not None and "AttributeError" in session.doubt()  # type: ignore[operator]
 
@@ -413,13 +430,36 @@ print(json.dumps({
 
 
 def _probe(project: Path, mode: str) -> dict[str, list]:
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, str(project), mode],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(proc.stdout.splitlines()[-1])
+    """The verdict and what was imported; with deferral, from a run that could defer.
+
+    An import is deferred only where a record says it succeeds here: the first run
+    imports for real and writes the records (the same verdict), the second defers.
+    """
+    probed = [
+        json.loads(
+            subprocess.run(
+                [sys.executable, "-c", PROBE, str(project), mode],
+                capture_output=True,
+                text=True,
+                check=True,
+            ).stdout.splitlines()[-1]
+        )
+        for _ in range(2 if mode == "lite" else 1)
+    ]
+    assert all(run["violations"] == probed[-1]["violations"] for run in probed)
+    return probed[-1]
+
+
+def _deferring(*args: object, env: dict | None = None) -> CliRun:
+    """``run_cli(*args)`` run twice: the first learns which imports succeed here (import
+    records), the second defers them; both give the same verdict and output (``-v``
+    lets Kedro log time stamps to stdout: then the verdict's line)."""
+    learning = run_cli(*args, env=env)
+    run = run_cli(*args, env=env)
+    verbose = "-v" in args
+    outputs = [r.stdout.splitlines()[-1:] if verbose else r.stdout for r in (learning, run)]
+    assert (learning.code, outputs[0]) == (run.code, outputs[1]), learning.stderr
+    return run
 
 
 @pytest.mark.integration
@@ -467,11 +507,11 @@ def test_a_registry_that_asks_a_library_its_type_gets_the_real_answer(tmp_path: 
         "\nif type(np).__name__ != 'module':\n    raise RuntimeError('numpy is not a module')\n"
     )
     project = write_project(tmp_path / "p", nodes=nodes)
-    lite = run_cli("check", project, "--no-cache", "--format", "json")
+    lite = _deferring("check", project, "--no-cache", "--format", "json")
     full = run_cli("check", project, "--no-cache", "--no-defer", "--format", "json")
     assert lite.code == full.code == 0, lite.stderr
     assert json.loads(lite.stdout)["violations"] == json.loads(full.stdout)["violations"]
-    assert "retried for real" not in run_cli("check", project, "--no-cache", "-v").stderr
+    assert "retried for real" not in _deferring("check", project, "--no-cache", "-v").stderr
 
 
 # -- each case of issue 19, on a real project: the deferred verdict is --no-defer's --------
@@ -546,7 +586,9 @@ except ImportError:
 
 
 def _verdict(project: Path, *flags: str, env: dict | None = None) -> tuple[int, dict]:
-    run = run_cli("check", project, "--no-cache", "--format", "json", *flags, env=env)
+    """The verdict; a deferring one (no ``--no-defer``) from a run that could defer."""
+    args = ("check", project, "--no-cache", "--format", "json", *flags)
+    run = run_cli(*args, env=env) if "--no-defer" in flags else _deferring(*args, env=env)
     assert run.code in (0, 1), run.stderr
     report = json.loads(run.stdout)
     return run.code, {
@@ -662,7 +704,7 @@ def test_a_removed_name_only_read_at_import_skips_the_pipeline_as_for_real(
     deferred_run = _verdict(project)
     assert deferred_run == _verdict(project, "--no-defer")
     assert deferred_run[1]["pairs"] == ["pair_a"]  # pair_b's inference module fails to import
-    explained = run_cli("check", project, "--no-cache", "-v")
+    explained = _deferring("check", project, "--no-cache", "-v")
     assert "numpy.float_" in explained.stderr and "retried for real" in explained.stderr
 
 
@@ -672,7 +714,7 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
     deferred_run = _verdict(project)
     assert deferred_run == _verdict(project, "--no-defer")
     assert deferred_run[1]["pairs"] == ["pair_a", "pair_b"]  # 2 pairs checked, not 1
-    explained = run_cli("check", project, "--no-cache", "-v")
+    explained = _deferring("check", project, "--no-cache", "-v")
     retried = [line for line in explained.stderr.splitlines() if "retried for real" in line]
     assert len(retried) == 1 and "numpy" in retried[0] and "warning" in retried[0], retried
     assert "2 pairs checked" in explained.stdout
@@ -688,6 +730,8 @@ from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.mlflow import log_models
 from kedro_ml_lint.mlflow.errors import PublishError
 result = lint_project(sys.argv[1], artifacts_on_disk=True)
+if sys.argv[3] == "learn":  # the first run imports for real and writes the import records
+    sys.exit(0)
 assert result.loaded.deferred == ("numpy", "pandas", "sklearn"), result.loaded.deferred
 try:
     log_models(result, tracking_uri=sys.argv[2])
@@ -700,12 +744,16 @@ except PublishError as exc:
 def test_log_models_refuses_a_deferred_load(tmp_path: Path) -> None:
     """What is logged is the project imported for real: `--log` never defers."""
     project = write_project(tmp_path / "p", nodes=HEAVY_NODES)
-    proc = subprocess.run(
-        [sys.executable, "-c", LOG_PROBE, str(project), f"sqlite:///{tmp_path / 'mlflow.db'}"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
+    for step in ("learn", "defer"):
+        proc = subprocess.run(
+            [
+                *(sys.executable, "-c", LOG_PROBE, str(project)),
+                *(f"sqlite:///{tmp_path / 'mlflow.db'}", step),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     assert "loaded with deferred imports (numpy, pandas, sklearn)" in proc.stdout
     assert "defer=False" in proc.stdout
     assert not (tmp_path / "mlflow.db").exists()
@@ -716,7 +764,7 @@ def test_a_compiler_warning_does_not_make_the_load_retry(tmp_path: Path) -> None
     """Only warnings of the load count: `"\\d"` warns when compiled, deferral or not."""
     nodes = HEAVY_NODES + '\nPATTERN = "\\d+"\n'
     project = write_project(tmp_path / "p", nodes=nodes)
-    explained = run_cli("check", project, "--no-cache", "-v")
+    explained = _deferring("check", project, "--no-cache", "-v")
     assert explained.code == 0, explained.stderr
     assert "retried for real" not in explained.stderr
 
@@ -743,7 +791,7 @@ def test_an_absent_name_only_named_is_found_by_the_verification(library: Path) -
     body = "def legacy(x: heavylib.absent) -> Estimator:\n    return x\n"
     (library / "projmod.py").write_text(IMPORTS + body, encoding="utf-8")
     _forget("heavylib", "projmod")
-    with deferred.deferred_imports(lambda f: f.startswith(str(library))) as session:
+    with deferred.deferred_imports(lambda f: f.startswith(str(library)), TRUSTED) as session:
         importlib.import_module("projmod")
         assert "heavylib" not in sys.modules
         session.verify()
@@ -817,7 +865,7 @@ def test_the_retry_line_quotes_a_warning_without_its_secret(tmp_path: Path) -> N
         "warnings.warn('cannot reach postgresql://ml:s3cr3t-pw@db.internal/features')\n"
     )
     project = write_project(tmp_path / "p", nodes=nodes)
-    explained = run_cli("check", project, "--no-cache", "-v")
+    explained = _deferring("check", project, "--no-cache", "-v")
     assert explained.code == 0, explained.stderr
     retried = [line for line in explained.stderr.splitlines() if "retried for real" in line]
     assert len(retried) == 1 and "it emitted a warning: cannot reach" in retried[0], retried

@@ -291,6 +291,34 @@ def _refuse_all(reason: str) -> None:
         recording.refuse(reason)
 
 
+@contextmanager
+def unrecorded() -> Iterator[None]:
+    """What the block reads is ours (a cache file, a validation), not the load's."""
+    global _busy
+    saved, _busy = _busy, True
+    try:
+        yield
+    finally:
+        _busy = saved
+
+
+def adopt(inputs: dict[str, Any]) -> None:
+    """Every active recording also depends on ``inputs`` (stored by :func:`inputs_of`).
+
+    A shortcut taken on a stored fact (a library's import known to succeed) is valid only
+    while the fact is: whatever is recorded meanwhile must be invalidated when it is.
+    Call it right after :func:`stale_input` found ``inputs`` unchanged.
+    """
+    for recording in _ACTIVE:
+        for path, seen in inputs["files"].items():
+            recording.files.setdefault(path, None if seen is None else seen[0])
+        for table in ("stats", "lstats"):
+            for path, seen in inputs[table].items():
+                getattr(recording, table).setdefault(path, seen[0])
+        for path, (_, listing) in inputs["dirs"].items():
+            recording.dirs.setdefault(path, listing)
+
+
 def _opened_for_reading(path: Any, mode: str | None, flags: int) -> str | None:
     """The input an ``open`` event reads (a bytecode file stands for its source)."""
     if path is None:
@@ -330,15 +358,11 @@ def note_read(path: str) -> None:
 
 def _note_listing(path: str, entries: bool) -> None:
     """Every active recording listed ``path`` (listed and hashed once)."""
-    global _busy
     wanting = [r for r in _ACTIVE if path not in r.dirs]
     if not wanting or _skip(path + os.sep):
         return
-    _busy = True  # our own listing is not the run's
-    try:
+    with unrecorded():  # our own listing is not the run's
         listing = _listing(path, entries)
-    finally:
-        _busy = False
     for recording in wanting:
         recording.dirs[path] = listing
 
@@ -491,13 +515,24 @@ def _patched() -> Iterator[None]:
 
 
 @contextmanager
-def recorded(project_root: str | None = None) -> Iterator[Recording]:
+def recorded(
+    project_root: str | None = None, *, project_modules: bool = True, shared_objects: bool = False
+) -> Iterator[Recording]:
     """Record every file, folder, path looked at and module imported in the block.
 
     Files in a cache folder are never inputs.
 
     Args:
         project_root: The project's folder: a clock read by its code is never harmless.
+        project_modules: Count the project's own loaded modules (and its packages'
+            folders) as inputs. ``False`` for a fact about the environment, such as a
+            library's import: the project's code is not what it depends on, and editing it
+            must not retire the fact (what the block itself opens still counts).
+        shared_objects: Count the shared libraries mapped into the process by the block's
+            end as inputs too (``/proc/self/maps``, where there is one), as loaded modules
+            count: the dynamic linker loads an extension module's native dependencies
+            (``numpy.libs/…``, ``/usr/lib/…``) with no audit event, and a broken one fails
+            an import as surely as a module.
 
     Yields:
         The recording, filled in as the block reads.
@@ -514,12 +549,39 @@ def recorded(project_root: str | None = None) -> Iterator[Recording]:
                 yield recording
         else:
             yield recording
+        if shared_objects:  # while active: the enclosing recordings get them too
+            for path in sorted(_mapped_files()):
+                if not project_modules and recording.is_project(path):
+                    continue
+                if path.endswith(" (deleted)"):  # replaced while mapped: cannot be told
+                    recording.incomplete = True
+                else:
+                    note_read(path)
     finally:
         _ACTIVE.remove(recording)
-    _note_modules(recording)
+    _note_modules(recording, project_modules)
 
 
-def _note_modules(recording: Recording) -> None:
+_MAPS = "/proc/self/maps"
+_NOT_FILES = ("/memfd:", *_SYSTEM)
+
+
+def _mapped_files() -> set[str]:
+    """The files mapped into this process (none where the system does not say)."""
+    try:
+        with unrecorded(), open(_MAPS, encoding="utf-8", errors="surrogateescape") as maps:
+            fields = (line.rstrip("\n").split(None, 5) for line in maps)
+            # Files only: not anonymous memory (`/memfd:…`) nor devices (a GPU's `/dev/…`).
+            return {
+                f[5]
+                for f in fields
+                if len(f) == 6 and f[5].startswith(os.sep) and not f[5].startswith(_NOT_FILES)
+            }
+    except OSError:
+        return set()
+
+
+def _note_modules(recording: Recording, project_modules: bool = True) -> None:
     """Every loaded module is an input by its ``__file__``; every import folder by its names.
 
     An extension module (``.so``) is loaded with no audit event, and a module is opened
@@ -534,12 +596,19 @@ def _note_modules(recording: Recording) -> None:
         filename = getattr(module, "__file__", None)
         if isinstance(filename, str) and filename:
             path = os.path.abspath(filename)
+            if not project_modules and recording.is_project(path):
+                continue
             if path not in recording.files and not _skip(path):
                 recording.files[path] = _stat_of(path, True)
         search = getattr(module, "__path__", None)
         if search is not None:
             with suppress(TypeError):  # a namespace package's path is iterable only
-                folders.update(os.path.abspath(entry) for entry in search if isinstance(entry, str))
+                folders.update(
+                    os.path.abspath(entry)
+                    for entry in search
+                    if isinstance(entry, str)
+                    and (project_modules or not recording.is_project(entry + os.sep))
+                )
     for folder in sorted(folders):
         if folder not in recording.dirs and not _skip(folder + os.sep):
             recording.dirs[folder] = _listing(folder, False)
@@ -627,12 +696,8 @@ def inputs_of(recording: Recording) -> dict[str, Any] | None:
         ``None`` when an input changed since it was read (the load may have read a
         half-written file): nothing is then worth storing.
     """
-    global _busy
-    _busy = True
-    try:
+    with unrecorded():
         return _inputs_of(recording, interpreter_roots())
-    finally:
-        _busy = False
 
 
 def _inputs_of(recording: Recording, roots: tuple[str, ...]) -> dict[str, Any] | None:
@@ -686,14 +751,15 @@ def _with_content(path: str, seen: list[int], now: int, hashed: bool) -> list[An
     return [seen, content, racy] if _stat_of(path, True) == seen else None
 
 
-def stale_input(inputs: dict[str, Any]) -> str | None:
-    """The first recorded input that changed (``file …``, ``folder …``…), else ``None``."""
-    global _busy
-    _busy = True
-    try:
-        return _stale_input(inputs)
-    finally:
-        _busy = False
+def stale_input(inputs: dict[str, Any], environment: str | None = None) -> str | None:
+    """The first recorded input that changed (``file …``, ``folder …``…), else ``None``.
+
+    Args:
+        inputs: What :func:`inputs_of` returned.
+        environment: The environment digest to compare with (default: the current one).
+    """
+    with unrecorded():
+        return _stale_input(inputs, environment or environment_digest())
 
 
 def _same(path: str, content: str | None) -> bool:
@@ -706,8 +772,8 @@ def _same(path: str, content: str | None) -> bool:
         return False
 
 
-def _stale_input(inputs: dict[str, Any]) -> str | None:
-    if environment_digest() != inputs["environment"]:
+def _stale_input(inputs: dict[str, Any], environment: str) -> str | None:
+    if environment != inputs["environment"]:
         return "the environment"
     for path, seen in inputs["files"].items():
         now = _stat_of(path, True)

@@ -70,7 +70,7 @@ def user_key(project_root: Path) -> bytes:
         folder.parent.mkdir(parents=True, exist_ok=True)
         with suppress(FileExistsError):  # a concurrent first run made it: it is checked below
             os.mkdir(folder, 0o700)
-    _check_folder(folder)
+    check_folder(folder)
     try:
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW)
     except FileNotFoundError:
@@ -127,7 +127,12 @@ def _check_location(folder: Path, project_root: Path) -> None:
         current = parent
 
 
-def _check_folder(folder: Path) -> None:
+def check_folder(folder: Path) -> None:
+    """Refuse a folder of ours that is a link, someone else's, or writable by others.
+
+    Raises:
+        KeyRefused: Naming the folder and what to do.
+    """
     info = os.lstat(folder)
     if not stat.S_ISDIR(info.st_mode):
         raise KeyRefused(f"{folder}: not a folder (a link?); remove it to make a new key")

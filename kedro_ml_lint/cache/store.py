@@ -145,7 +145,7 @@ class Store:
         if fd is None:
             return None
         try:
-            text = _read(self.name, fd)
+            text = read_entry(self.name, fd)
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
@@ -181,7 +181,7 @@ class Store:
             try:
                 os.stat(".gitignore", dir_fd=fd, follow_symlinks=False)
             except FileNotFoundError:
-                _write(".gitignore", _GITIGNORE, fd)
+                write_entry(".gitignore", _GITIGNORE, fd)
         except OSError as exc:
             self.outcome.problem = f"cannot write in {self.folder}: {exc.strerror or exc}"
         finally:
@@ -212,7 +212,7 @@ class Store:
         try:
             document = {"key": self.key, "inputs": inputs, "payload": payload()}
             text = json.dumps(document, separators=(",", ":"), sort_keys=True)
-            _write(self.name, sealed(text, key), fd)
+            write_entry(self.name, sealed(text, key), fd)
         except (OSError, ValueError, TypeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             self.outcome.problem = f"cannot write the cache in {self.folder}: {reason}"
@@ -225,7 +225,7 @@ def _inside(entry: str, root: Path) -> bool:
     return folder == str(root) or folder.startswith(str(root) + os.sep)
 
 
-def _read(name: str, folder_fd: int) -> str | None:
+def read_entry(name: str, folder_fd: int) -> str | None:
     """The text of the entry ``name``; ``None`` when it is a link or not the user's."""
     fd = os.open(name, os.O_RDONLY | _NOFOLLOW, dir_fd=folder_fd)
     with os.fdopen(fd, "rb") as stream:
@@ -235,7 +235,7 @@ def _read(name: str, folder_fd: int) -> str | None:
         return stream.read().decode("utf-8")
 
 
-def _write(name: str, text: str, folder_fd: int) -> None:
+def write_entry(name: str, text: str, folder_fd: int) -> None:
     """Write ``text`` to ``name`` in the folder so that no reader ever sees half of it."""
     temporary = f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
     fd = os.open(

@@ -23,6 +23,10 @@ importing another always gets the real one. The session records every error rais
 resolving a deferred value, caught or not; with it, a registry that raised and any warning
 the load emitted, the loader imports the registry again without deferral, so deferral can
 make a load faster but never change its verdict (docs/design.md §4).
+
+An import is deferred only where a sealed record says it succeeds in this environment
+(:mod:`~kedro_ml_lint.loader.import_health`): a broken install fails the load as it does
+for real. Without a valid record the library is imported for real, and recorded.
 """
 
 from __future__ import annotations
@@ -38,7 +42,7 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Protocol
 
 from kedro_ml_lint.loader import rewrite
 from kedro_ml_lint.loader.import_sites import guarded_by_import_error
@@ -72,16 +76,32 @@ DEFERRED_LIBRARIES = frozenset(
 )
 
 
+class Health(Protocol):
+    """Whether an import may be deferred (:class:`~.import_health.ImportHealth`)."""
+
+    def known_good(self, name: str, fromlist: tuple[str, ...]) -> bool:
+        """True when this import is known to succeed here: it may be deferred."""
+        ...
+
+    def imported_for_real(
+        self, name: str, fromlist: tuple[str, ...], do_import: Callable[[], Any]
+    ) -> Any:
+        """The result of ``do_import()`` (the real import), learning from it."""
+        ...
+
+
 class _Session:
     """One deferral: which importers are the project's, and what was deferred."""
 
-    def __init__(self, is_project_file: Callable[[str], bool]) -> None:
+    def __init__(self, is_project_file: Callable[[str], bool], health: Health) -> None:
         self.is_project_file = is_project_file
+        self.health = health
         self.values: dict[str, Deferred] = {}  # one object per dotted path
         self.requested: dict[str, list[str]] = {}  # top name -> modules the project imported
         self.from_items: dict[str, list[str]] = {}  # top -> `a.b` of `from a import b`
         self.deferred: list[str] = []  # top names, in order
         self.errors: list[str] = []  # raised while resolving, even if something caught it
+        self.learning: set[str] = set()  # top names imported for real to record them
 
     def verify(self) -> None:
         """Import for real what the load read, never used, and cannot be proven to exist.
@@ -373,7 +393,9 @@ def _import(
         session is None
         or level != 0
         or top not in DEFERRED_LIBRARIES
-        or top in sys.modules  # already imported for real: nothing to save
+        # Already imported for real: nothing to save (but what this load imported to
+        # learn that it imports, its other imports are learned too, for the next runs).
+        or (top in sys.modules and top not in session.learning)
         or (fromlist and "*" in fromlist)
         or not globals
         or not session.is_project_file(str(globals.get("__file__") or ""))
@@ -381,6 +403,16 @@ def _import(
         or _optional(globals)
         or importlib.machinery.PathFinder.find_spec(top) is None  # not installed: lite's
     ):
+        return _ORIGINAL_IMPORT(name, globals, locals, fromlist, level)
+    wanted = tuple(fromlist or ())
+    if not session.health.known_good(name, wanted):
+        # Only a real import tells whether it fails (a broken install): do it, and
+        # remember it for the next runs when it succeeds.
+        session.learning.add(top)
+        return session.health.imported_for_real(
+            name, wanted, lambda: _ORIGINAL_IMPORT(name, globals, locals, fromlist, level)
+        )
+    if top in sys.modules:  # learning, and this import is known good already
         return _ORIGINAL_IMPORT(name, globals, locals, fromlist, level)
     requested = session.requested.setdefault(top, [])
     if name not in requested:
@@ -504,17 +536,19 @@ def worth_deferring() -> bool:
 
 
 @contextmanager
-def deferred_imports(is_project_file: Callable[[str], bool]) -> Iterator[_Session]:
+def deferred_imports(is_project_file: Callable[[str], bool], health: Health) -> Iterator[_Session]:
     """Defer the project's imports of :data:`DEFERRED_LIBRARIES` while the block runs.
 
     Args:
         is_project_file: True for a source file of the project's own code (its imports
             are deferred; a library's never are).
+        health: Says which imports are known to succeed here; the others are imported
+            for real (through it).
 
     Yields:
         The session: ``deferred`` lists the libraries deferred.
     """
-    session = _Session(is_project_file)
+    session = _Session(is_project_file, health)
     _ACTIVE.append(session)
     saved, eager = builtins.__import__, _EAGER[0]
     vars(builtins).update(_HELPERS)  # names no source can spell: nothing can shadow them

@@ -10,7 +10,8 @@ module's source, outside any ``if``/``try``/loop, binds it (``def``, ``class``, 
 ``from … import``, an assignment), and nothing in the module could remove it (``del`` of that
 name, ``globals()``, a module that replaces itself in ``sys.modules``). Anything else — a
 compiled module, a star import, a module ``__getattr__`` alone — is "not proven", and the
-value is then imported for real. What it cannot prove is that the library imports at all.
+value is then imported for real. What it cannot prove is that the library imports at all:
+import records do (``import_health.py``).
 """
 
 from __future__ import annotations

@@ -35,6 +35,7 @@ from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
 from kedro_ml_lint.loader.config_errors import config_error, relative
 from kedro_ml_lint.loader.deferred import deferred_imports, worth_deferring
+from kedro_ml_lint.loader.import_health import ImportHealth
 from kedro_ml_lint.loader.lite import (
     LiteSession,
     StandIn,
@@ -115,9 +116,12 @@ class Project:
             environment and source): ``--fix`` reads its edit back through it.
         settings: The project's ``settings`` module as imported (hooks, plugins).
         warnings: Things the user should know that did not stop the analysis.
-        deferral: Why a deferred load was imported again for real (``-v`` says it).
+        deferral: Why a deferred load was imported again for real, or why nothing
+            could be deferred (``-v`` says it).
         deferred: The libraries the registry holds as deferred values (none when the load
             did not defer or was retried): its modules were compiled for deferral.
+        import_recorded: The libraries a deferring load imported for real because no
+            valid import record said their import succeeds; recorded for the next runs.
     """
 
     root: Path
@@ -134,6 +138,7 @@ class Project:
     warnings: list[str] = field(default_factory=list)
     deferral: str | None = None
     deferred: tuple[str, ...] = ()
+    import_recorded: tuple[str, ...] = ()
 
     def source_files(self) -> list[Path]:
         """The project's own Python files: its package and the modules beside it."""
@@ -264,6 +269,7 @@ def load_project(
         warnings=notes,
         deferral=deferral.retried,
         deferred=deferral.deferred,
+        import_recorded=deferral.recorded,
     )
 
 
@@ -499,6 +505,7 @@ class _Deferral:
 
     deferred: tuple[str, ...] = ()
     retried: str | None = None
+    recorded: tuple[str, ...] = ()  # imported for real, no valid record: recorded now
 
 
 def _import_registry(
@@ -518,9 +525,13 @@ def _import_registry(
     """
     if not defer or not worth_deferring():
         return _load_registry(root, package_dir, settings, notes, session), _Deferral()
+    health = ImportHealth(root)
+    if not health.usable:  # no record can be trusted: nothing is known to import
+        registry = _load_registry(root, package_dir, settings, notes, session)
+        return registry, _Deferral(retried=f"deferred import off: {health.problem}")
     before = frozenset(sys.modules)
     heard: list[str] = []
-    with deferred_imports(session.is_project_file) as deferral:
+    with deferred_imports(session.is_project_file, health) as deferral:
         try:
             registry = _load_registry(root, package_dir, settings, [], session, heard)
         except Exception as exc:
@@ -534,7 +545,7 @@ def _import_registry(
             )
             if why is None:
                 _load_registry_notes(heard, notes)
-                return registry, _Deferral(deferred=tuple(deferral.deferred))
+                return registry, _Deferral(tuple(deferral.deferred), None, tuple(health.imported))
     deferred = ", ".join(deferral.deferred)
     _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()
