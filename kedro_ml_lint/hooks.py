@@ -56,7 +56,9 @@ class _HookError(click.ClickException):
 class PipelineContractError(_HookError):
     """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule.
 
-    ``kedro run`` prints the violations one per line, as ``check`` prints them, and exits 1.
+    ``kedro run`` prints the violations (errors: warnings never stop a run) one per line, as
+    ``check`` prints them, under a header that counts them as ``check``'s summary does, and
+    exits 1.
     """
 
     def __init__(self, violations: Sequence[Violation], when: str) -> None:
@@ -64,7 +66,7 @@ class PipelineContractError(_HookError):
 
         count = len(violations)
         super().__init__(
-            f"kedro-ml-lint: {when}: {count} violation{'s' if count != 1 else ''}\n"
+            f"kedro-ml-lint: {when}: {count} error{'s' if count != 1 else ''}\n"  # as check counts
             + "\n".join(violation_line(v) for v in violations)
         )
         self.violations = list(violations)

@@ -118,7 +118,7 @@ def test_a_failed_preflight_is_short_and_reads_like_check(tmp_path: Path) -> Non
     assert len(output) <= 20, "\n".join(output)
     assert not any("Traceback" in line or "╭" in line for line in output)
     shown, found = _hook_lines(proc.stderr)
-    assert shown[0] == f"{HEADER} {len(found)} violations"
+    assert shown[0] == f"{HEADER} {len(found)} errors"  # counted as check's summary counts
     assert found == _check_lines(project, "training")
     assert "[legacy]" not in proc.stderr  # the run does not train `legacy`
 
