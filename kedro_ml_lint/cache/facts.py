@@ -16,8 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import stat
-from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +27,8 @@ from kedro_ml_lint.cache.recording import (
     stale_input,
     unrecorded,
 )
-from kedro_ml_lint.cache.seal import check_folder, key_file, opened, sealed, user_key
-from kedro_ml_lint.cache.store import read_entry, write_entry
+from kedro_ml_lint.cache.seal import check_folder, key_file, user_key
+from kedro_ml_lint.cache.store import open_folder, read_sealed, write_sealed
 
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
@@ -106,10 +104,7 @@ class Facts:
             if fd is None:
                 return False
             try:
-                text = json.dumps(
-                    {"about": about, "inputs": inputs}, separators=(",", ":"), sort_keys=True
-                )
-                write_entry(_name(about), sealed(text, self._seal), fd)
+                write_sealed(_name(about), {"about": about, "inputs": inputs}, self._seal, fd)
             except (OSError, ValueError, TypeError):
                 return False  # a fact not stored is paid for again next run, never wrong
             finally:
@@ -118,35 +113,26 @@ class Facts:
 
     def _read(self, about: dict[str, Any]) -> dict[str, Any] | None:
         fd = self._folder_fd(create=False)
-        if fd is None or self._seal is None:
+        if fd is None:
             return None
         try:
-            text = read_entry(_name(about), fd)
+            return read_sealed(_name(about), fd, self._seal)
         except (OSError, UnicodeDecodeError):
             return None
         finally:
             os.close(fd)
-        text = opened(text, self._seal) if text is not None else None
-        if text is None:
-            return None  # not sealed with this user's key: never trusted
-        try:
-            document = json.loads(text)
-        except ValueError:
-            return None
-        return document if isinstance(document, dict) else None
 
     def _folder_fd(self, create: bool) -> int | None:
         """The folder, checked as the key's folder is and opened without following links."""
         try:
-            if create and not os.path.lexists(self.folder):
-                with suppress(FileExistsError):  # a concurrent run made it: checked below
-                    os.mkdir(self.folder, 0o700)
-            check_folder(self.folder)
-            info = os.lstat(self.folder)
-            fd = os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
-        except OSError:  # absent, refused (KeyRefused), or unreadable: no fact
+            fd = open_folder(self.folder, create=create, mode=0o700)
+        except OSError:  # refused (FolderRefused) or unreadable: no fact
             return None
-        if not os.path.samestat(os.fstat(fd), info) or not stat.S_ISDIR(info.st_mode):
+        if fd is None:
+            return None
+        try:
+            check_folder(self.folder)  # nobody else may write it, as the key's folder
+        except OSError:  # KeyRefused: no fact
             os.close(fd)
             return None
         return fd

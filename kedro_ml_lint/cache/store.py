@@ -104,38 +104,14 @@ class Store:
     def _folder_fd(self, create: bool) -> int | None:
         """The folder, opened without following a link; ``None`` (said why) if refused."""
         try:
-            info = os.lstat(self.folder)
-        except FileNotFoundError:
-            if not create:
-                return None
-            try:
-                os.mkdir(self.folder, 0o755)
-                info = os.lstat(self.folder)
-            except OSError as exc:
-                self.outcome.problem = f"cannot create {self.folder}: {exc.strerror or exc}"
-                return None
+            return open_folder(self.folder, create=create, mode=0o755)
         except OSError as exc:
-            self.outcome.problem = f"cannot read {self.folder}: {exc.strerror or exc}"
+            self.outcome.problem = (
+                str(exc)
+                if isinstance(exc, FolderRefused)
+                else (f"cannot use {self.folder}: {exc.strerror or exc}")
+            )
             return None
-        if stat.S_ISLNK(info.st_mode):
-            self.outcome.problem = f"{self.folder} is a symbolic link: never followed"
-            return None
-        if not stat.S_ISDIR(info.st_mode):
-            self.outcome.problem = f"{self.folder} is not a folder"
-            return None
-        if not owned(info):
-            self.outcome.problem = f"{self.folder} is owned by another user: never trusted"
-            return None
-        try:
-            fd = os.open(self.folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
-        except OSError as exc:
-            self.outcome.problem = f"cannot open {self.folder}: {exc.strerror or exc}"
-            return None
-        if not os.path.samestat(os.fstat(fd), info):  # swapped between the two looks
-            os.close(fd)
-            self.outcome.problem = f"{self.folder} changed while it was opened"
-            return None
-        return fd
 
     def lookup(self) -> Any | None:
         """The stored payload when every input it recorded is unchanged, else ``None``."""
@@ -145,7 +121,7 @@ class Store:
         if fd is None:
             return None
         try:
-            text = read_entry(self.name, fd)
+            document = read_sealed(self.name, fd, self._seal)
         except FileNotFoundError:
             return None
         except (OSError, UnicodeDecodeError) as exc:
@@ -153,13 +129,10 @@ class Store:
             return None
         finally:
             os.close(fd)
-        key = self._key()
-        text = opened(text, key) if key is not None and text is not None else None
-        if text is None:
+        if document is None:
             return None  # not sealed by this user, or not ours: never trusted, rewritten
         try:
-            document = json.loads(text)
-            if not isinstance(document, dict) or document.get("key") != self.key:
+            if document.get("key") != self.key:
                 return None  # another version's entry (or a collision): rewritten below
             self.outcome.stale = stale_input(document["inputs"])
             if self.outcome.stale is not None:
@@ -210,9 +183,9 @@ class Store:
         if fd is None:
             return
         try:
-            document = {"key": self.key, "inputs": inputs, "payload": payload()}
-            text = json.dumps(document, separators=(",", ":"), sort_keys=True)
-            write_entry(self.name, sealed(text, key), fd)
+            write_sealed(
+                self.name, {"key": self.key, "inputs": inputs, "payload": payload()}, key, fd
+            )
         except (OSError, ValueError, TypeError) as exc:
             reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             self.outcome.problem = f"cannot write the cache in {self.folder}: {reason}"
@@ -223,6 +196,71 @@ class Store:
 def _inside(entry: str, root: Path) -> bool:
     folder = os.path.abspath(entry or ".")
     return folder == str(root) or folder.startswith(str(root) + os.sep)
+
+
+class FolderRefused(OSError):
+    """A cache folder that is a link, not a folder, someone else's, or swapped meanwhile."""
+
+
+def open_folder(folder: Path, *, create: bool, mode: int) -> int | None:
+    """``folder`` opened without following a link, for ``dir_fd`` reads and writes.
+
+    Args:
+        folder: The folder.
+        create: Make it (with ``mode``) when it is absent; a concurrent run making it
+            first is no error.
+        mode: The new folder's mode.
+
+    Returns:
+        Its descriptor, or ``None`` when it is absent and ``create`` is false.
+
+    Raises:
+        FolderRefused: Naming the folder and why it is never trusted.
+        OSError: When it cannot be made, read or opened.
+    """
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        if not create:
+            return None
+        with suppress(FileExistsError):
+            os.mkdir(folder, mode)
+        info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise FolderRefused(f"{folder} is a symbolic link: never followed")
+    if not stat.S_ISDIR(info.st_mode):
+        raise FolderRefused(f"{folder} is not a folder")
+    if not owned(info):
+        raise FolderRefused(f"{folder} is owned by another user: never trusted")
+    fd = os.open(folder, os.O_RDONLY | _DIRECTORY | _NOFOLLOW)
+    if not os.path.samestat(os.fstat(fd), info):  # swapped between the two looks
+        os.close(fd)
+        raise FolderRefused(f"{folder} changed while it was opened")
+    return fd
+
+
+def read_sealed(name: str, folder_fd: int, key: bytes | None) -> dict[str, Any] | None:
+    """The JSON document in entry ``name`` when ``key`` sealed it, else ``None``.
+
+    Raises:
+        OSError: When the entry cannot be read (``FileNotFoundError`` when absent).
+        UnicodeDecodeError: When it is not text.
+    """
+    text = read_entry(name, folder_fd)
+    text = opened(text, key) if key is not None and text is not None else None
+    if text is None:
+        return None  # a link, someone else's, or not sealed with this key: never trusted
+    try:
+        document = json.loads(text)
+    except ValueError:
+        return None
+    return document if isinstance(document, dict) else None
+
+
+def write_sealed(name: str, document: dict[str, Any], key: bytes, folder_fd: int) -> None:
+    """Write ``document`` as JSON to entry ``name``, sealed with ``key``, atomically."""
+    text = json.dumps(document, separators=(",", ":"), sort_keys=True)
+    write_entry(name, sealed(text, key), folder_fd)
 
 
 def read_entry(name: str, folder_fd: int) -> str | None:
