@@ -228,3 +228,21 @@ def test_runs_making_the_key_at_once_agree(key_home: Path, tmp_path: Path) -> No
         keys = set(pool.map(make, range(16)))
     assert keys == {(key_home / "kedro-ml-lint" / "key").read_bytes()}
     assert [p.name for p in (key_home / "kedro-ml-lint").iterdir()] == ["key"]
+
+
+def test_what_a_recorded_block_writes_to_the_environment_is_not_a_change(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A load that sets a variable (scikit-learn's import sets ``KMP_*``) leaves the digest
+    as it started, so a second load in the same process is keyed as the first; the same
+    variable changed afterwards by anyone else counts."""
+    monkeypatch.delenv("KML_TEST_WRITTEN", raising=False)
+    monkeypatch.setattr(recording_module, "_WRITTEN", {})
+    before = recording_module.environment_digest()
+    with recorded():
+        os.environ["KML_TEST_WRITTEN"] = "by the load"
+    assert recording_module.environment_digest() == before
+    os.environ["KML_TEST_WRITTEN"] = "by the user"
+    assert recording_module.environment_digest() != before
+    del os.environ["KML_TEST_WRITTEN"]
+    assert recording_module.environment_digest() == before

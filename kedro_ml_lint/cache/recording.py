@@ -414,14 +414,36 @@ def environment_digest() -> str:
     """One hash of every environment variable and its value (minus shell bookkeeping).
 
     The whole environment, not the variables read through ``os.environ``: native code
-    reads it with ``getenv`` unseen. Never stored as values, only as this hash.
+    reads it with ``getenv`` unseen. Never stored as values, only as this hash. A variable
+    that a recorded block of this process wrote (scikit-learn's import sets ``KMP_*``),
+    while it still holds what the block wrote, counts with the value it had before: what a
+    load writes follows from its inputs, so a second load in the same process is keyed as
+    the first was. Changed since by anyone else, it counts as it is.
     """
-    data = os.environ._data  # type: ignore[attr-defined]  # bytes, no __getitem__ hooks
+    data: dict[bytes, bytes | None] = dict(os.environ._data)  # type: ignore[attr-defined]
+    for name, (before, written) in _WRITTEN.items():
+        if data.get(name) == written:  # still as the block left it (changed since: counts)
+            data[name] = before
     digest = hashlib.sha256()
     for name in sorted(data):
-        if os.fsdecode(name) not in UNTRACKED_ENV:
-            digest.update(name + b"\0" + data[name] + b"\0")
+        value = data[name]
+        if value is not None and os.fsdecode(name) not in UNTRACKED_ENV:
+            digest.update(name + b"\0" + value + b"\0")
     return digest.hexdigest()
+
+
+# Variables a recorded block wrote -> (their value before, the value it wrote); None:
+# absent. Filled when the outermost recording ends.
+_WRITTEN: dict[bytes, tuple[bytes | None, bytes | None]] = {}
+
+
+def _note_written(before: dict[bytes, bytes]) -> None:
+    """Remember the variables that changed since ``before``: earlier and written values."""
+    now = os.environ._data  # type: ignore[attr-defined]
+    for name in before.keys() | now.keys():
+        if before.get(name) != now.get(name):
+            earlier = _WRITTEN[name][0] if name in _WRITTEN else before.get(name)
+            _WRITTEN[name] = (earlier, now.get(name))
 
 
 def _stat_wrapper(real: Callable[..., Any], table: str, follow: bool) -> Callable[..., Any]:
@@ -543,10 +565,14 @@ def recorded(
         _hook_installed = True
     recording = Recording(project_root)
     _ACTIVE.append(recording)
+    environment = dict(os.environ._data)  # type: ignore[attr-defined]
     try:
         if len(_ACTIVE) == 1:
-            with _patched():
-                yield recording
+            try:
+                with _patched():
+                    yield recording
+            finally:
+                _note_written(environment)
         else:
             yield recording
         if shared_objects:  # while active: the enclosing recordings get them too
