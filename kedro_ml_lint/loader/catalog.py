@@ -26,6 +26,7 @@ _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:(?:\s*,\s*|\s+)[A-Za-z]+\d+)*))?", re.I
 )
 _CODE_SEPARATOR = re.compile(r"[\s,]+")
+NOQA_COMMENT = _NOQA  # what --add-noqa writes must be what this reads (fix/noqa.py)
 
 
 def without_credentials(config: Any) -> Any:
