@@ -423,7 +423,9 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
 
         root = _call(lambda: _project_root(ctx, project), verbose)
         watch_project(
-            _watched(root, project, args), lambda: _keep_going(ctx, project, args, lint), _warn
+            _watched(root, project, args),
+            lambda: _keep_going(ctx, project, args, lint),
+            lambda line: click.echo(f"kedro-ml-lint: {line}", err=True),
         )
         sys.exit(EXIT_CLEAN)
     sys.exit(_check_once(ctx, project, args, lint))

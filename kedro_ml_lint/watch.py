@@ -32,16 +32,23 @@ def watch_project(
         ignore_dirs=(*watchfiles.DefaultFilter.ignore_dirs, *OWN_FOLDERS)
     )
     shown = ", ".join(_shown(path) for path in paths)
+    waiting = f"watching {shown} for changes (Ctrl-C to stop)"
+    started = False
     try:
-        click.clear()  # a terminal only: a pipe or a file keeps every run
-        run()
-        say(f"watching {shown} for changes (Ctrl-C to stop)")
-        for changes in watchfiles.watch(*paths, watch_filter=watch_filter):
-            click.clear()
-            changed = sorted({_shown(Path(path)) for _, path in changes})
-            say(f"changed: {', '.join(changed)}; checking again")
+        # The first (empty) yield comes once the watcher is live: the first run starts only
+        # then, so a change made during it, or right after the line is printed, is seen.
+        for changes in watchfiles.watch(
+            *paths, watch_filter=watch_filter, yield_on_timeout=True, rust_timeout=200
+        ):
+            if started and not changes:
+                continue
+            click.clear()  # a terminal only: a pipe or a file keeps every run
+            if started:
+                changed = sorted({_shown(Path(path)) for _, path in changes})
+                say(f"changed: {', '.join(changed)}; checking again")
+            started = True
             run()
-            say(f"watching {shown} for changes (Ctrl-C to stop)")
+            say(waiting)
     except KeyboardInterrupt:
         return
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from kedro_ml_lint.diagnostics import Violation
 
 _CODE_SEPARATOR = re.compile(r"[\s,]+")
+_LINE = re.compile(r"[^\n]*\n|[^\n]+$")
 LANGUAGES = {".py": "python", ".yml": "yaml", ".yaml": "yaml"}
 
 
@@ -56,7 +57,9 @@ def add_noqa_comment(text: str, line: int, codes: set[str], language: str) -> st
     """
     if language not in ("python", "yaml"):
         raise ValueError(f"no noqa comments in {language!r}")
-    lines = text.splitlines(keepends=True)
+    # Lines end at "\n" only, as Python's and YAML's line numbers count them (not at the
+    # form feeds and Unicode separators `str.splitlines` also splits on).
+    lines = _LINE.findall(text)
     if not codes or not 0 < line <= len(lines):
         return text
     raw = lines[line - 1]
@@ -151,9 +154,9 @@ def _by_file(violations: Iterable[Violation], root: Path) -> dict[str, dict[int,
     """``path -> line -> codes`` for every violation a comment can silence."""
     found: dict[str, dict[int, set[str]]] = {}
     for violation in _placeable(violations, root):
-        assert violation.location is not None
-        lines = found.setdefault(violation.location.path, {})
-        lines.setdefault(violation.location.line, set()).add(violation.code)
+        assert violation.noqa_line is not None
+        lines = found.setdefault(violation.noqa_line.path, {})
+        lines.setdefault(violation.noqa_line.line, set()).add(violation.code)
     return found
 
 
@@ -162,7 +165,7 @@ def _placeable(violations: Iterable[Violation], root: Path) -> list[Violation]:
 
 
 def _where(violation: Violation, root: Path) -> str | None:
-    location = violation.location
+    location = violation.noqa_line
     if location is None or Path(location.path).suffix.lower() not in LANGUAGES:
         return None
     path = (root / location.path).resolve()
@@ -173,8 +176,9 @@ def _where(violation: Violation, root: Path) -> str | None:
 
 def _unplaceable(violations: Iterable[Violation], root: Path) -> list[str]:
     return [
-        f"no noqa comment for {v.code} [{v.pair}]: it is reported on no line of a catalog or "
-        "Python file; silence it in `[tool.kedro-ml-lint]` instead"
+        f"no `# noqa` can silence {v.code} for "
+        f"{f'`{v.subject}`' if v.subject else f'the pair `{v.pair}`'}: no catalog entry or "
+        "`node(...)` line holds it; deselect it in `[tool.kedro-ml-lint]` instead"
         for v in violations
         if _where(v, root) is None
     ]
