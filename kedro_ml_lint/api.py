@@ -301,6 +301,7 @@ def _report(
             snapshot.parameter_keys,
             pair.source,
             pair.wiring,
+            snapshot.catalog_entries,
         )
         if artifacts_on_disk:
             from kedro_ml_lint.loader.disk import missing_on_disk
@@ -373,15 +374,17 @@ def lint_pipelines(
 
     table = {"per-dataset-ignores": dict(per_dataset_ignores)} if per_dataset_ignores else {}
     settings = build_settings(table, select=select, ignore=ignore)
+    catalog = CatalogView(catalog_config or {})
     model = build_pair(
         name,
         node_specs(training),
         node_specs(inference),
         input_name,
-        CatalogView(catalog_config or {}).resolve,
+        catalog.resolve,
         flatten_parameter_keys(parameters) if parameters is not None else None,
         PairSource.CLI,
         wiring,
+        catalog.entries(),
     )
     if artifacts_on_disk:
         root = Path(project_root) if project_root is not None else Path.cwd()

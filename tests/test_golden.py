@@ -53,7 +53,10 @@ WARNING_CASES = [
     ("check-warnings-only.md", "warnings_only", ["check", "--format", "markdown"], 0),
 ]
 # Golden files that other modules check (each beside the test that writes it).
-OWNED_ELSEWHERE = ["show-settings.txt"]  # tests/test_cli_conventions.py
+OWNED_ELSEWHERE = [
+    "show-settings.txt",  # tests/test_cli_conventions.py
+    "check-did-you-mean.txt",  # tests/test_did_you_mean.py
+]
 # The example's `training` pair, asking its served model to deep-copy artifacts (KML206).
 DEEPCOPY = (
     'input_name="instances",\n    )',

@@ -63,6 +63,13 @@ class CatalogView:
         except Exception as exc:  # kedro's DatasetError for a malformed pattern
             raise ProjectConfigError(f"invalid catalog: {exc}") from exc
 
+    def entries(self) -> dict[str, str | None]:
+        """Every explicit entry (patterns aside) and the file it writes (``None``: none)."""
+        return {
+            str(name): DatasetSpec.from_config(str(name), config, Origin.ENTRY, str(name)).filepath
+            for name, config in self._resolver.config.items()
+        }
+
     def resolve(self, name: str) -> DatasetSpec:
         """What the catalog makes of ``name``: entry, pattern, catch-all or nothing."""
         resolver = self._resolver
