@@ -13,7 +13,7 @@ from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
-from kedro_ml_lint.settings import ConfigFile, LintSettings, build_settings
+from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, LintSettings, build_settings
 
 if TYPE_CHECKING:
     from kedro_ml_lint.loader.pairs import PairDeclaration
@@ -100,8 +100,7 @@ def lint_project(
     *,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
-    extend_select: Sequence[str] | None = None,
-    extend_ignore: Sequence[str] | None = None,
+    command_line: CommandLineCodes | None = None,
     config: ConfigFile | None = None,
     cli_pair: CliPair | None = None,
     pipelines: Sequence[str] = (),
@@ -119,12 +118,10 @@ def lint_project(
         env: Configuration environment layered over ``base``; else ``KEDRO_ENV``, else
             the project's default run environment, as ``kedro run`` picks it.
         conf_source: Another configuration folder than ``conf/``.
-        select: Rule codes or prefixes to run: replaces the configured selection and its
-            ``extend-select`` and ``ignore`` (ruff's ``--select``; docs/configuration.md).
+        select: Rule codes or prefixes to run (replaces the configured ``select``).
         ignore: Rule codes or prefixes to skip (replaces the configured ``ignore``).
-        extend_select: Rule codes or prefixes to run on top of the selection.
-        extend_ignore: Rule codes or prefixes to skip on top of the configured ``ignore``
-            (the command line's ``--ignore``).
+        command_line: The command line's ``--select``, ``--extend-select`` and ``--ignore``,
+            resolved above the configuration as ruff resolves them (docs/configuration.md).
         config: The settings table to read instead of the project's
             ``[tool.kedro-ml-lint]`` (``--config``, ``--isolated``); the project's ``pairs``
             are read from its ``pyproject.toml`` whatever this says.
@@ -160,7 +157,7 @@ def lint_project(
     snapshot = _cached_snapshot(store) if store is not None else None
     project: Project | None = None
     declarations: list[PairDeclaration] = []
-    codes = _Codes(select, ignore, extend_select, extend_ignore, config)
+    codes = _Codes(select, ignore, command_line, config)
     if snapshot is None:
         project, declarations, snapshot = _load(project_dir, options, store, codes, exact)
     result = _report(snapshot, codes, artifacts_on_disk, publishing)
@@ -178,8 +175,7 @@ class _Codes:
 
     select: Sequence[str] | None
     ignore: Sequence[str] | None
-    extend_select: Sequence[str] | None
-    extend_ignore: Sequence[str] | None
+    command_line: CommandLineCodes | None
     config: ConfigFile | None
 
     def settings(self, project_table: Mapping[str, Any]) -> LintSettings:
@@ -189,12 +185,7 @@ class _Codes:
         if self.config is not None:
             table, path = self.config.table, self.config.path
         return build_settings(
-            table,
-            self.select,
-            self.ignore,
-            extend_select=self.extend_select,
-            extend_ignore=self.extend_ignore,
-            path=path,
+            table, self.select, self.ignore, command_line=self.command_line, path=path
         )
 
 

@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial, wraps
@@ -184,9 +184,7 @@ def _linter(
     artifacts_on_disk: bool = False,
     publishing: bool = False,
     cache: bool = False,
-    select: Sequence[str] | None = None,
-    extend_select: Sequence[str] = (),
-    extend_ignore: Sequence[str] = (),
+    command_line: CommandLineCodes | None = None,
     config: ConfigFile | None = None,
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
@@ -210,9 +208,7 @@ def _linter(
         publishing=publishing,
         cache=cache,
         exact=project.exact,
-        select=select,
-        extend_select=extend_select,
-        extend_ignore=extend_ignore,
+        command_line=command_line,
         config=config,
     )
 
@@ -410,9 +406,7 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
         publishing=args.log_model,  # --log is the logger: KML201's question does not arise
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
         cache=_cache_wanted(project.no_cache) and not (writes or args.log_model),
-        select=codes.select,
-        extend_select=codes.extend_select,
-        extend_ignore=codes.ignore,
+        command_line=codes,
         config=config,
     )
     _quiet_kedro(verbose)

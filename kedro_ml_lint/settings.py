@@ -1,12 +1,12 @@
 """``[tool.kedro-ml-lint]`` plus command-line overrides, validated into ``LintSettings``.
 
-Rule selection resolves as ruff's does (docs/configuration.md): two levels, the
-configuration file's and the command line's. The last level that sets ``select`` is the
-base (the default is ``ALL`` at the file's level); from there on, each level applies its
-``select``, then adds its ``extend-select`` and removes its ``ignore``, the more specific
-selector winning inside a level (``ignore`` on a tie). So ``--ignore`` adds to the file's
-ignores, ``--extend-select`` adds to its selection, and ``--select`` replaces the file's
-selection and its modifiers.
+Rule selection resolves in levels as ruff's does (docs/configuration.md): the
+configuration file's, then the command line's. The last level that sets ``select`` is the
+base (the default is ``ALL`` at the file's level); from there on, each level adds what its
+``select`` and ``extend-select`` match and removes what its ``ignore`` matches (inside a
+level ``ignore`` wins, as it always has here). So ``--ignore`` adds to the file's ignores,
+``--extend-select`` adds to its selection, and ``--select`` replaces the file's selection
+and its modifiers.
 """
 
 from __future__ import annotations
@@ -99,18 +99,16 @@ def build_settings(
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
     *,
-    extend_select: Sequence[str] | None = None,
-    extend_ignore: Sequence[str] | None = None,
+    command_line: CommandLineCodes | None = None,
     path: str | None = PYPROJECT,
 ) -> LintSettings:
-    """Merge the settings table with the command line's selectors.
+    """Merge the settings table with the caller's and the command line's selectors.
 
     Args:
         table: ``[tool.kedro-ml-lint]`` (or the ``--config`` file's table).
-        select: Command-line ``select``: replaces the table's selection and modifiers.
-        ignore: Replaces the table's ``ignore`` (the API's and the hook's meaning).
-        extend_select: Command-line ``extend-select``: added to the selection.
-        extend_ignore: Command-line ``ignore``: added to the table's ignores.
+        select: Replaces the table's ``select`` (the API's meaning).
+        ignore: Replaces the table's ``ignore`` (the API's meaning).
+        command_line: The command line's selectors, the level above the table's.
         path: The file ``table`` comes from, for error messages.
 
     Raises:
@@ -118,17 +116,21 @@ def build_settings(
     """
     validate_table(table, path)
     per_dataset = table.get("per-dataset-ignores", {})
-    cli_ignore = [*(ignore or ()), *(extend_ignore or ())]
+    cli = command_line or CommandLineCodes()
     levels = [
         SelectorLevel(
-            _optional(table.get("select"), "select", path),
+            _selectors(select, "select", None)
+            if select is not None
+            else _optional(table.get("select"), "select", path),
             _selectors(table.get("extend-select", []), "extend-select", path),
-            () if ignore is not None else _selectors(table.get("ignore", []), "ignore", path),
+            _selectors(ignore, "ignore", None)
+            if ignore is not None
+            else _selectors(table.get("ignore", []), "ignore", path),
         ),
         SelectorLevel(
-            _selectors(select, "--select", None) if select is not None else None,
-            _selectors(extend_select or [], "--extend-select", None),
-            _selectors(cli_ignore, "--ignore", None),
+            _selectors(cli.select, "--select", None) if cli.select is not None else None,
+            _selectors(cli.extend_select, "--extend-select", None),
+            _selectors(cli.ignore, "--ignore", None),
         ),
     ]
     selection = Selection(
@@ -168,18 +170,8 @@ def resolve_rules(levels: Sequence[SelectorLevel]) -> tuple[str, ...]:
     codes = [rule.code for rule in RULES]
     enabled = set(codes) if base is None else set()  # no `select` anywhere: ALL
     for level in levels[base or 0 :]:
-        choices = [(s, True) for s in (*(level.select or ()), *level.extend_select)]
-        choices += [(s, False) for s in level.ignore]
-        for code in codes:
-            best: tuple[int, bool] | None = None
-            for selector, on in choices:
-                if not matches(code, (selector,)):
-                    continue
-                rank = 0 if selector == ALL else len(selector)
-                if best is None or rank > best[0] or (rank == best[0] and not on):
-                    best = (rank, on)
-            if best is not None:
-                (enabled.add if best[1] else enabled.discard)(code)
+        enabled |= {c for c in codes if matches(c, (*(level.select or ()), *level.extend_select))}
+        enabled -= {c for c in codes if matches(c, level.ignore)}
     return tuple(code for code in codes if code in enabled)
 
 
@@ -189,13 +181,7 @@ def describe(config: ConfigFile, cli: CommandLineCodes) -> tuple[LintSettings, l
     Raises:
         SettingsError: As :func:`build_settings`.
     """
-    settings = build_settings(
-        config.table,
-        cli.select,
-        extend_select=cli.extend_select,
-        extend_ignore=cli.ignore,
-        path=config.path,
-    )
+    settings = build_settings(config.table, command_line=cli, path=config.path)
     table = config.table
 
     def from_table(key: str, default: Any) -> Resolved:

@@ -297,7 +297,11 @@ def test_the_command_line_select_replaces_the_file_and_its_modifiers(
     assert set(resolve_rules(levels)) == {c for c in CODES if _covered(c, cli_select)}
 
 
-def test_the_more_specific_selector_wins_inside_a_level() -> None:
-    assert resolve_rules([SelectorLevel(("KML001",), (), ("KML0",))]) == ("KML001",)
-    assert resolve_rules([SelectorLevel(("KML0",), (), ("KML0",))]) == ()  # a tie: ignore
-    assert "KML001" not in resolve_rules([SelectorLevel(None, (), ("KML001",))])
+def test_inside_a_level_ignore_wins_and_a_higher_level_brings_a_rule_back() -> None:
+    assert resolve_rules([SelectorLevel(("KML001",), (), ("KML0",))]) == ()
+    assert resolve_rules([SelectorLevel(None, ("KML001",), ("KML001",))]) == tuple(
+        code for code in CODES if code != "KML001"
+    )
+    file_level = SelectorLevel(None, (), ("KML001",))
+    assert "KML001" not in resolve_rules([file_level])
+    assert "KML001" in resolve_rules([file_level, SelectorLevel(None, ("KML001",), ())])
