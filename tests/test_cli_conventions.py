@@ -24,6 +24,7 @@ from test_golden import GOLDEN, UPDATE, normalise
 
 from kedro_ml_lint.cli import main
 from kedro_ml_lint.engine import ALL
+from kedro_ml_lint.report import console
 from kedro_ml_lint.rules import RULES
 from kedro_ml_lint.settings import SelectorLevel, resolve_rules
 
@@ -120,19 +121,36 @@ def test_an_unknown_value_is_one_line_naming_the_accepted_ones(
 
 
 @pytest.mark.parametrize(
-    ("args", "env", "coloured"),
+    ("flag", "env", "terminal", "expected"),
     [
-        ([], {}, False),  # auto: CliRunner's stdout is no terminal
-        (["--color", "always"], {}, True),
-        ([], {"FORCE_COLOR": "1"}, True),
-        ([], {"NO_COLOR": "1", "FORCE_COLOR": "1"}, False),  # NO_COLOR first, as no-color.org asks
-        ([], {"FORCE_COLOR": ""}, False),  # set but empty: unset (force-color.org)
-        (["--color", "always"], {"NO_COLOR": "1"}, True),  # the explicit flag wins
-        (["--color", "never"], {"FORCE_COLOR": "1"}, False),
-        (["--color", "auto"], {"FORCE_COLOR": "1"}, True),
+        (None, {}, False, "never"),  # auto: a pipe
+        (None, {}, True, "always"),  # auto: a terminal
+        ("always", {}, False, "always"),
+        (None, {"FORCE_COLOR": "1"}, False, "always"),
+        (None, {"NO_COLOR": "1", "FORCE_COLOR": "1"}, True, "never"),  # no-color.org first
+        (None, {"NO_COLOR": ""}, True, "always"),  # set but empty: unset (no-color.org)
+        (None, {"FORCE_COLOR": ""}, False, "never"),  # set but empty: unset (force-color.org)
+        ("always", {"NO_COLOR": "1"}, False, "always"),  # the explicit flag wins
+        ("never", {"FORCE_COLOR": "1"}, True, "never"),
+        ("auto", {"FORCE_COLOR": "1"}, False, "always"),  # auto defers to the environment
     ],
 )
 def test_colour_follows_the_flag_then_no_color_then_force_color(
+    flag: str | None, env: dict[str, str], terminal: bool, expected: str
+) -> None:
+    assert console.color(flag, env, terminal).value == expected
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "coloured"),
+    [
+        ([], {}, False),  # CliRunner's stdout is no terminal
+        ([], {"FORCE_COLOR": "1"}, True),
+        (["--color", "never"], {"FORCE_COLOR": "1"}, False),
+        (["--color", "always"], {"NO_COLOR": "1"}, True),
+    ],
+)
+def test_the_text_report_is_coloured_as_resolved(
     project: Path, args: list[str], env: dict[str, str], coloured: bool
 ) -> None:
     run = invoke("check", project, "--output-format", "text", *args, env=env)

@@ -232,10 +232,11 @@ def mermaid_class(vertex: Vertex) -> str | None:
 
 def _mermaid_pair(item: PairPicture, prefix: str) -> list[str]:
     ids = {v.id: f"{prefix}_{i}" for i, v in enumerate(item.vertices)}
-    title = f"pair {item.name}"
-    if item.codes:
-        title += " · " + ", ".join(item.codes)
-    lines = [f'  subgraph {prefix}["{_mermaid_text(title)}"]', "    direction LR"]
+    title = wrap_label(f"pair {item.name}")
+    # The codes under the name, three a line: the frame is no wider than its pipelines.
+    codes = [", ".join(item.codes[i : i + 3]) for i in range(0, len(item.codes), 3)]
+    title = "<br>".join([title, *map(_mermaid_text, codes)])
+    lines = [f'  subgraph {prefix}["{title}"]', "    direction LR"]
     groups = _groups(item)
     for role in (Role.TRAINING, Role.INFERENCE):
         lines.append(f'    subgraph {prefix}_{role.value}["{role.value}"]')
