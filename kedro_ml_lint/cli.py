@@ -25,7 +25,7 @@ from kedro_ml_lint.report.console import COLOR_CHOICES, FORMAT_VARIABLE
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
     from kedro_ml_lint.checking import CheckRequest
-    from kedro_ml_lint.settings import CommandLineCodes, ConfigFile
+    from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
@@ -388,7 +388,7 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
     _refuse_conflicts(args)
     verbose = project.verbose
     codes = _call(lambda: _codes(args), verbose)
-    config = _call(lambda: _config_file(ctx, project, args), verbose)
+    config = _call(lambda: _config_file(args), verbose)
     if args.show_settings:
         _show_settings(ctx, project, args, codes, config)
         sys.exit(EXIT_CLEAN)
@@ -482,7 +482,7 @@ def _codes(args: CheckArgs) -> CommandLineCodes:
     )
 
 
-def _config_file(ctx: click.Context, project: ProjectArgs, args: CheckArgs) -> ConfigFile | None:
+def _config_file(args: CheckArgs) -> ConfigFile | None:
     """The settings table ``--config`` or ``--isolated`` put in place of the project's."""
     from kedro_ml_lint.settings import ConfigFile
 
@@ -522,7 +522,7 @@ def _show_settings(
     from kedro_ml_lint.loader.pyproject import lint_table, read_pyproject
     from kedro_ml_lint.report import console
     from kedro_ml_lint.report.show_settings import render
-    from kedro_ml_lint.settings import PYPROJECT_LABEL, ConfigFile, Resolved, describe
+    from kedro_ml_lint.settings import PYPROJECT_LABEL, ConfigFile, describe
 
     verbose = project.verbose
     root = _call(lambda: _project_root(ctx, project), verbose)
@@ -538,17 +538,20 @@ def _show_settings(
             os.environ,
         ),
         console.color(args.color_choice, os.environ, _is_terminal(args.output)),
-        Resolved(
-            "cache",
-            _cache_wanted(project.no_cache),
-            "command line (--no-cache)"
-            if project.no_cache
-            else "environment (KEDRO_ML_LINT_NO_CACHE)"
-            if not _cache_wanted(False)
-            else "default",
-        ),
+        _cache_setting(project.no_cache),
     ]
     _emit(render(root, rows), args.output, verbose)
+
+
+def _cache_setting(no_cache: bool) -> Resolved:
+    """Whether the snapshot cache serves this run, and what turned it off."""
+    from kedro_ml_lint.settings import Resolved
+
+    if no_cache:
+        return Resolved("cache", False, "command line (--no-cache)")
+    if not _cache_wanted(False):
+        return Resolved("cache", False, "environment (KEDRO_ML_LINT_NO_CACHE)")
+    return Resolved("cache", True, "default")
 
 
 def _is_terminal(output: Path | None) -> bool:
