@@ -13,7 +13,7 @@ from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
-from kedro_ml_lint.settings import LintSettings, build_settings
+from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, LintSettings, build_settings
 
 if TYPE_CHECKING:
     from kedro_ml_lint.loader.pairs import PairDeclaration
@@ -100,6 +100,8 @@ def lint_project(
     *,
     select: Sequence[str] | None = None,
     ignore: Sequence[str] | None = None,
+    command_line: CommandLineCodes | None = None,
+    config: ConfigFile | None = None,
     cli_pair: CliPair | None = None,
     pipelines: Sequence[str] = (),
     lite: bool = True,
@@ -116,8 +118,13 @@ def lint_project(
         env: Configuration environment layered over ``base``; else ``KEDRO_ENV``, else
             the project's default run environment, as ``kedro run`` picks it.
         conf_source: Another configuration folder than ``conf/``.
-        select: Rule codes or prefixes to run (overrides pyproject).
-        ignore: Rule codes or prefixes to skip (overrides pyproject).
+        select: Rule codes or prefixes to run (replaces the configured ``select``).
+        ignore: Rule codes or prefixes to skip (replaces the configured ``ignore``).
+        command_line: The command line's ``--select``, ``--extend-select`` and ``--ignore``,
+            resolved above the configuration as ruff resolves them (docs/configuration.md).
+        config: The settings table to read instead of the project's
+            ``[tool.kedro-ml-lint]`` (``--config``, ``--isolated``); the project's ``pairs``
+            are read from its ``pyproject.toml`` whatever this says.
         cli_pair: A pair named explicitly; replaces the declared ones.
         pipelines: Check only the pairs with these names.
         lite: Mock missing third-party modules while importing the project.
@@ -150,17 +157,36 @@ def lint_project(
     snapshot = _cached_snapshot(store) if store is not None else None
     project: Project | None = None
     declarations: list[PairDeclaration] = []
+    codes = _Codes(select, ignore, command_line, config)
     if snapshot is None:
-        project, declarations, snapshot = _load(
-            project_dir, options, store, (select, ignore), exact
-        )
-    result = _report(snapshot, select, ignore, artifacts_on_disk, publishing)
+        project, declarations, snapshot = _load(project_dir, options, store, codes, exact)
+    result = _report(snapshot, codes, artifacts_on_disk, publishing)
     result.loaded, result.declarations = project, declarations
     if store is not None:
         outcome = store.outcome
         result.cache, result.cache_problem = outcome.status, outcome.problem
         result.cache_warning, result.cache_stale = outcome.warning, outcome.stale
     return result
+
+
+@dataclass(frozen=True)
+class _Codes:
+    """The selectors and the settings table a run was given (applied after the load)."""
+
+    select: Sequence[str] | None
+    ignore: Sequence[str] | None
+    command_line: CommandLineCodes | None
+    config: ConfigFile | None
+
+    def settings(self, project_table: Mapping[str, Any]) -> LintSettings:
+        """The settings from the project's table, or the one the run was given instead."""
+        table: Mapping[str, Any] = project_table
+        path: str | None = "pyproject.toml"
+        if self.config is not None:
+            table, path = self.config.table, self.config.path
+        return build_settings(
+            table, self.select, self.ignore, command_line=self.command_line, path=path
+        )
 
 
 def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
@@ -211,7 +237,7 @@ def _load(
     project_dir: str | Path,
     options: LoadOptions,
     store: Any,
-    codes: tuple[Sequence[str] | None, Sequence[str] | None],
+    codes: _Codes,
     exact: bool,
 ) -> tuple[Project, list[PairDeclaration], ProjectSnapshot]:
     """Load the project and take its snapshot; with a cache, record the load and store it."""
@@ -235,7 +261,7 @@ def _load(
             exact=exact,
             defer=options.defer,
         )
-        build_settings(project.lint_config, *codes)  # its errors come before the pairs'
+        codes.settings(project.lint_config)  # its errors come before the pairs'
         declarations = declared_pairs(project, options.cli_pair, options.pipelines)
         snapshot = take_snapshot(project, declarations)
     if store is not None:
@@ -245,13 +271,12 @@ def _load(
 
 def _report(
     snapshot: ProjectSnapshot,
-    select: Sequence[str] | None,
-    ignore: Sequence[str] | None,
+    codes: _Codes,
     artifacts_on_disk: bool,
     publishing: bool,
 ) -> LintResult:
     """The verdict on a snapshot: the one path after the load, cached or not."""
-    settings = build_settings(snapshot.lint_config, select=select, ignore=ignore)
+    settings = codes.settings(snapshot.lint_config)
     rules = settings.selection.rules(artifacts_on_disk, publishing)
     root = Path(snapshot.root)
     violations: list[Violation] = []
@@ -267,6 +292,7 @@ def _report(
             snapshot.parameter_keys,
             pair.source,
             pair.wiring,
+            snapshot.catalog_entries,
         )
         if artifacts_on_disk:
             from kedro_ml_lint.loader.disk import missing_on_disk
@@ -339,15 +365,17 @@ def lint_pipelines(
 
     table = {"per-dataset-ignores": dict(per_dataset_ignores)} if per_dataset_ignores else {}
     settings = build_settings(table, select=select, ignore=ignore)
+    catalog = CatalogView(catalog_config or {})
     model = build_pair(
         name,
         node_specs(training),
         node_specs(inference),
         input_name,
-        CatalogView(catalog_config or {}).resolve,
+        catalog.resolve,
         flatten_parameter_keys(parameters) if parameters is not None else None,
         PairSource.CLI,
         wiring,
+        catalog.entries(),
     )
     if artifacts_on_disk:
         root = Path(project_root) if project_root is not None else Path.cwd()

@@ -29,7 +29,9 @@ class CheckRequest:
         fix: Apply the safe fixes, then report what remains.
         diff: Report the safe fixes as a unified diff instead; write nothing.
         strict: Warnings fail the check too.
-        exit_zero: Exit 0 whatever remains.
+        exit_zero: Exit 0 whatever remains (wins over ``exit_non_zero_on_fix``).
+        exit_non_zero_on_fix: With ``fix``, exit 1 when something was fixed, even if
+            nothing remains (ruff's ``--exit-non-zero-on-fix``).
         show_unused_noqa: Note every ``# noqa`` that silenced nothing (even when quiet).
         render: How to print the report; ``render.quiet`` also drops the notes.
     """
@@ -40,6 +42,7 @@ class CheckRequest:
     diff: bool = False
     strict: bool = False
     exit_zero: bool = False
+    exit_non_zero_on_fix: bool = False
     show_unused_noqa: bool = False
     render: RenderOptions = PLAIN
 
@@ -88,10 +91,11 @@ def run_check(lint: Callable[[], LintResult], request: CheckRequest) -> CheckOut
     if request.show_unused_noqa:
         notes += [unused_noqa_line(unused) for unused in result.unused_noqa]
     failing = result.failing(request.strict)
+    fixed = request.fix and request.exit_non_zero_on_fix and bool(result.fixed)
     return CheckOutcome(
         result=result,
         report=renderer(request.output_format, request.statistics)(result, request.render),
-        exit_code=EXIT_CLEAN if request.exit_zero or not failing else EXIT_VIOLATIONS,
+        exit_code=EXIT_CLEAN if request.exit_zero or not (failing or fixed) else EXIT_VIOLATIONS,
         notes=notes,
         may_log=not failing,
     )

@@ -20,9 +20,12 @@ from kedro_ml_lint import __version__
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
 from kedro_ml_lint.quiet import raise_levels
 from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
+from kedro_ml_lint.report.console import COLOR_CHOICES, FORMAT_VARIABLE
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
+    from kedro_ml_lint.checking import CheckRequest
+    from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
@@ -80,17 +83,13 @@ def _signals_interrupt() -> Iterator[None]:
             signal.signal(number, handler if handler is not None else signal.SIG_DFL)
 
 
-def _use_color(output: Path | None) -> bool:
-    return output is None and sys.stdout.isatty() and "NO_COLOR" not in os.environ
-
-
 def _warn(message: str) -> None:
     click.echo(f"kedro-ml-lint: warning: {message}", err=True)
 
 
-def _emit(text: str, output: Path | None, verbose: bool) -> None:
+def _emit(text: str, output: Path | None, verbose: bool, color: bool = False) -> None:
     if output is None:
-        click.echo(text, nl=False, color=_use_color(None))
+        click.echo(text, nl=False, color=color)
         return
     try:
         output.write_text(text, encoding="utf-8")
@@ -185,8 +184,8 @@ def _linter(
     artifacts_on_disk: bool = False,
     publishing: bool = False,
     cache: bool = False,
-    select: list[str] | None = None,
-    ignore: list[str] | None = None,
+    command_line: CommandLineCodes | None = None,
+    config: ConfigFile | None = None,
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
     from kedro_ml_lint.api import lint_project
@@ -209,8 +208,8 @@ def _linter(
         publishing=publishing,
         cache=cache,
         exact=project.exact,
-        select=select,
-        ignore=ignore,
+        command_line=command_line,
+        config=config,
     )
 
 
@@ -225,14 +224,47 @@ class _Main(click.Group):
     """The command-line group; a real command-line run skips interpreter teardown."""
 
     def main(self, args: Any = None, *rest: Any, **options: Any) -> Any:
+        standalone = options.pop("standalone_mode", True)
         try:
-            return super().main(args, *rest, **options)
+            try:
+                returned = super().main(  # type: ignore[call-overload]
+                    args, *rest, standalone_mode=False, **options
+                )
+            except click.UsageError as exc:
+                if not standalone:
+                    raise
+                _usage_error(exc)
+            except click.ClickException as exc:
+                if not standalone:
+                    raise
+                exc.show()
+                sys.exit(exc.exit_code)
+            except click.Abort:
+                if not standalone:
+                    raise
+                click.echo("Aborted!", err=True)
+                sys.exit(1)
+            if not standalone:
+                return returned
+            sys.exit(returned if isinstance(returned, int) else EXIT_CLEAN)
         except SystemExit as exc:
             # Only the process's own command line (the console script, ``python -m``), never
             # an in-process caller (click's CliRunner passes ``args``).
             if args is None and options.get("standalone_mode", True):
                 _exit_now(exc.code)
             raise
+
+
+def _usage_error(exc: click.UsageError) -> NoReturn:
+    """A usage error is one line too, as every error of the command line (exit 2).
+
+    Click's own form (a usage line, a hint, an error) spans four; the line names the
+    command's ``--help`` instead.
+    """
+    command = exc.ctx.command_path if exc.ctx is not None else "kedro-ml-lint"
+    message = " ".join(exc.format_message().split())
+    click.echo(f"kedro-ml-lint: error: {message} (see `{command} --help`)", err=True)
+    sys.exit(exc.exit_code)
 
 
 def _exit_now(code: Any) -> None:
@@ -274,12 +306,31 @@ def main() -> None:
 
 @main.command()
 @_project_options
-@click.option("--select", help="Comma-separated rule codes or prefixes to run.")
-@click.option("--ignore", help="Comma-separated rule codes or prefixes to skip.")
 @click.option(
+    "--select",
+    help="Comma-separated rule codes or prefixes to run; replaces the configured selection.",
+)
+@click.option("--extend-select", help="Comma-separated rule codes or prefixes to run as well.")
+@click.option(
+    "--ignore",
+    help="Comma-separated rule codes or prefixes to skip, on top of the configured ignores.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read the settings from this TOML file instead of [tool.kedro-ml-lint].",
+)
+@click.option(
+    "--isolated", is_flag=True, help="Ignore all configuration files (pairs stay the project's)."
+)
+@click.option(
+    "--output-format",
     "--format",
     "output_format",
     type=click.Choice(FORMAT_NAMES),
+    envvar=FORMAT_VARIABLE,
+    show_envvar=True,
     help="Output format [default: text, or github when GITHUB_ACTIONS=true].",
 )
 @click.option(
@@ -288,10 +339,33 @@ def main() -> None:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the report (or the diff) to this file instead of stdout.",
 )
+@click.option(
+    "--color",
+    "color_choice",
+    type=click.Choice(COLOR_CHOICES),
+    help="Colour the text report [default: auto: on a terminal, unless NO_COLOR; "
+    "FORCE_COLOR forces it].",
+)
 @click.option("--fix", is_flag=True, help="Apply the safe fixes to the fix-catalog file.")
 @click.option("--diff", is_flag=True, help="Print the safe fixes as a unified diff; write nothing.")
+@click.option(
+    "--exit-non-zero-on-fix",
+    is_flag=True,
+    help="With --fix, exit 1 when something was fixed, even if nothing remains.",
+)
+@click.option(
+    "--add-noqa", is_flag=True, help="Write `# noqa: KMLxxx` on every line with a violation."
+)
 @click.option("--statistics", is_flag=True, help="Count the violations per rule instead.")
 @click.option("--show-unused-noqa", is_flag=True, help="Warn about `# noqa` that silence nothing.")
+@click.option(
+    "--show-settings",
+    is_flag=True,
+    help="Print the resolved settings and where each value came from; check nothing.",
+)
+@click.option(
+    "--watch", "-w", is_flag=True, help="Check again whenever conf/, src/ or pyproject.toml change."
+)
 @click.option(
     "--log",
     "log_model",
@@ -308,67 +382,220 @@ def main() -> None:
 @click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
 @click.pass_context
-def check(
-    ctx: click.Context,
-    project: ProjectArgs,
-    select: str | None,
-    ignore: str | None,
-    output_format: str | None,
-    output: Path | None,
-    fix: bool,
-    diff: bool,
-    statistics: bool,
-    show_unused_noqa: bool,
-    log_model: bool,
-    tracking_uri: str | None,
-    experiment: str | None,
-    registered_model_name: str | None,
-    exit_zero: bool,
-    strict: bool,
-    quiet: bool,
-) -> None:
+def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
     """Check the training/inference pairs of the Kedro project in PROJECT_DIR."""
-    from kedro_ml_lint.checking import CheckRequest, run_check
-    from kedro_ml_lint.report import RenderOptions
-    from kedro_ml_lint.settings import parse_codes
-
-    if output_format is None:
-        output_format = "github" if os.environ.get("GITHUB_ACTIONS") == "true" else "text"
-    if statistics and output_format not in STATISTICS_FORMAT_NAMES:
-        raise click.UsageError("--statistics prints text or json")
+    args = CheckArgs(**flags)
+    _refuse_conflicts(args)
     verbose = project.verbose
-    if log_model:
+    codes = _call(lambda: _codes(args), verbose)
+    config = _call(lambda: _config_file(args), verbose)
+    if args.show_settings:
+        _show_settings(ctx, project, args, codes, config)
+        sys.exit(EXIT_CLEAN)
+    if args.log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
+    writes = args.fix or args.diff or args.add_noqa
     lint = _linter(
         ctx,
         project,
-        lite=not (project.no_lite or log_model),  # a mocked module cannot be served
-        defer=not (project.no_defer or log_model or fix or diff),  # what they write is real
-        artifacts_on_disk=log_model,
-        publishing=log_model,  # --log is the logger: KML201's question does not arise
+        lite=not (project.no_lite or args.log_model),  # a mocked module cannot be served
+        defer=not (project.no_defer or args.log_model or writes),  # what they write is real
+        artifacts_on_disk=args.log_model,
+        publishing=args.log_model,  # --log is the logger: KML201's question does not arise
         # Only runs that only read use the cache: --fix, --diff and --log load for real.
-        cache=_cache_wanted(project.no_cache) and not (fix or diff or log_model),
-        select=parse_codes(select),
-        ignore=parse_codes(ignore),
+        cache=_cache_wanted(project.no_cache) and not (writes or args.log_model),
+        command_line=codes,
+        config=config,
     )
+    _quiet_kedro(verbose)
+    if args.add_noqa:
+        sys.exit(_add_noqa(lint, verbose))
+    if args.watch:
+        from kedro_ml_lint.watch import watch_project
+
+        root = _call(lambda: _project_root(ctx, project), verbose)
+        watch_project(
+            _watched(root, project, args),
+            lambda: _keep_going(ctx, project, args, lint),
+            lambda line: click.echo(f"kedro-ml-lint: {line}", err=True),
+        )
+        sys.exit(EXIT_CLEAN)
+    sys.exit(_check_once(ctx, project, args, lint))
+
+
+@dataclass(frozen=True)
+class CheckArgs:
+    """The options of ``check`` past the project's."""
+
+    select: str | None
+    extend_select: str | None
+    ignore: str | None
+    config_path: Path | None
+    isolated: bool
+    output_format: str | None
+    output: Path | None
+    color_choice: str | None
+    fix: bool
+    diff: bool
+    exit_non_zero_on_fix: bool
+    add_noqa: bool
+    statistics: bool
+    show_unused_noqa: bool
+    show_settings: bool
+    watch: bool
+    log_model: bool
+    tracking_uri: str | None
+    experiment: str | None
+    registered_model_name: str | None
+    exit_zero: bool
+    strict: bool
+    quiet: bool
+
+
+def _refuse_conflicts(args: CheckArgs) -> None:
+    """Options that cannot go together are a usage error (exit 2, one line)."""
+    if args.config_path is not None and args.isolated:
+        raise click.UsageError("--config and --isolated cannot be used together")
+    if args.statistics and (args.output_format or "text") not in STATISTICS_FORMAT_NAMES:
+        raise click.UsageError("--statistics prints text or json")
+    alone = {"--add-noqa": args.add_noqa, "--show-settings": args.show_settings}
+    others = {"--fix": args.fix, "--diff": args.diff, "--log": args.log_model}
+    others["--watch"] = args.watch
+    for name, given in alone.items():
+        clashing = [other for other, on in {**alone, **others}.items() if on and other != name]
+        if given and clashing:
+            raise click.UsageError(f"{name} cannot be used with {clashing[0]}")
+    if args.watch and args.log_model:
+        raise click.UsageError("--watch cannot be used with --log")
+
+
+def _codes(args: CheckArgs) -> CommandLineCodes:
+    from kedro_ml_lint.settings import CommandLineCodes, parse_codes
+
+    select = parse_codes(args.select)
+    return CommandLineCodes(
+        select=tuple(select) if select is not None else None,
+        extend_select=tuple(parse_codes(args.extend_select) or ()),
+        ignore=tuple(parse_codes(args.ignore) or ()),
+    )
+
+
+def _config_file(args: CheckArgs) -> ConfigFile | None:
+    """The settings table ``--config`` or ``--isolated`` put in place of the project's."""
+    from kedro_ml_lint.settings import ConfigFile
+
+    if args.isolated:
+        return ConfigFile({}, "isolated (--isolated)")
+    if args.config_path is None:
+        return None
+    from kedro_ml_lint.loader.pyproject import read_settings_file
+
+    path = args.config_path
+    return ConfigFile(read_settings_file(path), f"{path} (--config)", str(path))
+
+
+def _project_root(ctx: click.Context, project: ProjectArgs) -> Path:
+    """The root of the project PROJECT_DIR names (exit 2 when there is none)."""
+    from kedro_ml_lint.errors import NotAKedroProjectError
+    from kedro_ml_lint.loader.pyproject import find_project_root
+
+    start = _project_dir(ctx, project.project_dir).expanduser().resolve()
+    root = find_project_root(start) if start.is_dir() else None
+    if root is None:
+        raise NotAKedroProjectError(
+            f"`{project.project_dir or '.'}` is not in a Kedro project: no `pyproject.toml` "
+            "with a `[tool.kedro]` table here or above"
+        )
+    return root
+
+
+def _show_settings(
+    ctx: click.Context,
+    project: ProjectArgs,
+    args: CheckArgs,
+    codes: CommandLineCodes,
+    config: ConfigFile | None,
+) -> None:
+    """``--show-settings``: the resolved settings and their sources; nothing is loaded."""
+    from kedro_ml_lint.loader.pyproject import lint_table, read_pyproject
+    from kedro_ml_lint.report import console
+    from kedro_ml_lint.report.show_settings import render
+    from kedro_ml_lint.settings import PYPROJECT_LABEL, ConfigFile, describe
+
+    verbose = project.verbose
+    root = _call(lambda: _project_root(ctx, project), verbose)
+    if config is None:
+        table = _call(lambda: lint_table(read_pyproject(root)), verbose)
+        config = ConfigFile({k: v for k, v in table.items() if k != "pairs"}, PYPROJECT_LABEL)
+    _, rows = _call(lambda: describe(config, codes), verbose)
+    source = ctx.get_parameter_source("output_format")
+    rows += [
+        console.output_format(
+            args.output_format,
+            source is click.core.ParameterSource.ENVIRONMENT,
+            os.environ,
+        ),
+        console.color(args.color_choice, os.environ, _is_terminal(args.output)),
+        _cache_setting(project.no_cache),
+    ]
+    _emit(render(root, rows), args.output, verbose)
+
+
+def _cache_setting(no_cache: bool) -> Resolved:
+    """Whether the snapshot cache serves this run, and what turned it off."""
+    from kedro_ml_lint.settings import Resolved
+
+    if no_cache:
+        return Resolved("cache", False, "command line (--no-cache)")
+    if not _cache_wanted(False):
+        return Resolved("cache", False, "environment (KEDRO_ML_LINT_NO_CACHE)")
+    return Resolved("cache", True, "default")
+
+
+def _is_terminal(output: Path | None) -> bool:
+    return output is None and sys.stdout.isatty()
+
+
+def _request(ctx: click.Context, args: CheckArgs) -> CheckRequest:
+    """What ``check`` was asked to do once the project is loaded."""
+    from kedro_ml_lint.checking import CheckRequest
+    from kedro_ml_lint.report import RenderOptions, console
+
+    source = ctx.get_parameter_source("output_format")
+    output_format = console.output_format(
+        args.output_format, source is click.core.ParameterSource.ENVIRONMENT, os.environ
+    ).value
+    colour = console.color(args.color_choice, os.environ, _is_terminal(args.output)).value
     workspace = os.environ.get("GITHUB_WORKSPACE")
-    request = CheckRequest(
+    return CheckRequest(
         output_format=output_format,
-        statistics=statistics,
-        fix=fix,
-        diff=diff,
-        strict=strict,
-        exit_zero=exit_zero,
-        show_unused_noqa=show_unused_noqa,
+        statistics=args.statistics,
+        fix=args.fix,
+        diff=args.diff,
+        strict=args.strict,
+        exit_zero=args.exit_zero,
+        exit_non_zero_on_fix=args.exit_non_zero_on_fix,
+        show_unused_noqa=args.show_unused_noqa,
         render=RenderOptions(
-            color=_use_color(output),
-            quiet=quiet,
+            color=colour == "always",
+            quiet=args.quiet,
             workspace=Path(workspace) if workspace else None,
         ),
     )
-    _quiet_kedro(verbose)
+
+
+def _check_once(
+    ctx: click.Context, project: ProjectArgs, args: CheckArgs, lint: Callable[[], LintResult]
+) -> int:
+    """Run the check, print the report and the notes; return the exit code."""
+    from kedro_ml_lint.checking import run_check
+
+    verbose = project.verbose
+    request = _request(ctx, args)
+    if request.statistics and request.output_format not in STATISTICS_FORMAT_NAMES:
+        raise click.UsageError("--statistics prints text or json")
     outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
@@ -382,19 +609,53 @@ def check(
         _warn(outcome.result.cache_warning)
     for note in outcome.notes:
         _warn(note)
-    _emit(outcome.report, output, verbose)
+    _emit(outcome.report, args.output, verbose, color=request.render.color)
     for line in outcome.after:
         click.echo(line, err=True)
-    if log_model and outcome.may_log:  # never after --diff: it may not log
+    if args.log_model and outcome.may_log:  # never after --diff: it may not log
         _log(
             outcome.result,
             project,
-            tracking_uri,
-            experiment,
-            registered_model_name,
-            to_stderr=output_format != "text" or output is not None,
+            args.tracking_uri,
+            args.experiment,
+            args.registered_model_name,
+            to_stderr=request.output_format != "text" or args.output is not None,
         )
-    sys.exit(outcome.exit_code)
+    return outcome.exit_code
+
+
+def _keep_going(
+    ctx: click.Context, project: ProjectArgs, args: CheckArgs, lint: Callable[[], LintResult]
+) -> None:
+    """One run of ``--watch``: a run that cannot finish says why and waits for the next change."""
+    try:
+        _check_once(ctx, project, args, lint)
+    except SystemExit as exc:
+        if exc.code not in (None, EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR):
+            raise  # interrupted: 130 or 143
+
+
+def _watched(root: Path, project: ProjectArgs, args: CheckArgs) -> list[Path]:
+    """What the verdict depends on: the configuration, the code, pyproject.toml."""
+    from kedro_ml_lint.vocabulary import PYPROJECT
+
+    conf = Path(project.conf_source).expanduser() if project.conf_source else root / "conf"
+    paths = [conf, root / "src", root / PYPROJECT]
+    if args.config_path is not None:
+        paths.append(args.config_path)
+    return [path.resolve() for path in paths if path.exists()]
+
+
+def _add_noqa(lint: Callable[[], LintResult], verbose: bool) -> int:
+    """``--add-noqa``: silence every reported violation where it is reported."""
+    from kedro_ml_lint.fix.noqa import add_noqa
+
+    outcome = _call(lambda: add_noqa(lint), verbose)
+    for note in outcome.notes:
+        _warn(note)
+    count = outcome.added
+    click.echo(f"Added {count} noqa directive{'' if count == 1 else 's'}.", err=True)
+    return EXIT_CLEAN
 
 
 def _log(

@@ -99,6 +99,8 @@ class Violation:
         subject: The offending dataset's full name, or ``None`` for pair-level rules.
         location: Where to look, filled in by the engine.
         fix: The proposed repair, if the rule has one.
+        noqa_line: The line a ``# noqa`` comment silences it on, filled in by the engine
+            (``--add-noqa`` writes there); ``None`` when no comment can (a pair's rules).
     """
 
     code: str
@@ -109,10 +111,13 @@ class Violation:
     subject: str | None = None
     location: Location | None = None
     fix: Fix | None = field(default=None, compare=False)
+    noqa_line: Location | None = field(default=None, compare=False)
 
-    def with_location(self, location: Location | None) -> Violation:
-        """Return a copy that points at ``location``."""
-        return replace(self, location=location)
+    def with_location(
+        self, location: Location | None, noqa_line: Location | None = None
+    ) -> Violation:
+        """Return a copy that points at ``location`` (silenced on ``noqa_line``)."""
+        return replace(self, location=location, noqa_line=noqa_line)
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         """Order by file, line, column, then code and subject, like ruff."""

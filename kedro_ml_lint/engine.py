@@ -30,6 +30,7 @@ class Placement:
     location: Location
     noqa: frozenset[str] | None = None
     noqa_location: Location | None = None
+    silenceable: bool = True  # a noqa comment on the line of ``comment`` would apply
 
     @property
     def comment(self) -> Location:
@@ -151,7 +152,12 @@ def run(
                     if suppressed is not None:
                         suppressed.add((placed.comment, violation.code))
                     continue
-                found.append(violation.with_location(placed.location if placed else None))
+                found.append(
+                    violation.with_location(
+                        placed.location if placed else None,
+                        placed.comment if placed and placed.silenceable else None,
+                    )
+                )
     return sorted(found, key=Violation.sort_key)
 
 
@@ -181,13 +187,13 @@ def _place(violation: Violation, pair: PairFacts, locator: Locator) -> Placement
         )
         target = locator.new_entry() if violation.fix and violation.fix.edits else None
         if target is not None:
-            if node is None or node.noqa is None:
-                return Placement(target)
+            if node is None:  # no line to hold a comment: the entry does not exist yet
+                return Placement(target, silenceable=False)
             return Placement(target, node.noqa, node.comment)
         if node is not None:
             return node
     location = locator.pair(pair.name)
-    return Placement(location) if location is not None else None
+    return Placement(location, silenceable=False) if location is not None else None
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,21 @@ def test_partial_explicit_pair_is_a_usage_error(tmp_path: Path) -> None:
     write_project(tmp_path)
     run = run_cli("check", tmp_path, "--training", "training")
     assert run.code == 2 and "Traceback" not in run.stderr
+
+
+@pytest.mark.parametrize(
+    ("args", "accepted"),
+    [
+        (["--output-format", "xml"], "'text', 'json', 'sarif', 'github', 'markdown'"),
+        (["--color", "sometimes"], "'auto', 'always', 'never'"),
+        (["--config", "lint.toml", "--isolated"], "--config and --isolated"),
+    ],
+)
+def test_a_usage_error_is_one_line_naming_what_is_accepted(
+    tmp_path: Path, args: list[str], accepted: str
+) -> None:
+    write_project(tmp_path)
+    run = _check(tmp_path, *args)
+    _assert_clean_error(run, None)
+    assert accepted in run.stderr
+    assert "Usage:" not in run.stderr

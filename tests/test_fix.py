@@ -18,6 +18,9 @@ from kedro_ml_lint.fix import FixWriteError, Refusal, append_entries, plan_fixes
 from kedro_ml_lint.fix.files import write_atomic
 from kedro_ml_lint.loader.catalog import CatalogIndex
 
+# `model` renamed `other` must write a file of its own, or --fix refuses to add `model`.
+OWN_FILE, OTHER_FILE = "data/06_models/model.pkl", "data/06_models/other.pkl"
+
 CATALOG_FILE = "conf/base/catalog.yml"
 PICKLE = "pickle.PickleDataset"
 EXAMPLES_RUN = settings(
@@ -324,7 +327,10 @@ def test_fix_broken_example_then_second_fix_changes_nothing(example) -> None:
 
 @pytest.mark.integration
 def test_fix_everything_exits_zero_and_text_counts_fixed(tmp_path: Path) -> None:
-    catalog = CATALOG.replace("model:  # the fitted model", "other:  # not the model")
+    catalog = CATALOG.replace("model:  # the fitted model", "other:  # not the model").replace(
+        OWN_FILE,
+        OTHER_FILE,  # a file of its own: --fix adds no second entry for one file
+    )
     root = write_project(tmp_path, catalog=catalog)
     assert run_cli("check", root, "--format", "json").pairs == {("training", "KML001", "model")}
     run = run_cli("check", root, "--fix")
@@ -355,9 +361,9 @@ def test_diff_writes_nothing_and_matches_what_fix_writes(example) -> None:
 @pytest.mark.integration
 def test_templated_catalog_is_refused_and_reported_not_applied(tmp_path: Path) -> None:
     catalog = (
-        CATALOG.replace("model:  # the fitted model", "other:").replace(
-            "data/06_models/scaler.pkl", "${_folder}/scaler.pkl"
-        )
+        CATALOG.replace("model:  # the fitted model", "other:")
+        .replace(OWN_FILE, OTHER_FILE)
+        .replace("data/06_models/scaler.pkl", "${_folder}/scaler.pkl")
         + "_folder: data/06_models\n"
     )
     root = write_project(tmp_path, catalog=catalog)
@@ -376,7 +382,7 @@ def test_templated_catalog_is_refused_and_reported_not_applied(tmp_path: Path) -
 
 @pytest.mark.integration
 def test_fix_catalog_setting_creates_the_file(tmp_path: Path) -> None:
-    catalog = CATALOG.replace("model:  # the fitted model", "other:")
+    catalog = CATALOG.replace("model:  # the fitted model", "other:").replace(OWN_FILE, OTHER_FILE)
     extra = '[tool.kedro-ml-lint]\nfix-catalog = "conf/base/catalog_models.yml"\n'
     root = write_project(tmp_path, catalog=catalog, pyproject_extra=extra)
     run = run_cli("check", root, "--fix", "--format", "json")
@@ -390,7 +396,7 @@ def test_fix_catalog_setting_creates_the_file(tmp_path: Path) -> None:
 
 @pytest.mark.integration
 def test_unwritable_fix_catalog_is_exit_2_and_changes_nothing(tmp_path: Path) -> None:
-    catalog = CATALOG.replace("model:  # the fitted model", "other:")
+    catalog = CATALOG.replace("model:  # the fitted model", "other:").replace(OWN_FILE, OTHER_FILE)
     extra = '[tool.kedro-ml-lint]\nfix-catalog = "conf/base/catalog.yml/nested.yml"\n'
     root = write_project(tmp_path, catalog=catalog, pyproject_extra=extra)
     digest = tree_digest(root)

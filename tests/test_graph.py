@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
 
 import pytest
 from conftest import EXAMPLES, run_cli
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.model import DatasetSpec, NodeSpec, Origin, PairFacts, build_pair
 from kedro_ml_lint.report.graph import (
+    LABEL_WIDTH,
     Category,
     PairPicture,
     picture,
     to_dot,
     to_json,
     to_mermaid,
+    wrap_label,
 )
 
 TRAINING = [
@@ -221,3 +226,30 @@ def test_cli_graph_text_formats_and_pipeline_option(fmt: str, tmp_path: Path) ->
     assert "encoder" in text and "KML001" in text and "legacy" not in text
     assert "supersecret" not in text
     assert run_cli("graph", EXAMPLES / "churn-broken", "--pipeline", "nope").code == 2
+
+
+# --- wrapped Mermaid labels (GitHub's column width) -------------------------------------
+
+NAME_PARTS = st.lists(st.text("abcdefghij", min_size=1, max_size=12), min_size=1, max_size=6)
+
+
+@settings(deadline=None)
+@given(parts=NAME_PARTS, separators=st.lists(st.sampled_from("._"), min_size=6, max_size=6))
+def test_a_wrapped_label_reads_as_the_name_in_lines_that_fit(
+    parts: list[str], separators: list[str]
+) -> None:
+    name = "".join(part + sep for part, sep in zip(parts, separators, strict=False))[:-1]
+    lines = wrap_label(name).split("<br>")
+    assert "".join(lines) == name  # nothing lost, nothing added: breaks only
+    for line in lines:
+        # Only a piece longer than the width on its own (no dot or underscore to break at).
+        assert len(line) <= LABEL_WIDTH or not re.search(r"[._].", line), lines
+    for first, second in itertools.pairwise(lines):
+        assert first[-1] in "._"  # a break follows a dot or an underscore
+        assert len(first) + len(re.split(r"(?<=[._])", second)[0]) > LABEL_WIDTH  # it had to
+
+
+def test_short_names_stay_on_one_line_and_labels_are_escaped() -> None:
+    assert wrap_label("model") == "model"
+    assert wrap_label("legacy.split_numeric_features") == "legacy.split_<br>numeric_features"
+    assert wrap_label('a"b<c>') == "a#quot;b#lt;c#gt;"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Sequence
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -116,13 +117,23 @@ def is_safe_fix(violation: Violation) -> bool:
     return violation.fix is not None and violation.fix.is_safe
 
 
-def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violation]) -> FixPlan:
+def plan_fixes(
+    project_root: Path,
+    fix_catalog: str,
+    violations: Sequence[Violation],
+    entries: Mapping[str, str | None] | None = None,
+) -> FixPlan:
     """Work out the safe fixes of ``violations`` against the fix-catalog file.
+
+    A fix whose new entry would write a file another entry already writes is skipped: two
+    entries for one file is a misspelt key (``scalar:`` for ``scaler``) more often than
+    not, and a second entry would hide it.
 
     Args:
         project_root: The project root.
         fix_catalog: The file entries are added to, relative to ``project_root``.
         violations: The violations found; only safe fixes with catalog edits are used.
+        entries: Every explicit catalog entry -> the file it writes, when known.
 
     Raises:
         FixWriteError: When the file exists but cannot be read.
@@ -130,17 +141,20 @@ def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violat
     path = project_root / fix_catalog
     display = Path(fix_catalog).as_posix()
     candidates = [v for v in violations if is_safe_fix(v)]
+    taken = _written_twice(candidates, entries or {})
+    candidates = [v for v in candidates if v not in taken]
     try:
         before = path.read_bytes() if path.exists() else None
     except OSError as exc:
         raise FixWriteError(f"cannot read the file: {exc.strerror or exc}", display) from exc
     if not candidates:
-        return FixPlan(path, display, before, before or b"")
+        return FixPlan(path, display, before, before or b"", skipped=tuple(taken.values()))
     try:
         text = before.decode("utf-8") if before is not None else ""
     except UnicodeDecodeError:
         reason = f"`{display}` is not valid UTF-8"
-        return FixPlan(path, display, before, before or b"", skipped=_skip_all(candidates, reason))
+        unreadable = (*taken.values(), *_skip_all(candidates, reason))
+        return FixPlan(path, display, before, before or b"", skipped=unreadable)
     edits: list[CatalogEdit] = [e for v in candidates for e in v.fix.edits]  # type: ignore[union-attr]
     insertion = append_entries(text, edits)
     added = set(insertion.added)
@@ -156,7 +170,35 @@ def plan_fixes(project_root: Path, fix_catalog: str, violations: Sequence[Violat
         else:
             fixes.append(violation)
     after = (before or b"") + insertion.suffix.encode("utf-8")
-    return FixPlan(path, display, before, after, tuple(fixes), tuple(skipped))
+    return FixPlan(path, display, before, after, tuple(fixes), (*taken.values(), *skipped))
+
+
+def _written_twice(
+    violations: Sequence[Violation], entries: Mapping[str, str | None]
+) -> dict[Violation, SkippedFix]:
+    """The fixes whose new entry writes a file another catalog entry already writes."""
+    writers: dict[str, str] = {}
+    for name, filepath in entries.items():
+        if filepath:
+            writers.setdefault(_same_file(filepath), name)
+    taken = {}
+    for violation in violations:
+        for edit in violation.fix.edits:  # type: ignore[union-attr]
+            filepath = dict(edit.entry).get("filepath")
+            owner = writers.get(_same_file(filepath)) if filepath else None
+            if owner is not None and owner != edit.dataset:
+                taken[violation] = SkippedFix(
+                    violation,
+                    f"`{filepath}` is already written by the catalog entry `{owner}`; "
+                    f"rename that entry to `{edit.dataset}` if it is meant to be the same",
+                )
+                break
+    return taken
+
+
+def _same_file(filepath: str) -> str:
+    """A filepath as two entries compare it: ``./data/x.pkl`` and ``data/x.pkl`` are one."""
+    return posixpath.normpath(filepath.replace("\\", "/"))
 
 
 def verified_plan(result: LintResult) -> FixPlan:
@@ -170,7 +212,8 @@ def verified_plan(result: LintResult) -> FixPlan:
         FixWriteError: When the file cannot be read, or the configuration cannot be copied.
         ReadBackError: When Kedro would not read the fixed catalog as old + new datasets.
     """
-    plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations)
+    entries = result.facts[0].catalog_entries if result.facts else {}
+    plan = plan_fixes(result.project, result.settings.fix_catalog, result.violations, entries)
     if plan.changed and result.loaded is not None:
         try:
             check_read_back(plan, result.loaded.config, result.project)

@@ -26,6 +26,7 @@ _NOQA = re.compile(
     r"#\s*noqa(?::\s*(?P<codes>[A-Za-z]+\d+(?:(?:\s*,\s*|\s+)[A-Za-z]+\d+)*))?", re.I
 )
 _CODE_SEPARATOR = re.compile(r"[\s,]+")
+NOQA_COMMENT = _NOQA  # what --add-noqa writes must be what this reads (fix/noqa.py)
 
 
 def without_credentials(config: Any) -> Any:
@@ -61,6 +62,13 @@ class CatalogView:
             self._resolver = Resolver(entries)
         except Exception as exc:  # kedro's DatasetError for a malformed pattern
             raise ProjectConfigError(f"invalid catalog: {exc}") from exc
+
+    def entries(self) -> dict[str, str | None]:
+        """Every explicit entry (patterns aside) and the file it writes (``None``: none)."""
+        return {
+            str(name): DatasetSpec.from_config(str(name), config, Origin.ENTRY, str(name)).filepath
+            for name, config in self._resolver.config.items()
+        }
 
     def resolve(self, name: str) -> DatasetSpec:
         """What the catalog makes of ``name``: entry, pattern, catch-all or nothing."""

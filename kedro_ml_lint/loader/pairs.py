@@ -402,8 +402,8 @@ class NodeLocator:
                 line, codes = found
                 comment = Location(location.path, line) if line != site[1] else None
                 return Placement(location, codes, comment)
-        location = self._function(node)
-        return Placement(location) if location is not None else None
+        location = self._function(node)  # a `def` line: no noqa is read there
+        return Placement(location, silenceable=False) if location is not None else None
 
     def _function(self, node: Any) -> Location | None:
         func = node.func

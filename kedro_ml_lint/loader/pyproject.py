@@ -212,3 +212,39 @@ def table_line(root: Path, header: str, occurrence: int = 0) -> int | None:
                 return number
             seen += 1
     return None
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    """The settings table of a ``--config`` file.
+
+    A ``pyproject.toml`` (or any file with a ``[tool.kedro-ml-lint]`` table) gives that
+    table; any other TOML file is the table itself, as ruff reads ``ruff.toml``. Pairs
+    describe the project, not how to check it: they stay in the project's ``pyproject.toml``.
+
+    Raises:
+        ProjectConfigError: When the file cannot be read, is not TOML, or declares pairs.
+    """
+    shown = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ProjectConfigError(f"not valid UTF-8 ({exc.reason})", shown) from exc
+    except OSError as exc:
+        raise ProjectConfigError(
+            f"cannot read the --config file: {exc.strerror or exc}", shown
+        ) from exc
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = _toml_error_line(str(exc))
+        raise ProjectConfigError(f"invalid TOML: {str(exc).split(' (at')[0]}", shown, line) from exc
+    if "kedro-ml-lint" in document.get("tool", {}) or path.name == PYPROJECT:
+        table = lint_table(document)
+    else:
+        table = document
+    if "pairs" in table:
+        raise ProjectConfigError(
+            f"a --config file cannot declare `pairs`: declare them in the project's `{PYPROJECT}`",
+            shown,
+        )
+    return table

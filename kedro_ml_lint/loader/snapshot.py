@@ -96,6 +96,8 @@ class ProjectSnapshot:
         parameter_keys: Every ``params:`` name the parameters define.
         datasets: What the catalog says about every artifact of every pair.
         catalog_places: Catalog key (entry or pattern) -> where it is written, with its noqa.
+        catalog_entries: Every explicit catalog entry -> the file it writes (``None``: no
+            file): the misspelt keys KML001 suggests, the files ``--fix`` must not write twice.
         directives: Every ``# noqa`` (catalog key lines, then Python), for
             ``--show-unused-noqa``.
         warnings: Notes from the load that did not stop it.
@@ -109,6 +111,7 @@ class ProjectSnapshot:
     parameter_keys: frozenset[str]
     datasets: dict[str, DatasetSpec]
     catalog_places: dict[str, Placement]
+    catalog_entries: dict[str, str | None]
     directives: tuple[Directive, ...]
     warnings: tuple[str, ...]
     pairs: tuple[PairSnapshot, ...]
@@ -217,6 +220,7 @@ def take_snapshot(project: Project, declarations: Sequence[PairDeclaration]) -> 
         parameter_keys=frozenset(project.parameter_keys),
         datasets=datasets,
         catalog_places=catalog_places,
+        catalog_entries=project.catalog.entries(),
         directives=tuple(directives),
         warnings=tuple(project.warnings),
         pairs=tuple(pairs),

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -150,6 +150,8 @@ class PairFacts:
             the disk was not looked at (only ``--log`` and the hook look).
         wiring: What would log the pair after a run; ``None`` when not read (a pair given
             as pipelines, or not declared by a factory in the registry).
+        catalog_entries: Every explicit catalog entry -> the file it writes (``None``: no
+            file); empty when unknown.
     """
 
     name: str
@@ -163,6 +165,7 @@ class PairFacts:
     source: PairSource = PairSource.PIPELINE_ML
     missing_on_disk: frozenset[str] | None = None
     wiring: Wiring | None = None
+    catalog_entries: Mapping[str, str | None] = field(default_factory=dict)
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -179,6 +182,19 @@ class PairFacts:
         return sorted(
             n for n in self.inference.inputs if n != self.input_name and not is_parameter(n)
         )
+
+    @property
+    def unused_entries(self) -> list[str]:
+        """Catalog entries neither pipeline of the pair reads or writes, sorted.
+
+        Where a misspelt key hides: ``scalar:`` configured while the nodes say ``scaler``.
+        """
+        used = {
+            strip_transcoding(name)
+            for flow in (self.training, self.inference)
+            for name in (*flow.all_inputs, *flow.all_outputs)
+        }
+        return sorted(name for name in self.catalog_entries if strip_transcoding(name) not in used)
 
     def writers(self, dataset: str) -> list[str]:
         """Names of the training nodes that write ``dataset`` (transcoding ignored), sorted."""
@@ -219,6 +235,7 @@ def build_pair(
     parameter_keys: frozenset[str] | None = None,
     source: PairSource = PairSource.PIPELINE_ML,
     wiring: Wiring | None = None,
+    catalog_entries: Mapping[str, str | None] | None = None,
 ) -> PairFacts:
     """Assemble a :class:`PairFacts`, resolving each artifact through ``resolve``.
 
@@ -231,6 +248,7 @@ def build_pair(
         parameter_keys: Every defined ``params:`` name, or ``None`` when unknown.
         source: Where the pair was declared.
         wiring: What would log the pair after a run, when known.
+        catalog_entries: Every explicit catalog entry -> the file it writes, when known.
     """
     training_nodes, inference_nodes = tuple(training), tuple(inference)
     pair = PairFacts(
@@ -244,6 +262,7 @@ def build_pair(
         parameter_keys=parameter_keys,
         source=source,
         wiring=wiring,
+        catalog_entries=dict(catalog_entries or {}),
     )
     pair.datasets.update({artifact: resolve(artifact) for artifact in pair.artifacts})
     return pair

@@ -9,6 +9,7 @@ rules (KML004, KML005) are shown on the pair's frame, and on the vertices they c
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import Enum
@@ -231,10 +232,11 @@ def mermaid_class(vertex: Vertex) -> str | None:
 
 def _mermaid_pair(item: PairPicture, prefix: str) -> list[str]:
     ids = {v.id: f"{prefix}_{i}" for i, v in enumerate(item.vertices)}
-    title = f"pair {item.name}"
-    if item.codes:
-        title += " · " + ", ".join(item.codes)
-    lines = [f'  subgraph {prefix}["{_mermaid_text(title)}"]', "    direction LR"]
+    title = wrap_label(f"pair {item.name}")
+    # The codes under the name, three a line: the frame is no wider than its pipelines.
+    codes = [", ".join(item.codes[i : i + 3]) for i in range(0, len(item.codes), 3)]
+    title = "<br>".join([title, *map(_mermaid_text, codes)])
+    lines = [f'  subgraph {prefix}["{title}"]', "    direction LR"]
     groups = _groups(item)
     for role in (Role.TRAINING, Role.INFERENCE):
         lines.append(f'    subgraph {prefix}_{role.value}["{role.value}"]')
@@ -262,7 +264,7 @@ def _groups(item: PairPicture) -> dict[str, list[Vertex]]:
 
 
 def _mermaid_vertex(vertex: Vertex, key: str) -> str:
-    label = _mermaid_text(vertex.name)
+    label = wrap_label(vertex.name)
     if vertex.codes:
         label += "<br/>" + _mermaid_text(", ".join(vertex.codes))
     if vertex.kind == "node":
@@ -272,6 +274,27 @@ def _mermaid_vertex(vertex: Vertex, key: str) -> str:
     if vertex.category is Category.OUTPUT:
         return f'{key}[\\"{label}"\\]'
     return f'{key}(["{label}"])'
+
+
+# GitHub renders a Mermaid picture in its ~830 px column: a label past this many characters is
+# broken onto lines, at its dots and underscores (namespaces, snake_case words).
+LABEL_WIDTH = 20
+_BREAKS = re.compile(r"(?<=[._])")
+
+
+def wrap_label(name: str, width: int = LABEL_WIDTH) -> str:
+    """A Mermaid label for ``name``: lines of about ``width`` characters joined by ``<br>``.
+
+    Lines end after a ``.`` or ``_`` (kept, so the name reads whole); a piece longer than
+    ``width`` with neither stays on its own line. Each line is escaped as labels are.
+    """
+    lines: list[str] = []
+    for piece in _BREAKS.split(name):
+        if lines and len(lines[-1]) + len(piece) <= width:
+            lines[-1] += piece
+        elif piece:
+            lines.append(piece)
+    return "<br>".join(_mermaid_text(line) for line in lines)
 
 
 def _mermaid_text(text: str) -> str:

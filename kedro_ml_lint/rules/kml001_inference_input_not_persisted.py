@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Violation
 from kedro_ml_lint.model import DatasetSpec, Origin, PairFacts
-from kedro_ml_lint.model.names import TRANSCODING_SEPARATOR, strip_transcoding
+from kedro_ml_lint.model.names import TRANSCODING_SEPARATOR, did_you_mean, strip_transcoding
 from kedro_ml_lint.rules.base import Rule, backticked
 
 MODELS_DIR = "data/06_models"
@@ -20,10 +20,14 @@ def check(pair: PairFacts) -> Iterator[Violation]:
             continue
         writers = pair.writers(artifact)
         written = f", written by training node {backticked(set(writers))}," if writers else ""
+        # A key the pair never uses that looks like the artifact: a misspelt entry.
+        misspelt = (
+            did_you_mean(artifact, pair.unused_entries) if spec.origin is Origin.DEFAULT else ""
+        )
         yield RULE.violation(
             pair,
             f"Inference input `{artifact}`{written} is not persisted: {_why(spec)}, so "
-            "training keeps it in memory and it cannot be logged with the model",
+            f"training keeps it in memory and it cannot be logged with the model{misspelt}",
             subject=artifact,
             fix=persist_fix(spec),
         )

@@ -29,9 +29,21 @@ def check(pair: PairFacts) -> Iterator[Violation]:
     else:
         message = (
             f"`input_name` is `{name}`, which is not an input of the inference pipeline"
-            f"{did_you_mean(name, candidates)}"
+            f"{_suggestion(name, candidates)}"
         )
     yield RULE.violation(pair, message)
+
+
+def _suggestion(name: str, candidates: list[str]) -> str:
+    """``; did you mean `x`?``: the input ``name`` is once namespaces are added, else a look-alike.
+
+    A pipeline wrapped in ``pipeline(..., namespace="data_science")`` reads
+    ``data_science.X_test``; an ``input_name`` written without the namespace names nothing.
+    """
+    namespaced = [c for c in candidates if c.endswith(f".{name}")]
+    if len(namespaced) == 1:
+        return f"; did you mean `{namespaced[0]}`?"
+    return did_you_mean(name, candidates)
 
 
 RULE = Rule(

@@ -21,16 +21,20 @@ with ``pass_`` or ``fail_``::
                                         # fields of ``kedro_ml_lint.model.Wiring``
       publishing: true                  # optional: lint as ``check --log`` does (it is the
                                         # logger: the rules about who logs do not run)
+      suggests: {scaler: scalar}        # optional: subject (null: the pair) -> the name its
+                                        # message suggests ("did you mean"), null: none
 
 The case is linted with only its file's rule selected, through the public
 ``lint_pipelines`` on real kedro ``Pipeline`` objects, from a temporary project root holding
 ``files`` (rules that look at artifacts on disk, KML1xx, run with ``artifacts_on_disk``).
-Only codes, subjects and fix applicabilities are compared, never message text.
+Only codes, subjects, fix applicabilities and suggestions are compared, never the rest of a
+message's text.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -61,6 +65,7 @@ CASE_KEYS = frozenset(
         "files",
         "wiring",
         "publishing",
+        "suggests",
     }
 )
 NODE_KEYS = frozenset({"name", "inputs", "outputs"})
@@ -215,6 +220,10 @@ def test_rule_case(case: Case, tmp_path: Path) -> None:
     if expected_fixes:
         actual = {v.subject: v.fix.applicability.value if v.fix else None for v in violations}
         assert {s: actual.get(s) for s in expected_fixes} == expected_fixes
+    for subject, name in (case.spec.get("suggests") or {}).items():
+        [message] = [v.message for v in violations if v.subject == subject]
+        suggested = re.findall(r"did you mean `([^`]+)`\?", message)
+        assert suggested == ([name] if name is not None else []), message
 
 
 @pytest.mark.parametrize("case", FIXABLE_CASES, ids=lambda c: c.id)
