@@ -23,6 +23,7 @@ from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
+    from kedro_ml_lint.progress import Progress
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
@@ -369,7 +370,9 @@ def check(
         ),
     )
     _quiet_kedro(verbose)
-    outcome = _call(lambda: run_check(lint, request), verbose)
+    progress = _progress(log_model, verbose)
+    with progress.step("loading and checking the project (its code imported for real)"):
+        outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
         for pair in outcome.result.pairs:  # what KML205 judged `log_model_kwargs` against
@@ -393,6 +396,7 @@ def check(
             experiment,
             registered_model_name,
             to_stderr=output_format != "text" or output is not None,
+            progress=progress,
         )
     sys.exit(outcome.exit_code)
 
@@ -404,9 +408,11 @@ def _log(
     experiment: str | None,
     registered_model_name: str | None,
     to_stderr: bool,
+    progress: Progress,
 ) -> None:
-    """``--log``: publish each pair, saying where each model went."""
+    """``--log``: publish each pair, then one block saying where the models went."""
     from kedro_ml_lint.mlflow import log_models
+    from kedro_ml_lint.mlflow.summary import summary_lines
 
     models = _call(
         lambda: log_models(
@@ -416,16 +422,19 @@ def _log(
             tracking_uri=tracking_uri,
             experiment=experiment,
             registered_model_name=registered_model_name,
+            progress=progress,
         ),
         project.verbose,
     )
-    for model in models:
-        registered = (
-            f" (registered as `{model.registered_model}` version {model.registered_version})"
-            if model.registered_version
-            else ""
-        )
-        click.echo(f"Logged `{model.pair}` as {model.model_uri}{registered}", err=to_stderr)
+    for line in summary_lines(models):
+        click.echo(line, err=to_stderr)
+
+
+def _progress(log_model: bool, verbose: bool) -> Progress:
+    """Progress of ``--log``'s long steps on stderr: in a terminal, or with ``-v``."""
+    from kedro_ml_lint.progress import NO_PROGRESS, Progress
+
+    return Progress.for_stderr(verbose) if log_model else NO_PROGRESS
 
 
 @main.command()

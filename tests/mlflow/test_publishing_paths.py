@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from mlflow_support import EXAMPLES, copy_project, kedro, store_state, tracking_uri
+from mlflow_support import (
+    EXAMPLES,
+    assert_summary_golden,
+    copy_project,
+    kedro,
+    store_state,
+    tracking_uri,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -84,4 +91,7 @@ def test_the_readme_walkthrough_publishes_without_a_suppression(tmp_path: Path) 
     [model_id] = store_state(uri)["ready_models"]
     registered = "(registered as `churn` version 1)"
     assert lines[1] == f"Logged `training` as models:/{model_id} {registered}"
+    # One block says where it went: store, experiment, run and its page, model, version.
+    assert f"  model URI:    models:/{model_id}" in lines
+    assert_summary_golden("log-summary.txt", "\n".join(lines[1:]) + "\n", tmp_path / "store")
     assert store_state(uri)["registered"] == [("churn", [1])]
