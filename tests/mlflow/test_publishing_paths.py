@@ -2,7 +2,7 @@
 
 Issue 18, item 1. The trap (kedro-ml-lint's ``PipelineML`` while kedro-mlflow's hook is the
 only logger: the run exits 0 and logs no model) is the one ``check`` must fail; a project
-with no logging hook publishes with ``check --log`` (the README's walkthrough, with no
+with no logging hook publishes with ``check --log`` (docs/publishing.md's walkthrough, with no
 suppression), and ``check --log`` never reports KML201: it is the logger.
 """
 
@@ -64,7 +64,7 @@ def test_the_import_switch_trap_fails_check_and_its_run_logs_no_model(tmp_path: 
 
 def test_the_readme_walkthrough_publishes_without_a_suppression(tmp_path: Path) -> None:
     """examples/churn has no logging hook at all (kedro-mlflow's is disabled) and no
-    `ignore`: `check` passes, and the README's publishing steps run as written."""
+    `ignore`: `check` passes, and docs/publishing.md's steps run as written."""
     project = copy_project(EXAMPLES / "churn", tmp_path / "churn")
     assert "ignore" not in (project / "pyproject.toml").read_text(encoding="utf-8")
 
