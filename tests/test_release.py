@@ -100,3 +100,19 @@ def test_a_newer_tag_is_caught(tmp_path: Path) -> None:
     subprocess.run([*git, "commit", "-q", "--allow-empty", "-m", "y"], cwd=tmp_path, check=True)
     subprocess.run([*git, "tag", "-a", bumped, "-m", bumped], cwd=tmp_path, check=True)
     assert newer_tags(tmp_path) == [bumped]
+
+
+def test_the_mlflow_hint_names_the_extras_requirements() -> None:
+    """`--log` without MLflow prints these; they must be what `[mlflow]` would install."""
+    from packaging.requirements import Requirement
+
+    from kedro_ml_lint.mlflow.errors import INSTALL_HINT, MLFLOW_EXTRA
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    declared = config["project"]["optional-dependencies"]["mlflow"]
+
+    def parsed(lines: list[str] | tuple[str, ...]) -> set[str]:
+        return {str(Requirement(line)) for line in lines}
+
+    assert parsed(MLFLOW_EXTRA) == parsed(declared)
+    assert "pip install " + " ".join(f'"{r}"' for r in MLFLOW_EXTRA) == INSTALL_HINT

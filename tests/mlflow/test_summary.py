@@ -101,3 +101,8 @@ def test_several_pairs_share_the_store_lines_and_name_their_own() -> None:
 
 def test_nothing_logged_is_no_block() -> None:
     assert summary_lines([]) == []
+
+
+def test_a_token_in_the_query_never_shows() -> None:
+    text = "\n".join(summary_lines([model("https://ml.example.com/?token=S3CR3T")]))
+    assert "S3CR3T" not in text
