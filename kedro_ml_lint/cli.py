@@ -25,6 +25,7 @@ from kedro_ml_lint.report.console import COLOR_CHOICES, FORMAT_VARIABLE
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
     from kedro_ml_lint.checking import CheckRequest
+    from kedro_ml_lint.progress import Progress
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
@@ -596,7 +597,9 @@ def _check_once(
     request = _request(ctx, args)
     if request.statistics and request.output_format not in STATISTICS_FORMAT_NAMES:
         raise click.UsageError("--statistics prints text or json")
-    outcome = _call(lambda: run_check(lint, request), verbose)
+    progress = _progress(args.log_model, verbose)
+    with progress.step("loading and checking the project (its code imported for real)"):
+        outcome = _call(lambda: run_check(lint, request), verbose)
     if verbose:
         _warn(_project_line(outcome.result))
         for pair in outcome.result.pairs:  # what KML205 judged `log_model_kwargs` against
@@ -620,6 +623,7 @@ def _check_once(
             args.experiment,
             args.registered_model_name,
             to_stderr=request.output_format != "text" or args.output is not None,
+            progress=progress,
         )
     return outcome.exit_code
 
@@ -665,9 +669,11 @@ def _log(
     experiment: str | None,
     registered_model_name: str | None,
     to_stderr: bool,
+    progress: Progress,
 ) -> None:
-    """``--log``: publish each pair, saying where each model went."""
+    """``--log``: publish each pair, then one block saying where the models went."""
     from kedro_ml_lint.mlflow import log_models
+    from kedro_ml_lint.mlflow.summary import summary_lines
 
     models = _call(
         lambda: log_models(
@@ -677,16 +683,19 @@ def _log(
             tracking_uri=tracking_uri,
             experiment=experiment,
             registered_model_name=registered_model_name,
+            progress=progress,
         ),
         project.verbose,
     )
-    for model in models:
-        registered = (
-            f" (registered as `{model.registered_model}` version {model.registered_version})"
-            if model.registered_version
-            else ""
-        )
-        click.echo(f"Logged `{model.pair}` as {model.model_uri}{registered}", err=to_stderr)
+    for line in summary_lines(models):
+        click.echo(line, err=to_stderr)
+
+
+def _progress(log_model: bool, verbose: bool) -> Progress:
+    """Progress of ``--log``'s long steps on stderr: in a terminal, or with ``-v``."""
+    from kedro_ml_lint.progress import NO_PROGRESS, Progress
+
+    return Progress.for_stderr(verbose) if log_model else NO_PROGRESS
 
 
 @main.command()

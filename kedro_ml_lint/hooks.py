@@ -47,10 +47,17 @@ class _HookError(click.ClickException):
     """
 
     def show(self, file: IO[Any] | None = None) -> None:
-        """Print the message (after the traceback when Kedro is verbose) on stderr."""
+        """Print the message (after the traceback when Kedro is verbose) on stderr.
+
+        Whatever the run wrote to stdout and still holds in a buffer (Kedro's and plugins'
+        logs, a node's prints) is flushed first: where both streams go to one terminal or
+        one CI log, the message is the last thing there.
+        """
+        _flush(sys.stdout)
         if logging.getLogger("kedro").isEnabledFor(logging.DEBUG):
             click.secho("".join(traceback.format_exception(self)), nl=False, fg="yellow", err=True)
         click.secho(self.format_message(), fg="red", err=True, file=file)
+        _flush(file or sys.stderr)
 
 
 class PipelineContractError(_HookError):
@@ -178,6 +185,7 @@ class MlflowPipelineHook:
         violations = preflight_findings(self._preflight(checked), logs=self.log_model)
         errors = [v for v in violations if v.severity is Severity.ERROR]
         if errors:
+            _fail_active_mlflow_run()
             raise PipelineContractError(errors, "the run is stopped before any node ran")
         for warning in violations:
             from kedro_ml_lint.report.text import violation_line
@@ -197,8 +205,10 @@ class MlflowPipelineHook:
         from kedro.framework.project import PACKAGE_NAME
 
         from kedro_ml_lint.mlflow.publish import log_pipeline_ml
+        from kedro_ml_lint.mlflow.summary import summary_lines
+        from kedro_ml_lint.progress import Progress
 
-        for model in log_pipeline_ml(
+        models = log_pipeline_ml(
             complete,
             catalog=catalog,
             project_root=self._project_path or Path.cwd(),
@@ -207,8 +217,12 @@ class MlflowPipelineHook:
             experiment=self.experiment,
             registered_model_name=self.registered_model_name,
             extra_tags=_training_tags(run_params),
-        ):
-            logger.info("kedro-ml-lint: logged `%s` as %s", model.pair, model.model_uri)
+            progress=Progress.for_stderr(logging.getLogger("kedro").isEnabledFor(logging.DEBUG)),
+        )
+        # Printed, not logged: a log handler (Kedro's rich one) would wrap the links and
+        # prefix every line; this block is for copying. Same stream as Kedro's logs.
+        _flush(sys.stderr)
+        click.echo("\n".join(summary_lines(models)))
 
     # ------------------------------------------------------------------ helpers
 
@@ -260,6 +274,32 @@ class MlflowPipelineHook:
         except Exception:  # MissingConfigException: no such file is an empty config
             return {}
         return dict(config) if isinstance(config, Mapping) else {}
+
+
+def _flush(stream: IO[Any] | None) -> None:
+    try:
+        if stream is not None:
+            stream.flush()
+    except (OSError, ValueError):  # closed or broken: nothing to order any more
+        pass
+
+
+def _fail_active_mlflow_run() -> None:
+    """End the MLflow run a plugin started for this run (kedro-mlflow's), as ``FAILED``.
+
+    Kedro calls no ``on_pipeline_error`` for an error raised in ``before_pipeline_run``, so
+    kedro-mlflow does not end its run as it does when a node fails; MLflow would end it at
+    exit as ``FINISHED`` (wrongly) and, for a tracking server, print its run links after
+    the violations. Ended here, its lines come before them. Never imports MLflow.
+    """
+    mlflow = sys.modules.get("mlflow")
+    if mlflow is None:
+        return
+    try:
+        while mlflow.active_run() is not None:
+            mlflow.end_run("FAILED")
+    except Exception:  # the store is gone: MLflow says so itself; the violations matter more
+        logger.debug("kedro-ml-lint: could not end the active MLflow run", exc_info=True)
 
 
 def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[Violation]:

@@ -60,7 +60,8 @@ LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest
     "tests/mlflow/test_faults.py",
     "tests/mlflow/test_mlflow_publish.py",
     "tests/mlflow/test_mlflow_hook.py",
-    "tests/test_precommit.py",
+    "tests/test_precommit.py",  # five real pre-commit runs, two building a hook venv
+    "tests/test_install.py",  # four minutes: fresh venvs, a wheel and every install line
     "tests/test_cache_soundness.py",
     "tests/test_cache.py",
     "tests/mlflow/test_spark.py",

@@ -19,8 +19,14 @@ from pathlib import Path
 import pytest
 from conftest import REPO, CliRun
 from ruamel.yaml import YAML
+from test_readme import blocks
+
+import kedro_ml_lint
 
 HOOKS = REPO / ".pre-commit-hooks.yaml"
+CI_DOC = REPO / "docs/ci.md"
+RELEASE_TAG = f"v{kedro_ml_lint.__version__}"
+PLACEHOLDER_URL = "git+https://github.com/<org>/kedro-ml-lint"
 VIOLATION_LINE = re.compile(
     r"^(?P<path>[^:\s]+):(?P<line>\d+):(?P<col>\d+): (?P<code>KML\d{3}) ", re.M
 )
@@ -51,6 +57,8 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     git("init", "-q", cwd=snapshot)
     git("add", "-A", cwd=snapshot)
     git("commit", "-q", "-m", "snapshot", cwd=snapshot)
+    # Tagged as a release is: the docs' `repo: local` form pins `…@v<version>`.
+    git("tag", "-a", RELEASE_TAG, "-m", RELEASE_TAG, cwd=snapshot)
     return snapshot
 
 
@@ -155,3 +163,88 @@ def test_hooks_fail_on_broken_project_without_its_dependencies(
     assert after.startswith(before) and b"\nencoder:\n" in after[len(before) :]
     remaining = {m["code"] for m in VIOLATION_LINE.finditer(fixed)}
     assert "KML001" not in remaining and "KML002" in remaining
+
+
+def local_snippets() -> dict[str, str]:
+    """docs/ci.md's `repo: local` snippets, by the language of their hook."""
+    found = {}
+    for body in blocks(CI_DOC, "yaml"):
+        config = YAML(typ="safe").load(body)
+        if "repos" in config and config["repos"][0]["repo"] == "local":
+            found[config["repos"][0]["hooks"][0]["language"]] = body
+    assert set(found) == {"python", "system"}, found
+    return found
+
+
+def monorepo(example, body: str) -> tuple[Path, Path]:
+    """A repository holding the example where the snippet's hook looks for it."""
+    hook = YAML(typ="safe").load(body)["repos"][0]["hooks"][0]
+    folder = (hook.get("args") or hook["entry"].split()[2:])[0]
+    source = example("churn-broken")
+    root = source.parent / "monorepo"
+    shutil.copytree(source, root / folder)
+    return root, root / folder
+
+
+def run_hooks(root: Path, config: str, home: Path, path: str | None = None) -> CliRun:
+    (root / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    git("init", "-q", cwd=root)
+    git("add", "-A", cwd=root)
+    git("commit", "-q", "-m", "monorepo", cwd=root)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE")},
+        "PRE_COMMIT_HOME": str(home),
+        "PRE_COMMIT_COLOR": "never",
+        "NO_COLOR": "1",
+        "DO_NOT_TRACK": "1",
+        "KEDRO_DISABLE_TELEMETRY": "true",
+    }
+    env.pop("VIRTUAL_ENV", None)
+    if path is not None:
+        env["PATH"] = path
+    else:
+        env.pop("PYTHONPATH", None)  # the hook's own environment, nothing of this one
+    proc = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "--all-files", "--verbose"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _assert_broken_example_reported(run: CliRun) -> None:
+    assert run.code == 1, run.stdout + run.stderr
+    codes = {m["code"] for m in VIOLATION_LINE.finditer(run.stdout)}
+    assert codes == {f"KML00{n}" for n in range(1, 8)}, run.stdout
+    assert "supersecret" not in run.stdout + run.stderr
+
+
+@pytest.mark.integration
+def test_the_docs_repo_local_python_hook_runs_as_written(
+    example, hook_repo: Path, pre_commit_home: Path
+) -> None:
+    """pre-commit builds the hook's venv from `additional_dependencies`: the release pinned by
+    its git URL (here the snapshot of this checkout, tagged as the release is)."""
+    body = local_snippets()["python"]
+    assert PLACEHOLDER_URL in body
+    root, project = monorepo(example, body)
+    before = (project / "conf/base/catalog.yml").read_bytes()
+    run = run_hooks(
+        root, body.replace(PLACEHOLDER_URL, f"git+file://localhost{hook_repo}"), pre_commit_home
+    )
+    _assert_broken_example_reported(run)
+    # The isolated environment has neither pandas nor scikit-learn: lite import stood in.
+    assert "`sklearn`" in run.stdout and "`pandas`" in run.stdout
+    assert (project / "conf/base/catalog.yml").read_bytes() == before
+
+
+@pytest.mark.integration
+def test_the_docs_repo_local_system_hook_runs_as_written(example, pre_commit_home: Path) -> None:
+    """`language: system` runs the kedro-ml-lint on PATH (this suite's, with this checkout)."""
+    body = local_snippets()["system"]
+    root, _ = monorepo(example, body)
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    _assert_broken_example_reported(run_hooks(root, body, pre_commit_home, path=path))

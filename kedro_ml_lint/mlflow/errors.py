@@ -8,7 +8,12 @@ from importlib import metadata
 
 from kedro_ml_lint.errors import KedroMlLintError
 
-INSTALL_HINT = "pip install 'kedro-ml-lint[mlflow]'"
+# The requirements of kedro-ml-lint's `mlflow` extra, spelled out (tests/test_release.py keeps
+# them equal to pyproject.toml's): `pip install 'kedro-ml-lint[mlflow]'` works only where the
+# package comes from an index that has it, and kedro-ml-lint is installed from a clone, a
+# wheel or a git URL today. These install next to any of them, in any shell.
+MLFLOW_EXTRA = ("mlflow>=3,<4", "kedro-datasets[pickle-pickledataset]>=5")
+INSTALL_HINT = "pip install " + " ".join(f'"{requirement}"' for requirement in MLFLOW_EXTRA)
 
 
 class MlflowNotInstalledError(KedroMlLintError, ImportError):

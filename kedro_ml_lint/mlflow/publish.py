@@ -24,6 +24,7 @@ from kedro_ml_lint.mlflow.packaging import stage_code
 from kedro_ml_lint.mlflow.prepare import Pair, ProjectInfo, prepare
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.transaction import PublishedModel
+from kedro_ml_lint.progress import NO_PROGRESS, Progress
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -67,6 +68,7 @@ def log_models(
     tracking_uri: str | None = None,
     experiment: str | None = None,
     registered_model_name: str | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
@@ -82,6 +84,7 @@ def log_models(
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
+        progress: Where to say what a long step is doing (the CLI's: stderr when watched).
 
     Returns:
         One entry per logged pair, in the order of ``result.pairs``.
@@ -124,7 +127,7 @@ def log_models(
                 declaration.input_name,
             )
         )
-    with quiet_kedro():
+    with progress.step("reading the project's catalog"), quiet_kedro():
         package_name, catalog = project_catalog(result.project, run_environment(env), conf_source)
     return publish(
         pairs,
@@ -133,6 +136,7 @@ def log_models(
         package_name=package_name,
         package_dir=result.loaded.package_dir if result.loaded is not None else None,
         destination=Destination(tracking_uri, experiment, registered_model_name),
+        progress=progress,
     )
 
 
@@ -146,6 +150,7 @@ def log_pipeline_ml(
     experiment: str | None = None,
     registered_model_name: str | None = None,
     extra_tags: Mapping[str, str] | None = None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[PublishedModel]:
     """Log ``PipelineML`` objects (ours or kedro-mlflow's) with a catalog at hand.
 
@@ -158,6 +163,7 @@ def log_pipeline_ml(
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         extra_tags: More tags for each run and model (the hook's training run id).
+        progress: Where to say what a long step is doing (the hook's: stderr when watched).
 
     Returns:
         One entry per logged pair.
@@ -176,6 +182,7 @@ def log_pipeline_ml(
         project_root=Path(project_root),
         package_name=package_name,
         destination=Destination(tracking_uri, experiment, registered_model_name, extra_tags or {}),
+        progress=progress,
     )
 
 
@@ -187,6 +194,7 @@ def publish(
     package_name: str,
     package_dir: Path | None = None,
     destination: Destination = Destination(),
+    progress: Progress = NO_PROGRESS,
 ) -> list[PublishedModel]:
     """Log ``pairs``, all or nothing (see the module's docstring).
 
@@ -197,6 +205,7 @@ def publish(
         package_name: The project's Python package, shipped in ``code_paths``.
         package_dir: Its folder (``Project.package_dir``); else where it imports from.
         destination: Where and under which names the models go.
+        progress: Where to say what a long step is doing.
 
     Returns:
         One entry per pair.
@@ -214,34 +223,42 @@ def publish(
     with _collector_paused(), tempfile.TemporaryDirectory(prefix="kedro-ml-lint-") as workdir:
         work = Path(workdir)
         what = "the model's code and requirements"
+        building = progress.step(
+            f"building the model{'s' if len(pairs) > 1 else ''} of "
+            + ", ".join(f"`{pair.name}`" for pair in pairs)
+            + " (its code, artifacts and requirements; a test prediction)"
+        )
         try:
-            code_paths = stage_code(work / "code", package_name, package_dir)
-            project = ProjectInfo(
-                root=project_root,
-                name=project_name(project_root, package_name),
-                extra_tags=dict(destination.extra_tags),
-            )
-            prepared = []
-            for index, pair in enumerate(pairs):
-                what = f"the model of `{pair.name}`"
-                with quiet_kedro():
-                    prepared.append(
-                        prepare(
-                            pair,
-                            catalog,
-                            work / f"pair{index}",
-                            code_paths,
-                            project,
-                            registered_model_name,
+            with building:
+                code_paths = stage_code(work / "code", package_name, package_dir)
+                project = ProjectInfo(
+                    root=project_root,
+                    name=project_name(project_root, package_name),
+                    extra_tags=dict(destination.extra_tags),
+                )
+                prepared = []
+                for index, pair in enumerate(pairs):
+                    what = f"the model of `{pair.name}`"
+                    with quiet_kedro():
+                        prepared.append(
+                            prepare(
+                                pair,
+                                catalog,
+                                work / f"pair{index}",
+                                code_paths,
+                                project,
+                                registered_model_name,
+                            )
                         )
-                    )
         except PublishError:
             raise
         except Exception as exc:
             raise PublishError(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
-        return transaction.log_all(prepared, destination.tracking_uri, destination.experiment)
+        return transaction.log_all(
+            prepared, destination.tracking_uri, destination.experiment, progress
+        )
 
 
 @contextmanager

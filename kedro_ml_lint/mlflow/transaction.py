@@ -38,6 +38,7 @@ from kedro_ml_lint.mlflow.store import (
     redacted,
     using_tracking_uri,
 )
+from kedro_ml_lint.progress import NO_PROGRESS, Progress
 from kedro_ml_lint.vocabulary import TAG_PREFIX
 
 if TYPE_CHECKING:
@@ -76,6 +77,10 @@ class PublishedModel:
         model_id: MLflow's id of the logged model.
         registered_model: The registered model's name, when one was registered.
         registered_version: The registered model version, when one was registered.
+        tracking_uri: The tracking URI it was logged to, as MLflow resolved it (it may hold
+            credentials: redact before printing).
+        experiment_id: The experiment of its run.
+        experiment_name: That experiment's name.
     """
 
     pair: str
@@ -84,6 +89,9 @@ class PublishedModel:
     model_id: str
     registered_model: str | None = None
     registered_version: str | None = None
+    tracking_uri: str | None = None
+    experiment_id: str | None = None
+    experiment_name: str | None = None
 
 
 @dataclass
@@ -112,6 +120,7 @@ def log_all(
     prepared: list[Prepared],
     tracking_uri: str | None,
     experiment: str | None,
+    progress: Progress = NO_PROGRESS,
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing.
 
@@ -127,10 +136,14 @@ def log_all(
     check_reachable(uri)
     records = _Records(transaction=uuid.uuid4().hex)
     published: list[PublishedModel] = []
+    experiment_name = DEFAULT_EXPERIMENT
     with using_tracking_uri(uri), quiet_kedro():
+        resolved_uri = mlflow.get_tracking_uri()  # where MLflow's default put it, for the summary
         try:
-            client = open_client(uri)
-            _replay_pending(mlflow, client, uri)
+            # A fresh sqlite store creates its tables here: seconds.
+            with progress.step(f"opening the tracking store `{redacted(resolved_uri)}`"):
+                client = open_client(uri)
+                _replay_pending(mlflow, client, uri)
         except Interrupted as exc:  # the CLI's handler, before this call created anything
             exc.note = exc.note or "nothing was logged"
             raise
@@ -138,10 +151,10 @@ def log_all(
             journal = _Journal(uri, records)
             try:
                 journal.open()  # before the first store call: a SIGKILL leaves it behind
-                records.experiment_id = _experiment_id(client, experiment, records)
+                records.experiment_id, experiment_name = _experiment(client, experiment, records)
                 journal.write()
                 for item in prepared:
-                    published.append(_log_one(mlflow, client, item, records, journal))
+                    published.append(_log_one(mlflow, client, item, records, journal, progress))
                 signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
             except BaseException as exc:  # signals too: never leave a half-logged model
@@ -185,7 +198,12 @@ def log_all(
                 raise PublishError(
                     one_line(f"logging the model failed ({detail}); {note}", 2000)
                 ) from exc
-    return published
+    where = {
+        "tracking_uri": resolved_uri,
+        "experiment_id": records.experiment_id,
+        "experiment_name": experiment_name,
+    }
+    return [dataclasses.replace(model, **where) for model in published]
 
 
 def _signal_of(exc: BaseException) -> int | None:
@@ -448,8 +466,8 @@ def _tags(records: _Records) -> dict[str, str]:
     return {TRANSACTION_TAG: records.transaction} if records.transaction else {}
 
 
-def _experiment_id(client: Any, experiment: str | None, records: _Records) -> str:
-    """The experiment to log to, resolved in *this* store, created when named and missing.
+def _experiment(client: Any, experiment: str | None, records: _Records) -> tuple[str, str]:
+    """The experiment to log to (id, name), resolved in *this* store, created when missing.
 
     ``experiment``, else ``MLFLOW_EXPERIMENT_NAME`` / ``MLFLOW_EXPERIMENT_ID``, else
     MLflow's ``Default`` experiment. The process's active experiment is deliberately not
@@ -467,7 +485,7 @@ def _experiment_id(client: Any, experiment: str | None, records: _Records) -> st
         except MlflowException:
             found = None
         if found is not None and found.lifecycle_stage == "active":
-            return str(found.experiment_id)
+            return str(found.experiment_id), str(found.name)
         logger.warning(
             "%s=%s is no active experiment of this tracking store; logging to `%s`",
             EXPERIMENT_ID_ENV,
@@ -477,17 +495,22 @@ def _experiment_id(client: Any, experiment: str | None, records: _Records) -> st
     found = client.get_experiment_by_name(name or DEFAULT_EXPERIMENT)
     if found is None:
         if not name:
-            return DEFAULT_EXPERIMENT_ID
+            return DEFAULT_EXPERIMENT_ID, DEFAULT_EXPERIMENT
         records.experiment_created = True
         records.experiment_id = client.create_experiment(name, tags=_tags(records))
-        return str(records.experiment_id)
+        return str(records.experiment_id), name
     if found.lifecycle_stage != "active":
         raise PublishError(f"experiment `{found.name}` is deleted; restore it or pick another")
-    return str(found.experiment_id)
+    return str(found.experiment_id), str(found.name)
 
 
 def _log_one(
-    mlflow: Any, client: Any, item: Prepared, records: _Records, journal: _Journal
+    mlflow: Any,
+    client: Any,
+    item: Prepared,
+    records: _Records,
+    journal: _Journal,
+    progress: Progress = NO_PROGRESS,
 ) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
     # caller's), never resuming one named by MLFLOW_RUN_ID — a failure deletes our run.
@@ -510,7 +533,10 @@ def _log_one(
         mlflow.log_params(item.params)
     log_kwargs = dict(item.log_kwargs)
     log_kwargs["tags"] = {**dict(log_kwargs.get("tags") or {}), **_tags(records)}
-    info = mlflow.pyfunc.log_model(python_model=item.model, artifacts=item.artifacts, **log_kwargs)
+    with progress.step(f"logging the model of `{item.pair.name}` (uploading its artifacts)"):
+        info = mlflow.pyfunc.log_model(
+            python_model=item.model, artifacts=item.artifacts, **log_kwargs
+        )
     version = None
     name = item.registered_model_name
     if name:
@@ -518,7 +544,8 @@ def _log_one(
             records.registered_models_created.append(name)
             journal.write()
             _create_registered_model(client, name, records)
-        registered = mlflow.register_model(info.model_uri, name, tags=_tags(records))
+        with progress.step(f"registering the model of `{item.pair.name}` as `{name}`"):
+            registered = mlflow.register_model(info.model_uri, name, tags=_tags(records))
         version = str(registered.version)
         records.versions.append((name, version))
         journal.write()

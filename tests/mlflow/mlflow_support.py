@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import random
+import re
 import shutil
 import socket
 import subprocess
@@ -43,6 +44,8 @@ KEDRO_ENV.pop("MLFLOW_TRACKING_URI", None)
 # code this suite imports (a work tree's, not another editable install's).
 KEDRO_ENV["PYTHONPATH"] = str(Path(importlib.util.find_spec("kedro_ml_lint").origin).parents[1])
 SECRET = "S3CR3T-kml-7f3a9c"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+UPDATE_GOLDEN = os.environ.get("KML_UPDATE_GOLDEN") == "1"
 
 _TRAINED: dict[str, Path] = {}
 
@@ -205,3 +208,20 @@ def enable_hook(project: Path, arguments: str = "") -> None:
         + "\nfrom kedro_ml_lint.hooks import MlflowPipelineHook\n\n"
         + f"HOOKS = (MlflowPipelineHook({arguments}),)\n"
     )
+
+
+def assert_summary_golden(name: str, text: str, store: Path) -> None:
+    """The summary block ``text`` equals ``golden/<name>`` once its ids and store are named.
+
+    Run, model and registered ids differ on every run, the store's folder on every machine:
+    each is replaced by a placeholder. ``KML_UPDATE_GOLDEN=1`` rewrites the file.
+    """
+    normalised = text.replace(str(store), "<store>")
+    normalised = re.sub(r"\bm-[0-9a-f]{32}\b", "m-<model-id>", normalised)
+    normalised = re.sub(r"\b[0-9a-f]{32}\b", "<run-id>", normalised)
+    golden = GOLDEN / name
+    if UPDATE_GOLDEN:
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_text(normalised, encoding="utf-8")
+    assert golden.is_file(), f"no {golden}: run with KML_UPDATE_GOLDEN=1 to create it"
+    assert normalised == golden.read_text(encoding="utf-8")

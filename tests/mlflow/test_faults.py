@@ -564,4 +564,4 @@ def test_hook_with_an_unreachable_tracking_server(tmp_path: Path) -> None:
     assert retry.returncode == 0, retry.stdout[-3000:] + retry.stderr[-3000:]
     state = inventory(uri)
     assert len(state.ready_models) == 1 and state.versions == [(REGISTERED, "1")]
-    assert f"logged `training` as models:/{state.ready_models[0]}" in retry.stdout
+    assert f"Logged `training` as models:/{state.ready_models[0]}" in retry.stdout

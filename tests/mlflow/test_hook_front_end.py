@@ -164,7 +164,7 @@ def test_hook_logs_a_pair_trained_inside_a_sum(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     state = store_state(uri)
     assert len(state["ready_models"]) == 1
-    assert f"logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+    assert f"Logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
 
 
 def test_a_partial_run_says_what_it_left_out_and_logs_nothing(tmp_path: Path) -> None:

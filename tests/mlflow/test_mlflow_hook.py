@@ -9,6 +9,7 @@ import pytest
 from mlflow_support import (
     EXAMPLES,
     assert_same_predictions,
+    assert_summary_golden,
     copy_project,
     enable_hook,
     instances,
@@ -78,7 +79,13 @@ def test_hook_logs_after_kedro_run_training(tmp_path: Path, churn: Path) -> None
     assert (project / MARKER).exists()
     state = store_state(uri)
     assert len(state["ready_models"]) == 1 and state["active_runs"]
-    assert f"logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+    assert f"Logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+    # The run ends with the block saying where the model went (printed, not logged: no
+    # wrapped links, no log prefixes).
+    lines = proc.stdout.rstrip("\n").splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Logged `training`"))
+    block = "\n".join(lines[start:]) + "\n"
+    assert_summary_golden("hook-summary.txt", block, tmp_path / "store")
     mlflow.set_tracking_uri(uri)
     client = mlflow.MlflowClient(uri)
     [run] = client.search_runs([client.get_experiment_by_name("churn-hook").experiment_id])

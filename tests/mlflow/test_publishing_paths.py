@@ -2,7 +2,7 @@
 
 Issue 18, item 1. The trap (kedro-ml-lint's ``PipelineML`` while kedro-mlflow's hook is the
 only logger: the run exits 0 and logs no model) is the one ``check`` must fail; a project
-with no logging hook publishes with ``check --log`` (the README's walkthrough, with no
+with no logging hook publishes with ``check --log`` (docs/publishing.md's walkthrough, with no
 suppression), and ``check --log`` never reports KML201: it is the logger.
 """
 
@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pytest
 from conftest import run_cli
-from mlflow_support import EXAMPLES, copy_project, kedro, store_state, tracking_uri
+from mlflow_support import (
+    EXAMPLES,
+    assert_summary_golden,
+    copy_project,
+    kedro,
+    store_state,
+    tracking_uri,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -57,7 +64,7 @@ def test_the_import_switch_trap_fails_check_and_its_run_logs_no_model(tmp_path: 
 
 def test_the_readme_walkthrough_publishes_without_a_suppression(tmp_path: Path) -> None:
     """examples/churn has no logging hook at all (kedro-mlflow's is disabled) and no
-    `ignore`: `check` passes, and the README's publishing steps run as written."""
+    `ignore`: `check` passes, and docs/publishing.md's steps run as written."""
     project = copy_project(EXAMPLES / "churn", tmp_path / "churn")
     assert "ignore" not in (project / "pyproject.toml").read_text(encoding="utf-8")
 
@@ -84,4 +91,7 @@ def test_the_readme_walkthrough_publishes_without_a_suppression(tmp_path: Path) 
     [model_id] = store_state(uri)["ready_models"]
     registered = "(registered as `churn` version 1)"
     assert lines[1] == f"Logged `training` as models:/{model_id} {registered}"
+    # One block says where it went: store, experiment, run and its page, model, version.
+    assert f"  model URI:    models:/{model_id}" in lines
+    assert_summary_golden("log-summary.txt", "\n".join(lines[1:]) + "\n", tmp_path / "store")
     assert store_state(uri)["registered"] == [("churn", [1])]
