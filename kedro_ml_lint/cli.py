@@ -341,6 +341,15 @@ def check(
         from kedro_ml_lint.mlflow import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
+        if registered_model_name is not None:  # refused before the project is even loaded
+            from kedro_ml_lint.mlflow import refuse_bad_model_name
+
+            _call(
+                lambda: refuse_bad_model_name(
+                    registered_model_name, what="--registered-model-name"
+                ),
+                verbose,
+            )
     lint = _linter(
         ctx,
         project,

@@ -136,11 +136,20 @@ class MlflowPipelineHook:
             MlflowNotInstalledError: MLflow is not installed.
             UnsupportedVersionError: Kedro or MLflow is of a version the logging does not
                 support.
+            PreflightError: ``registered_model_name`` is a name MLflow refuses.
         """
         if self.log_model:
             from kedro_ml_lint.mlflow.errors import require_supported_versions
 
             require_supported_versions("`MlflowPipelineHook`")
+            from kedro_ml_lint.mlflow.store import refuse_bad_model_name
+
+            try:
+                refuse_bad_model_name(
+                    self.registered_model_name, what="MlflowPipelineHook(registered_model_name)"
+                )
+            except Exception as exc:  # PublishError: the run stops before its first node
+                raise PreflightError(f"kedro-ml-lint: {exc}") from exc
 
     # ------------------------------------------------------------------ hooks
 

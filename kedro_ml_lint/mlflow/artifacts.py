@@ -21,7 +21,7 @@ from kedro_ml_lint.loader.compat.kedro_private import (
     dataset_protocol,
     dataset_reads_a_file,
 )
-from kedro_ml_lint.mlflow.errors import ArtifactNotInCatalogError, KedroPipelineModelError
+from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.vocabulary import LOCAL_PROTOCOLS
 from kedro_ml_lint.vocabulary import MEMORY_DATASET_TYPES as MEMORY_DATASETS
 from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX
@@ -31,6 +31,14 @@ from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX
 _DROPPED_ARGUMENTS = frozenset(
     {"filepath", "path", "version", "versioned", "credentials", "save_args", "metadata"}
 )
+
+
+class ArtifactNotInCatalogError(KedroPipelineModelError, DatasetNotFoundError):
+    """An inference input is not in the catalog the model is built from.
+
+    Also Kedro's ``DatasetNotFoundError``: what kedro-mlflow's ``KedroPipelineModel`` raises
+    then, so callers that catch it keep working after switching.
+    """
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,6 @@ import importlib.util
 import re
 from importlib import metadata
 
-from kedro.io import DatasetNotFoundError
-
 from kedro_ml_lint.errors import KedroMlLintError
 
 INSTALL_HINT = "pip install 'kedro-ml-lint[mlflow]'"
@@ -27,21 +25,6 @@ class UnsupportedVersionError(KedroMlLintError):
 
 class KedroPipelineModelError(KedroMlLintError, ValueError):
     """Raised when a pipeline cannot be turned into (or run as) a ``KedroPipelineModel``."""
-
-
-class ArtifactNotInCatalogError(KedroPipelineModelError, DatasetNotFoundError):
-    """An inference input is not in the catalog the model is built from.
-
-    Also Kedro's ``DatasetNotFoundError``: what kedro-mlflow's ``KedroPipelineModel`` raises
-    then, so callers that catch it keep working after switching.
-    """
-
-
-class UnknownRunnerError(KedroPipelineModelError, AttributeError):
-    """A request names a runner ``kedro.runner`` does not have.
-
-    Also ``AttributeError``: what kedro-mlflow's ``KedroPipelineModel`` raises then.
-    """
 
 
 def require_mlflow(feature: str) -> None:

@@ -25,7 +25,7 @@ from kedro_ml_lint.mlflow.artifacts import (
     artifact_reader,
     catalog_dataset,
 )
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError, UnknownRunnerError
+from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.mlflow.packaging import pickle_by_value
 from kedro_ml_lint.mlflow.quiet import QUIET_WHILE_PREDICTING as _QUIET
 from kedro_ml_lint.mlflow.request_params import (
@@ -42,6 +42,13 @@ if TYPE_CHECKING:
 DEFAULT_RUNNER = "SequentialRunner"
 COPY_MODES = ("assign", "copy", "deepcopy")
 CopyMode = str | Mapping[str, str | None] | None
+
+
+class UnknownRunnerError(KedroPipelineModelError, AttributeError):
+    """A request names a runner ``kedro.runner`` does not have.
+
+    Also ``AttributeError``: what kedro-mlflow's ``KedroPipelineModel`` raises then.
+    """
 
 
 # --------------------------------------------------------------------------- copy modes

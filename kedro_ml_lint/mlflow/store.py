@@ -116,3 +116,28 @@ def using_tracking_uri(uri: str | None) -> Iterator[None]:
         return
     with use(uri):
         yield
+
+
+def refuse_bad_model_name(name: str | None, *, what: str, registered: bool = True) -> None:
+    """Refuse, before anything runs, a model name MLflow would refuse when logging.
+
+    The registered name also names the logged model (``log_model(name=...)``), so it must
+    pass both of MLflow's checks; the message is MLflow's own.
+
+    Args:
+        name: The name; ``None`` is no name and passes.
+        what: Where the name comes from, for the message (``"--registered-model-name"``).
+        registered: Whether the name is also a registered model's.
+
+    Raises:
+        PublishError: One line naming the name and MLflow's rule; nothing was run.
+    """
+    if name is None:
+        return
+    from kedro_ml_lint.mlflow.compat import model_name_refusal
+
+    refusal = model_name_refusal(name, registered=registered)
+    if refusal is not None:
+        raise PublishError(
+            one_line(f"{what} `{name}` is a name MLflow refuses: {refusal}; nothing was run")
+        )
