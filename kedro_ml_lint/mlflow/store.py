@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.mlflow.compat import tracking_uri_scope
@@ -82,15 +83,22 @@ def open_client(uri: str | None) -> Any:
     """``MlflowClient()`` on the current tracking URI, or one line naming the store.
 
     MLflow raises from the constructor on a bad store (an unknown scheme, a sqlite file it
-    cannot create or migrate — two first uses of a fresh store racing on its schema).
+    cannot create or migrate). A sqlite store is opened under :func:`store_creation_lock`,
+    so two processes opening one fresh file do not race on its schema.
 
     Raises:
         PublishError: When the client cannot be built; nothing was logged.
     """
+    import mlflow
     from mlflow import MlflowClient
 
     try:
-        return MlflowClient()
+        # A fresh sqlite file is created and migrated by the first client: one process
+        # at a time, or two CI jobs sharing the file race on MLflow's schema migration.
+        with store_creation_lock(mlflow.get_tracking_uri()):
+            client = MlflowClient()
+            client.search_registered_models(max_results=1)  # the registry's tables too
+        return client
     except Exception as exc:
         store = redacted(uri) if uri else "MLflow's default tracking store"
         raise PublishError(
@@ -99,6 +107,37 @@ def open_client(uri: str | None) -> Any:
                 f"{redacted(str(exc))}; nothing was logged"
             )
         ) from exc
+
+
+def sqlite_database(uri: str | None) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI; ``None`` for any other store."""
+    if not uri or not uri.lower().startswith("sqlite:///"):
+        return None
+    database = uri[len("sqlite:///") :].split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return Path(database).absolute()
+
+
+@contextmanager
+def store_creation_lock(uri: str | None) -> Iterator[None]:
+    """Hold ``<database>.lock`` beside a sqlite store while it is created or migrated.
+
+    MLflow creates the tables of a new sqlite file (and migrates an old one) when a client
+    first opens it, in a series of transactions that a second process doing the same breaks
+    ("table _alembic_tmp_latest_metrics already exists"). The lock file sits next to the
+    user's store, never in the project; other stores (a server, a database server that
+    serialises its own DDL) need none. A folder that does not exist yet gets no lock: MLflow
+    reports it.
+    """
+    database = sqlite_database(uri)
+    if database is None or not database.parent.is_dir():
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(f"{database}.lock"):
+        yield
 
 
 @contextmanager
