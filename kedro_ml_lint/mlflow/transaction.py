@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kedro_ml_lint.errors import Interrupted
 from kedro_ml_lint.mlflow.compat import artifact_repository
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
+from kedro_ml_lint.mlflow.output import redacted_output
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.store import (
     TRACKING_URI_ENV,
@@ -127,7 +128,8 @@ def log_all(
     check_reachable(uri)
     records = _Records(transaction=uuid.uuid4().hex)
     published: list[PublishedModel] = []
-    with using_tracking_uri(uri), quiet_kedro():
+    # Everything MLflow and Kedro print meanwhile (the run's link…) is redacted.
+    with using_tracking_uri(uri), quiet_kedro(), redacted_output():
         try:
             client = open_client(uri)
             _replay_pending(mlflow, client, uri)
