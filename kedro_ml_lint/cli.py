@@ -337,6 +337,11 @@ def check(
     if statistics and output_format not in STATISTICS_FORMAT_NAMES:
         raise click.UsageError("--statistics prints text or json")
     verbose = project.verbose
+    if (fix or diff) and project.conf_source:
+        _call(
+            lambda: _refuse_fixing_an_archive(project.conf_source, "--fix" if fix else "--diff"),
+            verbose,
+        )
     if log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
@@ -404,6 +409,19 @@ def check(
             to_stderr=output_format != "text" or output is not None,
         )
     sys.exit(outcome.exit_code)
+
+
+def _refuse_fixing_an_archive(conf_source: str | None, flag: str) -> None:
+    """``--fix``/``--diff`` edit configuration files: an archive is not one, refuse it."""
+    from kedro_ml_lint.errors import KedroMlLintError
+    from kedro_ml_lint.loader.conf_archive import archive_protocol
+
+    if conf_source and archive_protocol(conf_source) is not None:
+        raise KedroMlLintError(
+            f"{flag} cannot edit the configuration archive `{conf_source}`: fix the "
+            "configuration folder it was packaged from (or check that folder with "
+            "--conf-source) and package it again; nothing was written"
+        )
 
 
 def _log(

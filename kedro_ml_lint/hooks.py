@@ -229,7 +229,8 @@ class MlflowPipelineHook:
             command += ["--pipeline", name]
         if self._env:
             command += ["--env", self._env]
-        if self._conf_source and Path(self._conf_source).is_dir():
+        # A folder, or the archive `kedro package` ships (`--conf-source conf-….tar.gz`).
+        if self._conf_source and Path(self._conf_source).exists():
             command += ["--conf-source", self._conf_source]
         if self._select is not None:
             command += ["--select", ",".join(self._select)]
