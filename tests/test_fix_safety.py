@@ -330,3 +330,25 @@ def test_many_blank_lines_are_fast() -> None:
     """The flow-style check is linear (a regex over blank lines once took seconds)."""
     text = "\n" * 5000 + "a:\n  type: x\n"
     assert append_entries(text, [edit("model")]).added == ("model",)
+
+
+def test_the_fix_lock_is_the_users_and_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from kedro_ml_lint.fix.lock import fix_lock_path
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)  # platformdirs warns then
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = fix_lock_path(tmp_path / "project")
+    assert path.parent == tmp_path / "cache" / "kedro-ml-lint" / "locks"
+    # Keyed by the real path: a symlink to the project shares its lock.
+    (tmp_path / "project").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "project")
+    assert fix_lock_path(tmp_path / "link") == path
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir(mode=0o700)  # XDG: the user's own, private
+    assert fix_lock_path(tmp_path / "project").parent == tmp_path / "run" / "kedro-ml-lint"

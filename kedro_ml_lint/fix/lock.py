@@ -29,10 +29,19 @@ def user_lock_folder() -> Path:
     login session made it (a container, a cron job): then the user cache folder is used,
     never a system folder created on the user's behalf.
     """
+    import warnings
+
     import platformdirs
 
-    runtime = platformdirs.user_runtime_path(APP_NAME)
-    if runtime.parent.is_dir() and os.access(runtime.parent, os.W_OK | os.X_OK):
+    # platformdirs warns when XDG_RUNTIME_DIR is unset or not a private folder (then falls
+    # back to a folder of its own), and raises when even that is unsafe.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            runtime: Path | None = platformdirs.user_runtime_path(APP_NAME)
+        except OSError:
+            runtime = None
+    if runtime is not None and runtime.parent.is_dir() and os.access(runtime.parent, os.W_OK):
         return runtime
     return platformdirs.user_cache_path(APP_NAME) / "locks"
 
