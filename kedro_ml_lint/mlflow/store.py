@@ -95,10 +95,9 @@ def open_client(uri: str | None) -> Any:
     try:
         # A fresh sqlite file is created and migrated by the first client: one process
         # at a time, or two CI jobs sharing the file race on MLflow's schema migration.
+        # The tracking store's creation makes every table, the registry's included.
         with store_creation_lock(mlflow.get_tracking_uri()):
-            client = MlflowClient()
-            client.search_registered_models(max_results=1)  # the registry's tables too
-        return client
+            return MlflowClient()
     except Exception as exc:
         store = redacted(uri) if uri else "MLflow's default tracking store"
         raise PublishError(
