@@ -346,6 +346,11 @@ def check(
         from kedro_ml_lint.mlflow import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
+        if registered_model_name is not None:  # refused before the project is even loaded
+            from kedro_ml_lint.mlflow import refuse_bad_model_name
+
+            name = registered_model_name
+            _call(lambda: refuse_bad_model_name(name, what="--registered-model-name"), verbose)
     lint = _linter(
         ctx,
         project,
@@ -424,14 +429,7 @@ def _log(
     to_stderr: bool,
 ) -> None:
     """``--log``: publish each pair, saying where each model went."""
-    from kedro_ml_lint.mlflow import log_models, refuse_bad_model_name
-
-    # Before the store is touched. Not before the lint: importing MLflow that early changes
-    # what it prints when the process exits after a failed --log.
-    _call(
-        lambda: refuse_bad_model_name(registered_model_name, what="--registered-model-name"),
-        project.verbose,
-    )
+    from kedro_ml_lint.mlflow import log_models
 
     models = _call(
         lambda: log_models(

@@ -173,8 +173,12 @@ def refuse_bad_model_name(name: str | None, *, what: str, registered: bool = Tru
     if name is None:
         return
     from kedro_ml_lint.mlflow.compat import model_name_refusal
+    from kedro_ml_lint.mlflow.quiet import quiet_kedro
 
-    refusal = model_name_refusal(name, registered=registered)
+    # Quiet: MLflow's first import sets its logger to INFO, and a level set outside
+    # `quiet_kedro` stays (its notes would then reach the user after a failed --log).
+    with quiet_kedro():
+        refusal = model_name_refusal(name, registered=registered)
     if refusal is not None:
         raise PublishError(
             one_line(f"{what} `{name}` is a name MLflow refuses: {refusal}; nothing was run")
