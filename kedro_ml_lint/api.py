@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
+from kedro_ml_lint.loader.conf_archive import archive_protocol
 from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
@@ -149,6 +150,21 @@ def lint_project(
     """
     if exact:  # every shortcut off: what the project's own `kedro run` would read
         cache = lite = defer = False
+    if conf_source is not None and archive_protocol(conf_source) is not None:
+        return _lint_with_archive(
+            project_dir,
+            env,
+            conf_source,
+            select=select,
+            ignore=ignore,
+            cli_pair=cli_pair,
+            pipelines=pipelines,
+            lite=lite,
+            artifacts_on_disk=artifacts_on_disk,
+            publishing=publishing,
+            exact=exact,
+            defer=defer,
+        )
     # Resolved before the cache key is built: a cached verdict is one environment's.
     options = LoadOptions(
         run_environment(env), conf_source, cli_pair, tuple(pipelines), lite, defer
@@ -187,6 +203,41 @@ class _Codes:
         return build_settings(
             table, self.select, self.ignore, command_line=self.command_line, path=path
         )
+
+
+def _lint_with_archive(
+    project_dir: str | Path, env: str | None, conf_source: str, **options: Any
+) -> LintResult:
+    """``lint_project`` on configuration packaged as an archive (``kedro package``'s).
+
+    The archive's configuration folder is read from an unpacked copy; locations and
+    messages name its members (``conf.tar.gz!conf/base/catalog.yml``). Uncached: the copy
+    is new each run, so a cache entry would never be found again.
+    """
+    from kedro_ml_lint.errors import KedroMlLintError
+    from kedro_ml_lint.loader.conf_archive import unpacked_archive
+
+    with unpacked_archive(conf_source) as unpacked:
+        try:
+            result = lint_project(project_dir, env, str(unpacked.folder), cache=False, **options)
+        except KedroMlLintError as exc:
+            exc.message = unpacked.text(exc.message)
+            exc.args = (exc.message, *exc.args[1:])
+            if exc.path is not None:
+                exc.path = unpacked.member(exc.path) or unpacked.text(exc.path)
+            raise
+
+        def mapped(violation: Violation) -> Violation:
+            location = violation.location
+            member = unpacked.member(location.path) if location is not None else None
+            if location is None or member is None:
+                return violation
+            return violation.with_location(replace(location, path=member))
+
+        result.violations = [mapped(v) for v in result.violations]
+        result.fixed = [mapped(v) for v in result.fixed]
+        result.warnings = [unpacked.text(w) for w in result.warnings]
+    return result
 
 
 def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:

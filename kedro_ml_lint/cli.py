@@ -393,11 +393,19 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
     if args.show_settings:
         _show_settings(ctx, project, args, codes, config)
         sys.exit(EXIT_CLEAN)
+    writes = args.fix or args.diff or args.add_noqa
+    if writes and project.conf_source:
+        flag = "--fix" if args.fix else "--diff" if args.diff else "--add-noqa"
+        _call(lambda: _refuse_fixing_an_archive(project.conf_source, flag), verbose)
     if args.log_model:
         from kedro_ml_lint.mlflow import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
-    writes = args.fix or args.diff or args.add_noqa
+        if args.registered_model_name is not None:  # refused before the project is even loaded
+            from kedro_ml_lint.mlflow import refuse_bad_model_name
+
+            name = args.registered_model_name
+            _call(lambda: refuse_bad_model_name(name, what="--registered-model-name"), verbose)
     lint = _linter(
         ctx,
         project,
@@ -660,6 +668,19 @@ def _add_noqa(lint: Callable[[], LintResult], verbose: bool) -> int:
     count = outcome.added
     click.echo(f"Added {count} noqa directive{'' if count == 1 else 's'}.", err=True)
     return EXIT_CLEAN
+
+
+def _refuse_fixing_an_archive(conf_source: str | None, flag: str) -> None:
+    """``--fix``/``--diff`` edit configuration files: an archive is not one, refuse it."""
+    from kedro_ml_lint.errors import KedroMlLintError
+    from kedro_ml_lint.loader.conf_archive import archive_protocol
+
+    if conf_source and archive_protocol(conf_source) is not None:
+        raise KedroMlLintError(
+            f"{flag} cannot edit the configuration archive `{conf_source}`: fix the "
+            "configuration folder it was packaged from (or check that folder with "
+            "--conf-source) and package it again; nothing was written"
+        )
 
 
 def _log(

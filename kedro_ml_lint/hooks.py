@@ -27,6 +27,7 @@ import click
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
+from kedro_ml_lint.model.redact import redact_text
 from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
 from kedro_ml_lint.rules.kml201_pair_never_logged import RULE as pair_never_logged
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE
@@ -143,11 +144,20 @@ class MlflowPipelineHook:
             MlflowNotInstalledError: MLflow is not installed.
             UnsupportedVersionError: Kedro or MLflow is of a version the logging does not
                 support.
+            PreflightError: ``registered_model_name`` is a name MLflow refuses.
         """
         if self.log_model:
             from kedro_ml_lint.mlflow.errors import require_supported_versions
 
             require_supported_versions("`MlflowPipelineHook`")
+            from kedro_ml_lint.mlflow.store import refuse_bad_model_name
+
+            try:
+                refuse_bad_model_name(
+                    self.registered_model_name, what="MlflowPipelineHook(registered_model_name)"
+                )
+            except Exception as exc:  # PublishError: the run stops before its first node
+                raise PreflightError(f"kedro-ml-lint: {exc}") from exc
 
     # ------------------------------------------------------------------ hooks
 
@@ -182,6 +192,11 @@ class MlflowPipelineHook:
             return
         if complete:
             self.ready_to_log()
+        root = self._project_path or Path.cwd()
+        if _source_checkout(root) is None:
+            self._packaged_preflight(root, checked)
+            self._pairs = complete
+            return
         violations = preflight_findings(self._preflight(checked), logs=self.log_model)
         errors = [v for v in violations if v.severity is Severity.ERROR]
         if errors:
@@ -234,7 +249,8 @@ class MlflowPipelineHook:
             command += ["--pipeline", name]
         if self._env:
             command += ["--env", self._env]
-        if self._conf_source and Path(self._conf_source).is_dir():
+        # A folder, or the archive `kedro package` ships (`--conf-source conf-….tar.gz`).
+        if self._conf_source and Path(self._conf_source).exists():
             command += ["--conf-source", self._conf_source]
         if self._select is not None:
             command += ["--select", ",".join(self._select)]
@@ -246,6 +262,63 @@ class MlflowPipelineHook:
             raise PreflightError(f"kedro-ml-lint: the project cannot be checked: {lines[-1]}")
         report = json.loads(proc.stdout)
         return [Violation.from_dict(v) for v in report["violations"]]
+
+    def _packaged_preflight(self, root: Path, names: Iterable[str]) -> None:
+        """The pre-flight of a packaged deployment: what the run itself can read.
+
+        A project installed as a wheel and run with ``python -m <package> --conf-source
+        <archive>`` has no ``pyproject.toml``, so ``check`` has no project to load. The
+        installed pairs are checked in this process against the run's own configuration
+        (its config loader reads the archive as Kedro does). Its findings are logged as
+        warnings and never stop the run: the ``# noqa`` comments, ``per-dataset-ignores``
+        and ``[tool.kedro-ml-lint]`` settings that may silence them are in the source
+        checkout, which ``check`` gates. When even that cannot run, one INFO line says
+        why and the run goes on: the tool never stops a run for its own reasons.
+        """
+        from kedro.framework.project import pipelines
+
+        from kedro_ml_lint.api import lint_pipelines
+        from kedro_ml_lint.report.text import violation_line
+
+        names = list(names)
+        try:
+            catalog_config = self._config("catalog")
+            parameters = self._config("parameters")
+            violations: list[Violation] = []
+            for name in names:
+                pipeline_ml = pipelines[name]
+                violations += lint_pipelines(
+                    pipeline_ml,
+                    pipeline_ml.inference,
+                    pipeline_ml.input_name,
+                    catalog_config=catalog_config,
+                    parameters=parameters,
+                    name=name,
+                    select=self._select,
+                    ignore=self._ignore,
+                    project_root=root,
+                    publishing=self.log_model,
+                )
+        except Exception as exc:  # the tool's own trouble never stops a run
+            logger.info(
+                "kedro-ml-lint: pre-flight skipped: no `pyproject.toml` at or above `%s` (a "
+                "packaged deployment) and the installed pipelines could not be checked "
+                "(%s: %s)",
+                root,
+                type(exc).__name__,
+                redact_text(str(exc)).splitlines()[0] if str(exc) else "",
+            )
+            return
+        logger.info(
+            "kedro-ml-lint: packaged deployment (no `pyproject.toml` at or above `%s`): "
+            "checked %s against this run's configuration; `# noqa` comments and "
+            "the `tool.kedro-ml-lint` settings are in the source checkout, so findings are "
+            "warnings here",
+            root,
+            ", ".join(f"`{name}`" for name in names),
+        )
+        for violation in violations:
+            logger.warning("kedro-ml-lint: %s", violation_line(violation))
 
     def _missing_artifacts(self, pairs: Mapping[str, Any]) -> list[Violation]:
         """KML101 on each pair: every artifact's file exists after the run."""
@@ -312,6 +385,13 @@ def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[V
     if not logs:
         return list(violations)
     return [v for v in violations if v.code != pair_never_logged.code]
+
+
+def _source_checkout(start: Path) -> Path | None:
+    """The project's source checkout (``pyproject.toml`` with ``[tool.kedro]``), if any."""
+    from kedro_ml_lint.loader.pyproject import find_project_root
+
+    return find_project_root(start)
 
 
 def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:

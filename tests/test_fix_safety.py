@@ -20,7 +20,6 @@ from project_factory import write_project
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Severity, Violation
 from kedro_ml_lint.fix import ReadBackError, append_entries, check_read_back, plan_fixes
-from kedro_ml_lint.fix.lock import LOCK_FOLDER
 
 CATALOG_FILE = "conf/base/catalog.yml"
 PICKLE = "pickle.PickleDataset"
@@ -213,8 +212,7 @@ def test_read_only_file_is_refused_even_as_root(tmp_path: Path, mode: int) -> No
         assert line.startswith(f"kedro-ml-lint: error: {CATALOG_FILE}: ")
         assert "read-only" in line and f"{mode:04o}" in line
         assert stat.S_IMODE(catalog.stat().st_mode) == mode
-        after = tree_digest(root)
-        assert {k: v for k, v in after.items() if not k.startswith(LOCK_FOLDER)} == digest
+        assert tree_digest(root) == digest  # not even a lock file
     finally:
         catalog.chmod(0o644)
 
@@ -249,8 +247,27 @@ def test_two_concurrent_fixes_end_like_sequential_ones(tmp_path: Path, attempt: 
     lines = text.splitlines()
     assert lines.count("model:") == 1 and lines.count("scaler:") == 1
     assert set(kedro_reads(text)) == {"instances", "model", "scaler"}
-    # The lock folder ignores itself, so `git status` never shows it.
-    assert (root / LOCK_FOLDER / ".gitignore").read_text(encoding="utf-8").splitlines()[-1] == "*"
+    # The lock is the user's, not the project's.
+    assert not (root / ".kedro-ml-lint").exists()
+
+
+@pytest.mark.integration
+def test_a_fix_writes_only_the_files_it_fixes(tmp_path: Path) -> None:
+    root = write_project(tmp_path, catalog=BARE_CATALOG)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-C", str(root)]
+    subprocess.run([*git, "init", "-q"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    subprocess.run([*git, "commit", "-qm", "project"], check=True)
+    run = run_cli("check", root, "--fix", "--no-cache")
+    assert run.code == 0, run.stdout + run.stderr
+    status = subprocess.run(
+        [*git, "status", "--porcelain", "--untracked-files=all", "--ignored"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert status.splitlines() == [f" M {CATALOG_FILE}"]
+    assert not (root / ".kedro-ml-lint").exists()
 
 
 # --- tabs -----------------------------------------------------------------------------------
@@ -313,3 +330,25 @@ def test_many_blank_lines_are_fast() -> None:
     """The flow-style check is linear (a regex over blank lines once took seconds)."""
     text = "\n" * 5000 + "a:\n  type: x\n"
     assert append_entries(text, [edit("model")]).added == ("model",)
+
+
+def test_the_fix_lock_is_the_users_and_silent(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import warnings
+
+    from kedro_ml_lint.fix.lock import fix_lock_path
+
+    monkeypatch.delenv("XDG_RUNTIME_DIR", raising=False)  # platformdirs warns then
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        path = fix_lock_path(tmp_path / "project")
+    assert path.parent == tmp_path / "cache" / "kedro-ml-lint" / "locks"
+    # Keyed by the real path: a symlink to the project shares its lock.
+    (tmp_path / "project").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "project")
+    assert fix_lock_path(tmp_path / "link") == path
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(tmp_path / "run"))
+    (tmp_path / "run").mkdir(mode=0o700)  # XDG: the user's own, private
+    assert fix_lock_path(tmp_path / "project").parent == tmp_path / "run" / "kedro-ml-lint"

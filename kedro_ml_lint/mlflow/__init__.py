@@ -26,6 +26,7 @@ _EXPORTS = {
     "log_models": "kedro_ml_lint.mlflow.publish",
     "log_pipeline_ml": "kedro_ml_lint.mlflow.publish",
     "PublishedModel": "kedro_ml_lint.mlflow.publish",
+    "refuse_bad_model_name": "kedro_ml_lint.mlflow.store",
 }
 
 __all__ = sorted(

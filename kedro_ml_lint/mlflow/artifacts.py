@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from kedro.io import DatasetNotFoundError
+
 from kedro_ml_lint.loader.compat.kedro_private import (
     dataset_init_config,
     dataset_load_path,
@@ -29,6 +31,14 @@ from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX
 _DROPPED_ARGUMENTS = frozenset(
     {"filepath", "path", "version", "versioned", "credentials", "save_args", "metadata"}
 )
+
+
+class ArtifactNotInCatalogError(KedroPipelineModelError, DatasetNotFoundError):
+    """An inference input is not in the catalog the model is built from.
+
+    Also Kedro's ``DatasetNotFoundError``: what kedro-mlflow's ``KedroPipelineModel`` raises
+    then, so callers that catch it keep working after switching.
+    """
 
 
 @dataclass(frozen=True)
@@ -95,15 +105,16 @@ def catalog_dataset(catalog: Any, name: str) -> Any:
     """The dataset ``name`` of a Kedro ``DataCatalog``, or a one-line error."""
     if catalog is None:
         raise KedroPipelineModelError("no catalog: this model was loaded, not built")
+    missing = f"the catalog has no `{name}`, an input of the inference pipeline"
     try:
         getter = getattr(catalog, "get", None)
         dataset = getter(name) if callable(getter) else catalog[name]
+    except DatasetNotFoundError as exc:
+        raise ArtifactNotInCatalogError(missing) from exc
     except Exception as exc:
         raise KedroPipelineModelError(f"the catalog cannot build `{name}`: {exc}") from exc
     if dataset is None:
-        raise KedroPipelineModelError(
-            f"the catalog has no `{name}`, an input of the inference pipeline"
-        )
+        raise ArtifactNotInCatalogError(missing)
     return dataset
 
 
@@ -124,8 +135,15 @@ def _persisted_dataset(catalog: Any, name: str) -> Any:
     return dataset
 
 
+def _saving_folder(folder: Any) -> Path:
+    """A folder given as a path, a string or a ``tempfile.TemporaryDirectory``."""
+    if isinstance(folder, tempfile.TemporaryDirectory):
+        return Path(folder.name)
+    return Path(folder)
+
+
 def artifact_paths(
-    catalog: Any, names: Iterable[str], parameters_saving_folder: str | Path | None = None
+    catalog: Any, names: Iterable[str], parameters_saving_folder: Any = None
 ) -> dict[str, str]:
     """The local file of every artifact, for ``mlflow.pyfunc.log_model(artifacts=...)``.
 
@@ -137,7 +155,9 @@ def artifact_paths(
     Args:
         catalog: The project's ``DataCatalog``.
         names: The artifacts: every inference input except the served one.
-        parameters_saving_folder: Where parameter pickles are written.
+        parameters_saving_folder: Where parameter pickles are written: a path, a string or
+            a ``tempfile.TemporaryDirectory``; read only when there is a parameter to write,
+            as kedro-mlflow reads it.
 
     Returns:
         ``{dataset name: absolute local path}``.
@@ -146,9 +166,11 @@ def artifact_paths(
         KedroPipelineModelError: When an artifact is not a local file or is missing.
     """
     artifacts: dict[str, str] = {}
-    folder = Path(parameters_saving_folder) if parameters_saving_folder is not None else None
+    folder: Path | None = None
     for name in names:
         if name.startswith(PARAMS_PREFIX):
+            if folder is None and parameters_saving_folder is not None:
+                folder = _saving_folder(parameters_saving_folder)
             if folder is None:
                 folder = Path(tempfile.mkdtemp(prefix="kedro-ml-lint-params-"))
             folder.mkdir(parents=True, exist_ok=True)

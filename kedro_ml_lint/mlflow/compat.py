@@ -85,3 +85,29 @@ def modules_to_distributions() -> Mapping[str, Sequence[str]]:
     from importlib import metadata
 
     return metadata.packages_distributions()
+
+
+def model_name_refusal(name: str, *, registered: bool) -> str | None:
+    """Why MLflow would refuse ``name`` for a logged model (and a registered one); else ``None``.
+
+    Private: ``mlflow.utils.validation._validate_logged_model_name`` (the ``name`` of
+    ``log_model``) and ``_validate_model_name`` (a registered model's). Calling MLflow's own
+    checks, not a copy of their rules, keeps the refusal exactly MLflow's as it changes
+    (MLflow 3 added ``'``, ``"``, ``.`` and ``%`` to what a logged model's name may not
+    hold). Needed to refuse such a name before a run trains or a store is touched
+    (``kedro_ml_lint.mlflow.store.refuse_bad_model_name``). Checked against mlflow 3.17.2.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils import validation
+
+    checks = [getattr(validation, "_validate_logged_model_name", None)]
+    if registered:
+        checks.append(getattr(validation, "_validate_model_name", None))
+    for check in checks:
+        if check is None:
+            continue
+        try:
+            check(name)
+        except MlflowException as exc:
+            return str(exc.message)
+    return None

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro.pipeline import Pipeline
@@ -43,6 +42,13 @@ if TYPE_CHECKING:
 DEFAULT_RUNNER = "SequentialRunner"
 COPY_MODES = ("assign", "copy", "deepcopy")
 CopyMode = str | Mapping[str, str | None] | None
+
+
+class UnknownRunnerError(KedroPipelineModelError, AttributeError):
+    """A request names a runner ``kedro.runner`` does not have.
+
+    Also ``AttributeError``: what kedro-mlflow's ``KedroPipelineModel`` raises then.
+    """
 
 
 # --------------------------------------------------------------------------- copy modes
@@ -219,9 +225,7 @@ class KedroPipelineModel(PythonModel):
             for name in self.parameter_names
         }
 
-    def extract_pipeline_artifacts(
-        self, parameters_saving_folder: str | Path | None = None
-    ) -> dict[str, str]:
+    def extract_pipeline_artifacts(self, parameters_saving_folder: Any = None) -> dict[str, str]:
         """The local file of every artifact, for ``mlflow.pyfunc.log_model(artifacts=...)``.
 
         A versioned dataset resolves to the version it loads (the latest one on disk unless
@@ -229,7 +233,9 @@ class KedroPipelineModel(PythonModel):
         ``parameters_saving_folder`` (a new temporary folder when ``None``).
 
         Args:
-            parameters_saving_folder: Where parameter pickles are written.
+            parameters_saving_folder: Where parameter pickles are written: a path, a string
+                or a ``tempfile.TemporaryDirectory`` (kedro-mlflow's tests pass one); only
+                read when there is a parameter to write.
 
         Returns:
             ``{dataset name: absolute local path}``.
@@ -322,7 +328,7 @@ class KedroPipelineModel(PythonModel):
             try:
                 runner_class = load_obj(name, "kedro.runner")
             except Exception as exc:
-                raise KedroPipelineModelError(f"unknown runner `{name}`: {exc}") from exc
+                raise UnknownRunnerError(f"unknown runner `{name}`: {exc}") from exc
         if runner_class.__name__ == "ParallelRunner":
             raise KedroPipelineModelError("ParallelRunner cannot run a served model")
         runner = self._runners[name] = runner_class()

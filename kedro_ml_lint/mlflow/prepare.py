@@ -23,6 +23,7 @@ from kedro_ml_lint.mlflow.requirements import (
     pip_requirements,
     requirement_file_lines,
 )
+from kedro_ml_lint.mlflow.store import refuse_bad_model_name
 from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT, normalize_log_model_kwargs
 
 if TYPE_CHECKING:
@@ -133,6 +134,9 @@ def prepare(
     name = kwargs.pop("name")
     if name == DEFAULT_MODEL_NAME:
         name = registered or pair.name
+    # MLflow would refuse them halfway through logging: refuse them before the store is touched.
+    refuse_bad_model_name(registered, what="the registered model name")
+    refuse_bad_model_name(name, what=f"the model name of `{pair.name}`", registered=False)
     signature = kwargs.pop("signature")
     if isinstance(signature, str) and signature == "auto":
         signature = _infer_signature(sample, output, model.request_parameters())

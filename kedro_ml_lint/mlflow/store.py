@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.mlflow.compat import tracking_uri_scope
@@ -82,15 +83,21 @@ def open_client(uri: str | None) -> Any:
     """``MlflowClient()`` on the current tracking URI, or one line naming the store.
 
     MLflow raises from the constructor on a bad store (an unknown scheme, a sqlite file it
-    cannot create or migrate — two first uses of a fresh store racing on its schema).
+    cannot create or migrate). A sqlite store is opened under :func:`store_creation_lock`,
+    so two processes opening one fresh file do not race on its schema.
 
     Raises:
         PublishError: When the client cannot be built; nothing was logged.
     """
+    import mlflow
     from mlflow import MlflowClient
 
     try:
-        return MlflowClient()
+        # A fresh sqlite file is created and migrated by the first client: one process
+        # at a time, or two CI jobs sharing the file race on MLflow's schema migration.
+        # The tracking store's creation makes every table, the registry's included.
+        with store_creation_lock(mlflow.get_tracking_uri()):
+            return MlflowClient()
     except Exception as exc:
         store = redacted(uri) if uri else "MLflow's default tracking store"
         raise PublishError(
@@ -99,6 +106,37 @@ def open_client(uri: str | None) -> Any:
                 f"{redacted(str(exc))}; nothing was logged"
             )
         ) from exc
+
+
+def sqlite_database(uri: str | None) -> Path | None:
+    """The database file of a ``sqlite:///`` tracking URI; ``None`` for any other store."""
+    if not uri or not uri.lower().startswith("sqlite:///"):
+        return None
+    database = uri[len("sqlite:///") :].split("?", 1)[0]
+    if not database or database == ":memory:":
+        return None
+    return Path(database).absolute()
+
+
+@contextmanager
+def store_creation_lock(uri: str | None) -> Iterator[None]:
+    """Hold ``<database>.lock`` beside a sqlite store while it is created or migrated.
+
+    MLflow creates the tables of a new sqlite file (and migrates an old one) when a client
+    first opens it, in a series of transactions that a second process doing the same breaks
+    ("table _alembic_tmp_latest_metrics already exists"). The lock file sits next to the
+    user's store, never in the project; other stores (a server, a database server that
+    serialises its own DDL) need none. A folder that does not exist yet gets no lock: MLflow
+    reports it.
+    """
+    database = sqlite_database(uri)
+    if database is None or not database.parent.is_dir():
+        yield
+        return
+    from filelock import FileLock
+
+    with FileLock(f"{database}.lock"):
+        yield
 
 
 @contextmanager
@@ -116,3 +154,32 @@ def using_tracking_uri(uri: str | None) -> Iterator[None]:
         return
     with use(uri):
         yield
+
+
+def refuse_bad_model_name(name: str | None, *, what: str, registered: bool = True) -> None:
+    """Refuse, before anything runs, a model name MLflow would refuse when logging.
+
+    The registered name also names the logged model (``log_model(name=...)``), so it must
+    pass both of MLflow's checks; the message is MLflow's own.
+
+    Args:
+        name: The name; ``None`` is no name and passes.
+        what: Where the name comes from, for the message (``"--registered-model-name"``).
+        registered: Whether the name is also a registered model's.
+
+    Raises:
+        PublishError: One line naming the name and MLflow's rule; nothing was run.
+    """
+    if name is None:
+        return
+    from kedro_ml_lint.mlflow.compat import model_name_refusal
+    from kedro_ml_lint.mlflow.quiet import quiet_kedro
+
+    # Quiet: MLflow's first import sets its logger to INFO, and a level set outside
+    # `quiet_kedro` stays (its notes would then reach the user after a failed --log).
+    with quiet_kedro():
+        refusal = model_name_refusal(name, registered=registered)
+    if refusal is not None:
+        raise PublishError(
+            one_line(f"{what} `{name}` is a name MLflow refuses: {refusal}; nothing was run")
+        )

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 from kedro_ml_lint.errors import Interrupted
 from kedro_ml_lint.mlflow.compat import artifact_repository
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
+from kedro_ml_lint.mlflow.output import redacted_output
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.store import (
     TRACKING_URI_ENV,
@@ -137,7 +138,8 @@ def log_all(
     records = _Records(transaction=uuid.uuid4().hex)
     published: list[PublishedModel] = []
     experiment_name = DEFAULT_EXPERIMENT
-    with using_tracking_uri(uri), quiet_kedro():
+    # Everything MLflow and Kedro print meanwhile (the run's link…) is redacted.
+    with using_tracking_uri(uri), quiet_kedro(), redacted_output():
         resolved_uri = mlflow.get_tracking_uri()  # where MLflow's default put it, for the summary
         try:
             # A fresh sqlite store creates its tables here: seconds.

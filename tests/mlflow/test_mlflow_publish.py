@@ -93,12 +93,13 @@ def test_model_ships_code_and_names_requirements(churn: Path, tmp_path: Path) ->
     }
 
 
-def test_registered_model_name(churn: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["churn-model", "modèle-churn"])  # Unicode MLflow accepts
+def test_registered_model_name(churn: Path, tmp_path: Path, name: str) -> None:
     uri = tracking_uri(tmp_path)
-    [published] = _log(churn, uri, registered_model_name="churn-model")
-    assert (published.registered_model, published.registered_version) == ("churn-model", "1")
+    [published] = _log(churn, uri, registered_model_name=name)
+    assert (published.registered_model, published.registered_version) == (name, "1")
     mlflow.set_tracking_uri(uri)
-    loaded = mlflow.pyfunc.load_model("models:/churn-model/1")
+    loaded = mlflow.pyfunc.load_model(f"models:/{name}/1")
     assert_same_predictions(loaded.predict(instances(churn)), kedro_predictions(churn))
 
 

@@ -88,3 +88,39 @@ def test_spark_udf_scores_100k_rows_like_kedro(
         check_dtype=False,
         rtol=1e-9,
     )
+
+
+def test_spark_udf_without_result_type_follows_the_output_schema(
+    spark, churn: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The one place our "auto" signature's output schema changes an answer (documented).
+
+    kedro-mlflow's model has no output schema: ``spark_udf`` without ``result_type``
+    returns MLflow's default, a double. Ours describes its output, so the same call returns
+    a struct of every output column, typed; ``result_type="double"`` gives the old answer.
+    """
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import DoubleType, LongType, StructField, StructType
+    from test_signature_parity import log_like_kedro_mlflow
+
+    uri = tracking_uri(tmp_path_factory.mktemp("spark-default-store"))
+    [ours] = log_models(lint(churn), tracking_uri=uri)
+    theirs = log_like_kedro_mlflow(churn, uri)
+    mlflow.set_tracking_uri(uri)
+    features = instances(churn).head(40)
+    df = spark.createDataFrame(features)
+    columns = F.struct(*features.columns)
+
+    def scored(model_uri: str, **kwargs):
+        udf = mlflow.pyfunc.spark_udf(spark, model_uri, env_manager="local", **kwargs)
+        return df.withColumn("prediction", udf(columns)).select("prediction")
+
+    assert scored(theirs).schema["prediction"].dataType == DoubleType()
+    assert scored(ours.model_uri).schema["prediction"].dataType == StructType(
+        [StructField("churn_probability", DoubleType()), StructField("churn", LongType())]
+    )
+    # Asked for a double, ours answers as kedro-mlflow's does by default.
+    as_double = scored(ours.model_uri, result_type="double")
+    assert as_double.toPandas()["prediction"].tolist() == (
+        scored(theirs).toPandas()["prediction"].tolist()
+    )
