@@ -164,6 +164,8 @@ def lint_project(
             publishing=publishing,
             exact=exact,
             defer=defer,
+            command_line=command_line,
+            config=config,
         )
     # Resolved before the cache key is built: a cached verdict is one environment's.
     options = LoadOptions(
