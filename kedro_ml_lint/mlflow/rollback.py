@@ -33,13 +33,14 @@ def roll_back(mlflow: Any, client: Any, records: Records) -> list[str]:
     from mlflow.entities import ViewType
 
     problems: list[str] = []
-    gone: list[bool] = []  # set once a request found the store unreachable
+    gone = False  # a request found the store unreachable: send no other
 
     def server_gone() -> bool:
-        return bool(gone)
+        return gone
 
     def attempt(what: str, action: Any, *args: Any, **kwargs: Any) -> Any:
-        if server_gone():
+        nonlocal gone
+        if gone:
             return None
         try:
             return action(*args, **kwargs)
@@ -47,8 +48,7 @@ def roll_back(mlflow: Any, client: Any, records: Records) -> list[str]:
             if getattr(exc, "error_code", "") == "RESOURCE_DOES_NOT_EXIST":
                 return None  # removed already (an earlier roll-back of this transaction)
             problems.append(one_line(f"{what}: {type(exc).__name__}: {exc}", 300))
-            if connection_failed(exc):
-                gone.append(True)
+            gone = connection_failed(exc)
             return None
 
     tag = tag_filter(records)
