@@ -14,7 +14,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from contextlib import suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -82,12 +82,12 @@ class Journal:
             self.lock = None
 
 
-def abandoned(uri: str | None) -> Iterator[tuple[Records, Callable[[], None]]]:
+def abandoned(uri: str | None) -> Generator[tuple[Records, Callable[[], None]], None, None]:
     """The journals of this store whose owner is gone (its lock is free), oldest name first.
 
     Each comes with the function that forgets it once its roll-back is complete. Its lock
-    is held until the iteration moves on, so two attempts never replay one journal at once;
-    a journal that cannot be read is skipped.
+    is held until the iteration moves on (or the generator is closed), so two attempts never
+    replay one journal at once; a journal that cannot be read is skipped.
     """
     folder = store_folder(uri)
     for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:

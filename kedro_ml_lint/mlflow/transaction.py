@@ -18,7 +18,7 @@ import logging
 import os
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -151,15 +151,16 @@ def log_all(
 
 def _replay_pending(mlflow: Any, client: Any, uri: str | None) -> None:
     """Finish the roll-backs of earlier attempts on this store whose process is gone."""
-    for records, forget in abandoned(uri):
-        problems = roll_back(mlflow, client, records)
-        if problems:
-            logger.warning(
-                "kedro-ml-lint: an earlier failed log is still not cleaned up: %s",
-                one_line("; ".join(problems)),
-            )
-            continue
-        forget()
+    with closing(abandoned(uri)) as journals:  # a signal here releases the lock held now
+        for records, forget in journals:
+            problems = roll_back(mlflow, client, records)
+            if problems:
+                logger.warning(
+                    "kedro-ml-lint: an earlier failed log is still not cleaned up: %s",
+                    one_line("; ".join(problems)),
+                )
+                continue
+            forget()
 
 
 def _log_one(

@@ -61,6 +61,19 @@ def test_a_released_journal_is_replayed_with_its_records_then_forgotten() -> Non
     assert list(store_folder(STORE).iterdir()) == []
 
 
+def test_a_journal_being_replayed_is_held_until_the_replay_moves_on() -> None:
+    journal = _journal("replaying", ["r1"])
+    journal.open()
+    journal.release()
+    journals = abandoned(STORE)
+    next(journals)
+    assert try_lock(journal.lock_path) is None  # another attempt would skip it
+    journals.close()  # what a signal during the replay does (transaction uses closing())
+    held = try_lock(journal.lock_path)
+    assert held is not None
+    held.release()
+
+
 def test_an_unreadable_journal_is_skipped_and_kept() -> None:
     folder = store_folder(STORE)
     folder.mkdir(parents=True)
