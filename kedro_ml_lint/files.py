@@ -9,8 +9,10 @@
   keeps something there (the cache key and import records, the ``--log`` journals).
 
 Standard library, ``filelock`` and ``platformdirs`` only, and nothing of ours: the cache
-package, a leaf, uses it (docs/design.md §8). Both libraries are imported when first needed,
-so a warm ``check`` that never locks pays for neither.
+package, a leaf, uses it (docs/design.md §8). Each library is imported when first needed:
+``filelock`` when a lock is taken (never by ``check``); ``platformdirs`` when the folder is
+asked for, which a warm ``check`` does for its key (a few milliseconds: it imports
+``tempfile``).
 """
 
 from __future__ import annotations
@@ -103,6 +105,7 @@ def hold_lock(path: Path, *, mode: int = 0o600) -> BaseFileLock:
 
     Returns:
         The held lock: ``release()`` it; the kernel releases it if the process dies first.
+        Keep a reference: ``filelock`` releases a lock object that is garbage-collected.
 
     Raises:
         OSError: When the lock file cannot be created or locked.
