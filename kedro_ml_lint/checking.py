@@ -12,11 +12,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from kedro_ml_lint.api import LintResult
+from kedro_ml_lint.errors import EXIT_CLEAN, EXIT_VIOLATIONS
 from kedro_ml_lint.report import renderer
 from kedro_ml_lint.report.options import PLAIN, RenderOptions
 from kedro_ml_lint.report.text import unused_noqa_line
-
-EXIT_CLEAN, EXIT_VIOLATIONS = 0, 1
 
 
 @dataclass(frozen=True)

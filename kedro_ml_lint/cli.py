@@ -17,7 +17,13 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from kedro_ml_lint import __version__
-from kedro_ml_lint.errors import Interrupted, KedroMlLintError
+from kedro_ml_lint.errors import (
+    EXIT_CLEAN,
+    EXIT_ERROR,
+    EXIT_VIOLATIONS,
+    Interrupted,
+    KedroMlLintError,
+)
 from kedro_ml_lint.quiet import raise_levels
 from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
 from kedro_ml_lint.report.console import COLOR_CHOICES, FORMAT_VARIABLE
@@ -28,7 +34,6 @@ if TYPE_CHECKING:
     from kedro_ml_lint.progress import Progress
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
-EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
 T = TypeVar("T")
 

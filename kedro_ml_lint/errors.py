@@ -1,6 +1,15 @@
-"""Small exception classes: each is raised when one thing stops the analysis."""
+"""Small exception classes: each is raised when one thing stops the analysis.
+
+And the exit codes they end a command with, defined here once (docs/design.md §5): every
+command, the CLI's and the hook's, imports them from this module.
+"""
 
 from __future__ import annotations
+
+EXIT_CLEAN = 0  # no error-severity violation remains
+EXIT_VIOLATIONS = 1  # an error remains (any violation with --strict; --diff: something to apply)
+EXIT_ERROR = 2  # could not run: a KedroMlLintError, a usage error
+EXIT_SIGNAL_BASE = 128  # + the signal's number: the shell's convention (130 SIGINT, 143 SIGTERM)
 
 
 class KedroMlLintError(Exception):
@@ -67,4 +76,4 @@ class Interrupted(BaseException):
     @property
     def exit_code(self) -> int:
         """The shell's convention for a process stopped by a signal: 130, 143."""
-        return 128 + self.signum
+        return EXIT_SIGNAL_BASE + self.signum

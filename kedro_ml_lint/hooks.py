@@ -27,14 +27,13 @@ import click
 from kedro.framework.hooks import hook_impl
 
 from kedro_ml_lint.diagnostics import Severity, Violation
+from kedro_ml_lint.errors import EXIT_CLEAN, EXIT_ERROR, EXIT_VIOLATIONS
 from kedro_ml_lint.model.redact import redact_text
 from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
 from kedro_ml_lint.rules.kml201_pair_never_logged import RULE as pair_never_logged
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE
 
 logger = logging.getLogger(__name__)
-
-EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
 class _HookError(click.ClickException):
@@ -257,7 +256,7 @@ class MlflowPipelineHook:
         if self._ignore is not None:
             command += ["--ignore", ",".join(self._ignore)]
         proc = subprocess.run(command, capture_output=True, text=True, cwd=root)
-        if proc.returncode not in (0, EXIT_VIOLATIONS):
+        if proc.returncode not in (EXIT_CLEAN, EXIT_VIOLATIONS):
             lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
             raise PreflightError(f"kedro-ml-lint: the project cannot be checked: {lines[-1]}")
         report = json.loads(proc.stdout)
@@ -396,18 +395,10 @@ def _source_checkout(start: Path) -> Path | None:
 
 def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     """Which training made the model: the Kedro session and, if any, the MLflow run."""
-    import mlflow
+    from kedro_ml_lint.mlflow.describe import training_tags
 
-    from kedro_ml_lint.mlflow.describe import TAG_KEDRO_SESSION, TAG_TRAINING_RUN
-
-    tags = {}
     session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id
-    if session_id:
-        tags[TAG_KEDRO_SESSION] = str(session_id)
-    active = mlflow.active_run()  # kedro-mlflow's training run, when its hook is active
-    if active is not None:
-        tags[TAG_TRAINING_RUN] = active.info.run_id
-    return tags
+    return training_tags(str(session_id) if session_id else None)
 
 
 def _trained_pairs(ran: set[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:

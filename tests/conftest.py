@@ -204,10 +204,10 @@ def _session_in_tmp_path(tmp_path_factory: pytest.TempPathFactory):
     """Module-scoped fixtures run before any per-test folder exists: give them one too."""
     previous = Path.cwd()
     os.chdir(tmp_path_factory.mktemp("cwd"))
-    # Deferred MLflow roll-backs are remembered in a cache folder: keep the tests' apart.
-    os.environ["KEDRO_ML_LINT_CACHE_DIR"] = str(tmp_path_factory.mktemp("cache"))
-    # The user's cache folder holds the key and the import records (docs/design.md §4):
-    # never the user's own, and each test starts without records (see below).
+    # The user's cache folder holds the key, the import records (docs/design.md §4) and the
+    # `--log` journals: never the user's own, and each test starts without records (see
+    # below). KEDRO_ML_LINT_CACHE_DIR would win over XDG_CACHE_HOME (kedro_ml_lint.files).
+    os.environ.pop("KEDRO_ML_LINT_CACHE_DIR", None)
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg"))
     yield
     os.chdir(previous)

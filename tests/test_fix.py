@@ -14,8 +14,8 @@ from project_factory import CATALOG, write_project
 from ruamel.yaml import YAML
 
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Severity, Violation
+from kedro_ml_lint.files import write_atomic
 from kedro_ml_lint.fix import FixWriteError, Refusal, append_entries, plan_fixes
-from kedro_ml_lint.fix.files import write_atomic
 from kedro_ml_lint.loader.catalog import CatalogIndex
 
 # `model` renamed `other` must write a file of its own, or --fix refuses to add `model`.

@@ -3,15 +3,18 @@
 A cache file says "this project gave this verdict while its inputs were these": anyone who
 can write it can make a broken pair pass (an entry committed to the repository, a pull
 request's). Every file the cache writes starts with an HMAC-SHA256 of the rest under a
-random key (``$XDG_CACHE_HOME/kedro-ml-lint/key``, else ``~/.cache/kedro-ml-lint/key``,
-created on first use). The key is trusted only when it is this user's alone: a regular
-file (not a link) owned by the effective user with no group or other permission bits, in a
-folder owned by the user that no one else can write, and neither inside the project nor
-inside any git work tree (a key that a checkout could hold, a planted one, is no secret).
+random key (``key`` in the user's cache folder, :func:`kedro_ml_lint.files.user_cache_dir`:
+``$KEDRO_ML_LINT_CACHE_DIR``, else ``$XDG_CACHE_HOME/kedro-ml-lint``, else
+``~/.cache/kedro-ml-lint`` on Linux; created on first use). The key is trusted only when it
+is this user's alone: a regular file (not a link) owned by the effective user with no group
+or other permission bits, in a folder owned by the user that no one else can write, and
+neither inside the project nor inside any git work tree (a key that a checkout could hold,
+a planted one, is no secret).
 Anything else raises :class:`KeyRefused`: the run is uncached and says why in one warning
 line, never fails (docs/design.md §13).
 
-Standard library only: a warm run opens a sealed file before it imports anything else.
+Standard library (and :mod:`kedro_ml_lint.files`, which imports ``platformdirs`` to find the
+folder) only: a warm run opens a sealed file before it imports anything else.
 """
 
 from __future__ import annotations
@@ -23,7 +26,10 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
-KEY_ENV = "XDG_CACHE_HOME"
+from kedro_ml_lint.files import CACHE_DIR_ENV, user_cache_dir
+
+# What moves the key: the tool's own override, else the XDG variable (files.user_cache_dir).
+KEY_ENV = f"{CACHE_DIR_ENV} (or XDG_CACHE_HOME)"
 _KEY_BYTES = 32
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _keys: dict[str, bytes] = {}  # key file -> key, once checked
@@ -44,9 +50,8 @@ class KeyRefused(OSError):
 
 
 def key_file() -> Path:
-    """Where this user's key lives."""
-    base = os.environ.get(KEY_ENV) or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(os.path.abspath(base)) / "kedro-ml-lint" / "key"
+    """Where this user's key lives: ``key`` in the user's cache folder."""
+    return user_cache_dir() / "key"
 
 
 def user_key(project_root: Path) -> bytes:

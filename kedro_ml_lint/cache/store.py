@@ -274,7 +274,14 @@ def read_entry(name: str, folder_fd: int) -> str | None:
 
 
 def write_entry(name: str, text: str, folder_fd: int) -> None:
-    """Write ``text`` to ``name`` in the folder so that no reader ever sees half of it."""
+    """Write ``text`` to ``name`` in the folder so that no reader ever sees half of it.
+
+    Not :func:`kedro_ml_lint.files.write_atomic` on purpose: this write is security-specific.
+    Every step is relative to the folder's own descriptor with ``O_NOFOLLOW`` and ``O_EXCL``,
+    so a link planted in the project (the folder, an entry) is never followed or written
+    through, and the entry is ``0600`` whatever the umask (docs/design.md §13). A path-based
+    write, which follows links and keeps a file's owner and mode, cannot promise that.
+    """
     temporary = f".tmp-{os.getpid()}-{os.urandom(6).hex()}"
     fd = os.open(
         temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o600, dir_fd=folder_fd

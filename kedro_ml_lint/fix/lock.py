@@ -14,43 +14,18 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kedro_ml_lint.errors import KedroMlLintError
-
-APP_NAME = "kedro-ml-lint"
+from kedro_ml_lint.files import hold_lock, user_runtime_dir
 
 
 class FixLockError(KedroMlLintError):
     """Raised when the fix lock cannot be created; nothing has been written."""
 
 
-def user_lock_folder() -> Path:
-    """Where this user's locks live: the runtime folder, else the cache folder.
-
-    ``platformdirs.user_runtime_path`` names ``/run/user/<uid>`` on Linux even where no
-    login session made it (a container, a cron job): then the user cache folder is used,
-    never a system folder created on the user's behalf.
-    """
-    import warnings
-
-    import platformdirs
-
-    # platformdirs warns when XDG_RUNTIME_DIR is unset or not a private folder (then falls
-    # back to a folder of its own), and raises when even that is unsafe.
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            runtime: Path | None = platformdirs.user_runtime_path(APP_NAME)
-        except OSError:
-            runtime = None
-    if runtime is not None and runtime.parent.is_dir() and os.access(runtime.parent, os.W_OK):
-        return runtime
-    return platformdirs.user_cache_path(APP_NAME) / "locks"
-
-
 def fix_lock_path(project_root: Path) -> Path:
     """The lock file of the project at ``project_root`` (by its real path)."""
     real = os.path.realpath(project_root)
     digest = hashlib.sha256(os.fsencode(real)).hexdigest()[:24]
-    return user_lock_folder() / f"fix-{digest}.lock"
+    return user_runtime_dir() / f"fix-{digest}.lock"
 
 
 @contextmanager
@@ -67,13 +42,10 @@ def fix_lock(project_root: Path) -> Iterator[None]:
     Raises:
         FixLockError: When the lock file cannot be created.
     """
-    from filelock import FileLock
-
     path = fix_lock_path(project_root)
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        lock = FileLock(path)
-        lock.acquire()
+        lock = hold_lock(path)
     except OSError as exc:
         raise FixLockError(
             f"cannot create the lock that serialises --fix runs: {exc.strerror or exc}; "

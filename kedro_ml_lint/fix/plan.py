@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from kedro_ml_lint.diagnostics import CatalogEdit, Violation
 from kedro_ml_lint.errors import KedroMlLintError
-from kedro_ml_lint.fix.files import write_atomic
+from kedro_ml_lint.files import write_atomic
 from kedro_ml_lint.fix.insert import Refusal, append_entries
 from kedro_ml_lint.fix.lock import fix_lock
 from kedro_ml_lint.fix.readback import check_read_back

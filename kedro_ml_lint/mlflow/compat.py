@@ -57,7 +57,7 @@ def artifact_repository(location: str) -> Any:
 
     Internal: ``mlflow.store.artifact.artifact_repository_registry.get_artifact_repository``
     (no leading underscore, but not in MLflow's documented API). Needed to roll a failed
-    ``--log`` back (``kedro_ml_lint.mlflow.transaction``). Checked against mlflow 3.17.2.
+    ``--log`` back (``kedro_ml_lint.mlflow.rollback``). Checked against mlflow 3.17.2.
     """
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
@@ -111,3 +111,52 @@ def model_name_refusal(name: str, *, registered: bool) -> str | None:
         except MlflowException as exc:
             return str(exc.message)
     return None
+
+
+def connection_failed(exc: BaseException) -> bool:
+    """``exc`` says the tracking store cannot be reached: another request would fail alike.
+
+    Recognised by type, along the chain of causes and contexts, never by message text:
+
+    - an HTTP store: MLflow's REST client (``mlflow.utils.rest_utils.http_request``) raises
+      ``MlflowException("API request to … failed with exception …")`` *inside* the
+      ``except`` for the error of ``requests`` (no ``from``: it is the implicit context) —
+      ``requests.exceptions.ConnectionError`` (refused, reset, aborted, no route; it wraps
+      urllib3's ``MaxRetryError``/``NewConnectionError``/``ProtocolError``) or
+      ``RetryError`` (retries on error statuses exhausted); an artifact upload may raise
+      the urllib3 error or the builtin ``ConnectionError`` itself;
+    - a database store: MLflow's SQLAlchemy session turns ``sqlalchemy.exc.OperationalError``
+      (a database file that cannot be opened, a server that is gone, a lock held past
+      SQLite's 20 s busy timeout) into ``MlflowException(error_code=TEMPORARILY_UNAVAILABLE)
+      from`` it.
+
+    Checked against mlflow 3.17.2, requests 2.34.2, urllib3 2.8.0, SQLAlchemy 2.1.9. Each library is
+    optional here (``mlflow-skinny`` has no SQLAlchemy).
+    """
+    kinds: list[type[BaseException]] = [ConnectionError]
+    try:
+        import requests.exceptions
+
+        kinds += [requests.exceptions.ConnectionError, requests.exceptions.RetryError]
+    except ImportError:
+        pass
+    try:
+        import urllib3.exceptions
+
+        kinds += [urllib3.exceptions.MaxRetryError, urllib3.exceptions.ProtocolError]
+    except ImportError:
+        pass
+    try:
+        import sqlalchemy.exc
+
+        kinds.append(sqlalchemy.exc.OperationalError)
+    except ImportError:
+        pass
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, tuple(kinds)):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

@@ -28,6 +28,23 @@ MAX_PARAM_VALUE = 6000
 GIT_TIMEOUT = 10  # seconds
 
 
+def training_tags(session_id: str | None) -> dict[str, str]:
+    """Which training made the model: the Kedro session and, if any, the active MLflow run.
+
+    Args:
+        session_id: The Kedro session (run) id of the training run, when known.
+    """
+    import mlflow
+
+    tags = {}
+    if session_id:
+        tags[TAG_KEDRO_SESSION] = session_id
+    active = mlflow.active_run()  # kedro-mlflow's training run, when its hook is active
+    if active is not None:
+        tags[TAG_TRAINING_RUN] = active.info.run_id
+    return tags
+
+
 def project_name(project_root: Path, package_name: str) -> str:
     """``[tool.kedro] project_name`` of the project's ``pyproject.toml``, else its package."""
     from kedro_ml_lint.loader.pyproject import read_pyproject

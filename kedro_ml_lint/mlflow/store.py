@@ -133,10 +133,14 @@ def store_creation_lock(uri: str | None) -> Iterator[None]:
     if database is None or not database.parent.is_dir():
         yield
         return
-    from filelock import FileLock
+    from kedro_ml_lint.files import hold_lock
 
-    with FileLock(f"{database}.lock"):
+    # Readable and writable by whoever may share the store (the umask still applies).
+    lock = hold_lock(Path(f"{database}.lock"), mode=0o666)
+    try:
         yield
+    finally:
+        lock.release()
 
 
 @contextmanager

@@ -295,8 +295,12 @@ def main() -> None:
         failed = attempt(case, "fault", index, fault)
         after_fault = inventory(uri)
         retry = attempt(case, "retry", None, None)
+        # The journals' folder: the user's cache folder (KEDRO_ML_LINT_CACHE_DIR) also holds
+        # the cache key and import records the hook's pre-flight `check` writes.
         journals = sorted(
-            str(p.relative_to(case)) for p in (case / "cache").rglob("*") if p.is_file()
+            str(p.relative_to(case))
+            for p in (case / "cache" / "pending-rollbacks").rglob("*")
+            if p.is_file()
         )
         return {
             "fault": fault,
