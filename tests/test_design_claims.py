@@ -98,11 +98,11 @@ def test_only_the_cli_exits() -> None:
     assert exiting == {"kedro_ml_lint.cli"}
 
 
-def test_click_is_used_by_the_cli_the_hook_and_the_text_colours_only() -> None:
-    """§8: click parses the command line, is how Kedro's CLI shows the hook's error, and
-    colours text output."""
+def test_click_is_used_by_the_cli_the_hook_the_text_colours_and_the_watch_only() -> None:
+    """§8: click parses the command line, is how Kedro's CLI shows the hook's error,
+    colours text output and clears the terminal between --watch runs."""
     users = _importers_of("click")
-    assert {name.rsplit(".", 1)[-1] for name in users} == {"cli", "hooks", "text"}
+    assert {name.rsplit(".", 1)[-1] for name in users} == {"cli", "hooks", "text", "watch"}
     assert "kedro_ml_lint.cli" in users and "kedro_ml_lint.hooks" in users
 
 

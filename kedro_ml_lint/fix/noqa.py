@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kedro_ml_lint.errors import KedroMlLintError
-from kedro_ml_lint.fix.files import write_atomic
+from kedro_ml_lint.files import write_atomic
 from kedro_ml_lint.fix.lock import fix_lock
 from kedro_ml_lint.loader.catalog import NOQA_COMMENT as _NOQA  # the parser's own grammar
 
