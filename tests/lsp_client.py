@@ -39,7 +39,7 @@ class Session:
     def latest(self, path: Path) -> list[types.Diagnostic] | None:
         """The last diagnostics published for ``path``; ``None`` when none were."""
         found = self.published.get(path.as_uri())
-        return found[-1][1] if found else None
+        return list(found[-1][1]) if found else None
 
     def count(self, path: Path) -> int:
         return len(self.published.get(path.as_uri(), []))
@@ -54,7 +54,7 @@ class Session:
     async def next_publish(self, path: Path, after: int, timeout: float = 60.0) -> list[Any]:
         """Wait for publish number ``after + 1`` on ``path`` and return its diagnostics."""
         await self.wait_for(lambda: self.count(path) > after, timeout)
-        return self.published[path.as_uri()][after][1]
+        return list(self.published[path.as_uri()][after][1])
 
     def summary(self) -> dict[str, list[str]]:
         return {

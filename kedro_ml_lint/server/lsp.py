@@ -231,7 +231,7 @@ class KedroMlLintServer(LanguageServer):
             error = reply.get("error") or {}
             path = self._real(state, reply, error.get("path"))
             line = int(error.get("line") or 1)
-            span = span_of(None, line, 1)
+            span = span_of(self._text(path), line, 1)
             message = LOAD_FAILED + self._unshadow(state, reply, str(error.get("message")))
             diagnostic = types.Diagnostic(
                 range=self._range(path, span),
@@ -240,12 +240,19 @@ class KedroMlLintServer(LanguageServer):
                 source=SOURCE,
             )
             found[path_to_uri(path)] = [Published(diagnostic, None, path)]
-        for uri in set(state.published) | set(found):
+        # Open documents of the project hear the verdict too, empty or not (as ruff does).
+        opened = {uri for uri in self.workspace.text_documents if self._under(uri, state.root)}
+        for uri in set(state.published) | set(found) | opened:
             items = found.get(uri, [])
             self.text_document_publish_diagnostics(
                 types.PublishDiagnosticsParams(uri=uri, diagnostics=[i.diagnostic for i in items])
             )
         state.published = {uri: items for uri, items in found.items() if items}
+
+    @staticmethod
+    def _under(uri: str, root: Path) -> bool:
+        path = uri_to_path(uri)
+        return path is not None and path.resolve().is_relative_to(root)
 
     def _diagnostic(self, path: Path, span: Span, violation: dict[str, Any]) -> types.Diagnostic:
         return types.Diagnostic(

@@ -66,10 +66,10 @@ class Worker:
     def _ensure(self) -> subprocess.Popen[str]:
         if self._process is not None and self._process.poll() is None:
             return self._process
+        # The environment as it is: the cache keys on it (the worker writes no bytecode).
         env = dict(self._env if self._env is not None else os.environ)
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
         process = subprocess.Popen(
-            [self._python, "-m", "kedro_ml_lint.server.worker"],
+            [self._python, "-m", "kedro_ml_lint.server.worker", sys.path[0]],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,  # never the server's stdout: that is the LSP stream
             stderr=subprocess.PIPE,

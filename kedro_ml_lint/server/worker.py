@@ -93,9 +93,12 @@ def _innermost(exc: BaseException, root: Path) -> tuple[str | None, int | None]:
     return None, None
 
 
-def _serve(requests: TextIO, replies: TextIO) -> None:
+def _serve(requests: TextIO, replies: TextIO, path: list[str]) -> None:
     for line in requests:
         request = json.loads(line)
+        # A load puts the project's source folder first and leaves it: the next load (another
+        # project, or the shadow copy) starts from the same path, and so the same cache key.
+        sys.path[:] = path
         timeout = float(request.get("timeout") or 0)
         if timeout > 0:  # a hang: dump every stack to stderr and exit (the server reads it)
             faulthandler.dump_traceback_later(timeout, exit=True)
@@ -109,7 +112,13 @@ def _serve(requests: TextIO, replies: TextIO) -> None:
 
 
 def main() -> None:
-    """Serve requests until stdin closes."""
+    """Serve requests until stdin closes.
+
+    ``argv[1]``, when given, replaces the first entry of ``sys.path`` (``python -m`` puts the
+    working folder there): the server passes its own, which for ``kedro-ml-lint server`` is
+    the folder of the console scripts, as for ``kedro-ml-lint check``; with the same path,
+    the worker's cache entries are ``check``'s (docs/design.md §13 keys on ``sys.path``).
+    """
     requests = os.fdopen(os.dup(0), "r", encoding="utf-8")
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     devnull = os.open(os.devnull, os.O_RDWR)
@@ -123,7 +132,10 @@ def main() -> None:
     import kedro_ml_lint.api
     import kedro_ml_lint.loader.project  # noqa: F401
 
-    _serve(requests, replies)
+    path = list(sys.path)
+    if len(sys.argv) > 1:  # the server's own first entry: the cache key's sys.path is check's
+        path[0] = sys.argv[1]
+    _serve(requests, replies, path)
 
 
 if __name__ == "__main__":
