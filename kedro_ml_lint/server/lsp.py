@@ -13,6 +13,7 @@ import asyncio
 import hashlib
 import logging
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -93,10 +94,12 @@ class ProjectState:
 
     root: Path
     generation: int = 0
-    pending: asyncio.Task[None] | None = None
+    pending: asyncio.Task[None] | None = None  # a check still in its debounce
     shadow: ShadowTree | None = None
     reply: dict[str, Any] = field(default_factory=dict)
     published: dict[str, list[Published]] = field(default_factory=dict)
+    saved: set[Path] = field(default_factory=set)  # files saved since the server started
+    checked: tuple[Any, ...] | None = None  # the inputs of the verdict published last
 
 
 class KedroMlLintServer(LanguageServer):
@@ -125,7 +128,7 @@ class KedroMlLintServer(LanguageServer):
             self.projects[root] = ProjectState(root)
         return self.projects[root]
 
-    def schedule(self, uri: str, delay: float) -> None:
+    def schedule(self, uri: str, delay: float, saved: bool = False) -> None:
         """Check the document's project after ``delay`` seconds, replacing a pending check."""
         path = uri_to_path(uri)
         if path is None or path.suffix not in WATCHED:
@@ -133,25 +136,81 @@ class KedroMlLintServer(LanguageServer):
         state = self.project_of(uri)
         if state is None:
             return
+        if saved:
+            state.saved.add(path)
         state.generation += 1
-        if state.pending is not None and not state.pending.done():
-            state.pending.cancel()  # still waiting out its debounce: never starts
-        state.pending = asyncio.ensure_future(self._check_later(state, delay))
+        if state.pending is not None:
+            # Still waiting out its debounce: it never starts. One that started is left to
+            # finish (the worker is busy with it anyway); its verdict is dropped if stale.
+            state.pending.cancel()
+        task = asyncio.ensure_future(self._check_later(state, delay))
+        task.add_done_callback(self._report_failure)
+        state.pending = task
+
+    def _report_failure(self, task: asyncio.Task[None]) -> None:
+        """A check that raised (a bug of ours): said in the client's log, never silent."""
+        if task.cancelled() or task.exception() is None:
+            return
+        error = task.exception()
+        logger.error("check failed", exc_info=error)
+        self.window_log_message(
+            types.LogMessageParams(
+                type=types.MessageType.Error, message=f"kedro-ml-lint server: {error!r}"
+            )
+        )
 
     async def _check_later(self, state: ProjectState, delay: float) -> None:
         await asyncio.sleep(delay)
+        if state.pending is asyncio.current_task():
+            state.pending = None  # past the debounce: no longer cancelled by an edit
         generation = state.generation
         if self._turn is None:
             self._turn = asyncio.Lock()
         async with self._turn:  # the worker answers one request at a time
             if generation != state.generation:
                 return  # a newer edit came while waiting: its own check follows
+            inputs = self._inputs(state)
+            if inputs == state.checked:
+                return  # the verdict out there is for these very inputs (an open, then a save)
             overlays = self._overlays(state.root)
             loop = asyncio.get_running_loop()
+            started = time.perf_counter()
             reply = await loop.run_in_executor(None, self._run, state, overlays)
-            if generation != state.generation:
-                return  # stale: the buffers changed while it ran
+            stale = self._inputs(state) != inputs
+            self.window_log_message(
+                types.LogMessageParams(
+                    type=types.MessageType.Log,
+                    message=f"checked {state.root}{' (unsaved buffers)' if overlays else ''} "
+                    f"in {time.perf_counter() - started:.3f} s "
+                    f"(worker {reply.get('seconds', '-')} s){', stale' if stale else ''}",
+                )
+            )
+            if stale:
+                return  # the buffers or the saved files changed while it ran
+            state.checked = inputs
             self._publish(state, reply)
+
+    def _inputs(self, state: ProjectState) -> tuple[Any, ...]:
+        """What a check of ``state`` reads that the server can see change.
+
+        Every buffer's text, the open and saved files' stat on disk, the options.
+        """
+        buffers = tuple(
+            sorted(
+                (uri, document.source)
+                for uri, document in self.workspace.text_documents.items()
+                if self._under(uri, state.root)
+            )
+        )
+        opened = {uri_to_path(uri) for uri, _ in buffers}
+        files = []
+        for path in sorted({p for p in opened if p is not None} | state.saved):
+            try:
+                stat = path.stat()
+                files.append((str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino))
+            except OSError:
+                files.append((str(path), -1, -1, -1))
+        return buffers, tuple(files), repr(self.options)
 
     def _overlays(self, root: Path) -> dict[str, str]:
         """Open buffers under ``root`` whose text is not what the disk holds."""
@@ -477,6 +536,8 @@ def build_server(worker: Worker | None = None) -> KedroMlLintServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def configuration(ls: KedroMlLintServer, params: types.DidChangeConfigurationParams) -> None:
         ls.options.update(params.settings)
+        for uri in list(ls.workspace.text_documents):  # the verdicts under the new options
+            ls.schedule(uri, 0)
 
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: KedroMlLintServer, params: types.DidOpenTextDocumentParams) -> None:
@@ -488,7 +549,7 @@ def build_server(worker: Worker | None = None) -> KedroMlLintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: KedroMlLintServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.schedule(params.text_document.uri, 0)
+        ls.schedule(params.text_document.uri, 0, saved=True)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: KedroMlLintServer, params: types.DidCloseTextDocumentParams) -> None:

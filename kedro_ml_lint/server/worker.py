@@ -13,30 +13,39 @@ import faulthandler
 import json
 import os
 import sys
+import time
 import traceback
 from pathlib import Path
 from typing import Any, TextIO
 
 from kedro_ml_lint.errors import KedroMlLintError
 
+_LOADED: set[str] = set()  # the roots this process has loaded once
+
 
 def check(request: dict[str, Any]) -> dict[str, Any]:
     """Lint the project at ``request["root"]`` as ``check`` does; the reply as JSON data.
 
     Request keys: ``root``; ``env``, ``select``, ``ignore`` (``check``'s options);
-    ``cache`` (use the snapshot cache).
+    ``cache`` (use the snapshot cache, on this process's first load of the root).
     """
     from kedro_ml_lint.api import lint_project
     from kedro_ml_lint.server.hover import hover_facts
 
     root = Path(request["root"])
+    # The cache serves this process's first load of a project (a hit makes the editor's
+    # first verdict fast; a miss is stored for the next start). Later loads follow an edit,
+    # so they would miss anyway, and recording a load costs more than the load itself in
+    # a warm process (docs/design.md §14): they go uncached, with the same verdict.
+    cache = bool(request.get("cache")) and str(root) not in _LOADED
+    _LOADED.add(str(root))
     try:
         result = lint_project(
             root,
             env=request.get("env"),
             select=request.get("select"),
             ignore=request.get("ignore"),
-            cache=bool(request.get("cache")),
+            cache=cache,
         )
     except KedroMlLintError as exc:
         return {"ok": False, "error": {"message": exc.message, "path": exc.path, "line": exc.line}}
@@ -102,11 +111,13 @@ def _serve(requests: TextIO, replies: TextIO, path: list[str]) -> None:
         timeout = float(request.get("timeout") or 0)
         if timeout > 0:  # a hang: dump every stack to stderr and exit (the server reads it)
             faulthandler.dump_traceback_later(timeout, exit=True)
+        started = time.perf_counter()
         try:
             reply = check(request)
         finally:
             faulthandler.cancel_dump_traceback_later()
         reply["id"] = request.get("id")
+        reply["seconds"] = round(time.perf_counter() - started, 4)  # the server logs it
         replies.write(json.dumps(reply) + "\n")
         replies.flush()
 
