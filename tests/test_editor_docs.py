@@ -6,11 +6,11 @@ import json
 import re
 import shutil
 import subprocess
-import tomllib
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from kedro_ml_lint.server.lsp import Options
 
