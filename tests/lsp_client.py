@@ -34,6 +34,7 @@ class Session:
         self.client = client
         self.published: dict[str, list[tuple[float, list[types.Diagnostic]]]] = {}
         self.shown: list[str] = []
+        self.logs: list[str] = []  # window/logMessage: one line per check
         self.versions: dict[str, int] = {}
 
     def latest(self, path: Path) -> list[types.Diagnostic] | None:
@@ -140,6 +141,10 @@ async def session(
     @client.feature(types.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
     def diagnostics(params: types.PublishDiagnosticsParams) -> None:
         recorder.published.setdefault(params.uri, []).append((time.monotonic(), params.diagnostics))
+
+    @client.feature(types.WINDOW_LOG_MESSAGE)
+    def log(params: types.LogMessageParams) -> None:
+        recorder.logs.append(params.message)
 
     @client.feature(types.WINDOW_SHOW_DOCUMENT)
     def show(params: types.ShowDocumentParams) -> types.ShowDocumentResult:

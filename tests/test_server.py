@@ -245,3 +245,8 @@ def test_the_name_under_the_cursor() -> None:
     assert name_at('    "params:cut",', 8) == "params:cut"
     assert name_at("   ", 1) is None
     assert lookup({"encoder": [{"pair": "p"}]}, "'encoder'") == [{"pair": "p"}]
+    # a key of parameters.yml is the parameter the pipelines read
+    facts = {"params:cut": [{"pair": "p"}], "cut": [{"pair": "q"}]}
+    assert lookup(facts, "cut", parameters=True) == [{"pair": "p"}]
+    assert lookup(facts, "cut") == [{"pair": "q"}]
+    assert lookup(facts, "params:cut", parameters=True) == [{"pair": "p"}]

@@ -198,6 +198,7 @@ def test_an_unsaved_buffer_is_checked_without_touching_the_project_or_its_cache(
             assert {"KML002", "KML003"} <= {d.code for d in after}
             # positions map back to the real files
             assert all(uri.startswith(root.as_uri()) for uri in s.published)
+            assert f"checked {root} (unsaved buffers)" in s.logs[-1]  # the shadow copy's verdict
             digests.append(tree_digest(root))
 
     run(scenario)
@@ -330,6 +331,14 @@ def test_hover_says_what_a_dataset_is_to_each_pair(example) -> None:
                 hover.contents.value
             )
             assert "not in the logged model (KML002)" in hover.contents.value
+            # a parameters.yml key is the `params:` input the pipelines read
+            parameters = root / "conf/base/parameters.yml"
+            key = parameters.read_text().splitlines().index("model_options:")
+            hover = await s.hover(parameters, key, 3)
+            assert hover is not None
+            assert hover.contents.value.startswith("**`model_options`**")
+            assert "- pair `training`: training only" in hover.contents.value
+            assert "`legacy`" not in hover.contents.value  # it reads legacy.model_options
 
     run(scenario)
 

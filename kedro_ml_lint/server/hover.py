@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.diagnostics import Severity
 from kedro_ml_lint.model.names import is_parameter
+from kedro_ml_lint.vocabulary import PARAMS_PREFIX
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
@@ -91,6 +92,14 @@ def name_at(line_text: str, character: int) -> str | None:
     return None
 
 
-def lookup(facts: dict[str, list[dict[str, Any]]], name: str) -> list[dict[str, Any]] | None:
-    """The entries for ``name``; a YAML key `x:` and a string `"x"` both find ``x``."""
-    return facts.get(name) or facts.get(name.strip("'\""))
+def lookup(
+    facts: dict[str, list[dict[str, Any]]], name: str, parameters: bool = False
+) -> list[dict[str, Any]] | None:
+    """The entries for ``name``; a YAML key `x:` and a string `"x"` both find ``x``.
+
+    In a parameters file (``parameters``), key ``x`` is the dataset ``params:x``.
+    """
+    name = name.strip("'\"")
+    if parameters and not name.startswith(PARAMS_PREFIX):
+        return facts.get(PARAMS_PREFIX + name) or facts.get(name)
+    return facts.get(name)

@@ -483,7 +483,9 @@ class KedroMlLintServer(LanguageServer):
             return None
         position = self.workspace.position_codec.position_from_client_units(lines, params.position)
         name = name_at(lines[position.line], position.character)
-        entries = lookup(state.reply["hover"], name) if name else None
+        path = uri_to_path(params.text_document.uri)
+        in_parameters = path is not None and path.name.startswith("parameters")
+        entries = lookup(state.reply["hover"], name, in_parameters) if name else None
         if not entries or name is None:
             return None
         return types.Hover(

@@ -114,6 +114,9 @@ def _serve(requests: TextIO, replies: TextIO, path: list[str]) -> None:
         started = time.perf_counter()
         try:
             reply = check(request)
+        except Exception as exc:  # a bug of ours: one diagnostic, and the worker lives on
+            message = f"internal error ({type(exc).__name__}: {exc}); please report it"
+            reply = {"ok": False, "error": {"message": message, "path": None, "line": None}}
         finally:
             faulthandler.cancel_dump_traceback_later()
         reply["id"] = request.get("id")
