@@ -355,3 +355,27 @@ def test_the_server_runs_in_the_lean_environment(example, lean_python: Path) -> 
             assert received(s) == want
 
     run(scenario)
+
+
+def test_edits_in_a_burst_are_checked_once_for_the_last_text(example) -> None:
+    root = example("churn-broken")
+    catalog = root / "conf/base/catalog.yml"
+    text = catalog.read_text()
+    entry = "\nencoder:\n  type: pickle.PickleDataset\n  filepath: data/06_models/encoder.pkl\n"
+
+    async def scenario() -> None:
+        async with session(env=environment(), options={"debounce": 1.0}) as s:
+            s.open(catalog)
+            await settled(s, [catalog])
+            checks = len(s.logs)
+            count = s.count(catalog)
+            for cut in range(1, len(entry) + 1):  # typed a character at a time
+                s.change(catalog, text + entry[:cut])
+                await asyncio.sleep(0.01)
+            after = await s.next_publish(catalog, count)
+            assert "KML001" not in {d.code for d in after}  # the last text's verdict
+            await asyncio.sleep(1.5)
+            assert s.count(catalog) == count + 1
+            assert len(s.logs) == checks + 1, s.logs[checks:]  # one check for the burst
+
+    run(scenario)
