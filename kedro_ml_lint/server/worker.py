@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import faulthandler
 import json
+import logging
 import os
 import sys
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kedro_ml_lint.errors import KedroMlLintError
+from kedro_ml_lint.quiet import raise_levels
 
 _LOADED: set[str] = set()  # the roots this process has loaded once
 
@@ -66,7 +68,6 @@ def check(request: dict[str, Any]) -> dict[str, Any]:
 
 def _fixes(result: Any) -> dict[str, Any]:
     """What ``--fix`` would write: the whole plan, and each violation's own edit."""
-    from kedro_ml_lint.errors import KedroMlLintError
     from kedro_ml_lint.fix import plan_fixes, verified_plan
 
     try:
@@ -125,6 +126,18 @@ def _serve(requests: TextIO, replies: TextIO, path: list[str]) -> None:
         replies.flush()
 
 
+def _quiet_kedro() -> None:
+    """Kedro's logging as ``check`` (without ``-v``) sets it, before Kedro is imported.
+
+    Not only quieter: ``check`` loads with ``KEDRO_LOGGING_CONFIG`` set, and the cache and the
+    import records key on the environment, so the worker's loads must see the same one to
+    share them (without it, every first load imported scikit-learn for real: 3x a cold check).
+    """
+    config = Path(__file__).resolve().parent.parent / "logging.yml"
+    os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
+    raise_levels({"kedro": logging.ERROR})
+
+
 def main() -> None:
     """Serve requests until stdin closes.
 
@@ -142,6 +155,7 @@ def main() -> None:
     sys.stdout = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115
     sys.dont_write_bytecode = True  # a shadow file rewritten within a second: no stale .pyc
     faulthandler.enable()  # a crash dumps the stack to stderr too
+    _quiet_kedro()
     # Warm: the first check does not pay for importing Kedro.
     import kedro_ml_lint.api
     import kedro_ml_lint.loader.project  # noqa: F401
