@@ -379,3 +379,38 @@ def test_edits_in_a_burst_are_checked_once_for_the_last_text(example) -> None:
             assert len(s.logs) == checks + 1, s.logs[checks:]  # one check for the burst
 
     run(scenario)
+
+
+CRASHING = """
+
+def register_pipelines():
+    import os
+
+    os._exit(3)  # a registry that takes the process down
+"""
+
+
+def test_a_crashing_registry_is_one_diagnostic_and_the_next_save_gets_a_new_worker(
+    example,
+) -> None:
+    root = example("churn")
+    registry = root / "src/churn/pipeline_registry.py"
+    good = registry.read_text()
+    registry.write_text(good + CRASHING)
+    catalog = root / "conf/base/catalog.yml"
+
+    async def scenario() -> None:
+        async with session(env=environment()) as s:
+            s.open(catalog)
+            await s.wait_for(lambda: s.latest(root / "pyproject.toml") is not None, 120)
+            (diagnostic,) = s.latest(root / "pyproject.toml") or []
+            assert diagnostic.message == (
+                "the project could not be loaded: the worker process exited with code 3"
+            )
+            assert s.latest(catalog) == []
+            registry.write_text(good)
+            count = s.count(root / "pyproject.toml")
+            s.save(registry)
+            assert await s.next_publish(root / "pyproject.toml", count) == []
+
+    run(scenario)
