@@ -10,6 +10,7 @@ import asyncio
 import os
 import shutil
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -414,3 +415,32 @@ def test_a_crashing_registry_is_one_diagnostic_and_the_next_save_gets_a_new_work
             assert await s.next_publish(root / "pyproject.toml", count) == []
 
     run(scenario)
+
+
+def test_stopping_the_worker_does_not_wait_for_a_hung_load(example) -> None:
+    """The editor's shutdown must not wait out a hung load's timeout."""
+    from kedro_ml_lint.server.supervisor import Worker, WorkerFailure
+
+    root = example("churn")
+    registry = root / "src/churn/pipeline_registry.py"
+    registry.write_text(registry.read_text() + HANGING)
+    worker = Worker(env=environment())
+    worker.start()
+    failures: list[WorkerFailure] = []
+
+    def ask() -> None:
+        try:
+            worker.request({"root": str(root)}, 120)
+        except WorkerFailure as failure:
+            failures.append(failure)
+
+    thread = threading.Thread(target=ask)
+    thread.start()
+    time.sleep(3)  # the load is under way (it sleeps in the registry for 600 s)
+    assert thread.is_alive()
+    started = time.monotonic()
+    worker.stop()
+    thread.join(10)
+    assert time.monotonic() - started < 5
+    assert not thread.is_alive() and len(failures) == 1
+    assert failures[0].message == "the worker process was killed by signal 9"

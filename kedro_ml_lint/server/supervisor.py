@@ -129,11 +129,10 @@ class Worker:
                 self._kill(process)
             else:
                 process.wait()
-            raise self._failure(process, self._why(process, timeout))
+            raise self._failure(process, self._why(process, timeout, timed_out=not done))
 
-    def _why(self, process: subprocess.Popen[str], timeout: float) -> str:
-        dump = "".join(self._stderr)
-        if "Timeout (" in dump or process.returncode is None or process.returncode == -9:
+    def _why(self, process: subprocess.Popen[str], timeout: float, timed_out: bool) -> str:
+        if timed_out or "Timeout (" in "".join(self._stderr):
             return f"it did not finish within {timeout:g} s (the timeout can be set)"
         code = process.returncode
         if code is not None and code < 0:
@@ -154,11 +153,16 @@ class Worker:
     def _kill(self, process: subprocess.Popen[str]) -> None:
         process.kill()
         process.wait()
+        with self._arrived:  # a request waiting on it sees it gone now, not at its timeout
+            self._arrived.notify_all()
 
     def stop(self) -> None:
-        """End the worker (closing its stdin ends it; a stuck one is killed)."""
-        with self._lock:
-            process, self._process = self._process, None
+        """End the worker (closing its stdin ends it; a stuck one is killed).
+
+        Never waits for the request in flight (a hung load would hold the editor's shutdown
+        for the whole timeout): that request fails as the worker goes.
+        """
+        process, self._process = self._process, None
         if process is None or process.poll() is not None:
             return
         try:
@@ -167,6 +171,8 @@ class Worker:
             process.wait(timeout=2)
         except (OSError, subprocess.TimeoutExpired):
             self._kill(process)
+        with self._arrived:
+            self._arrived.notify_all()
 
 
 def innermost_project_frame(dump: str, roots: tuple[Path, ...]) -> tuple[str | None, int | None]:
