@@ -403,7 +403,7 @@ def test_a_crashing_registry_is_one_diagnostic_and_the_next_save_gets_a_new_work
     async def scenario() -> None:
         async with session(env=environment()) as s:
             s.open(catalog)
-            await s.wait_for(lambda: s.latest(root / "pyproject.toml") is not None, 120)
+            await settled(s, [root / "pyproject.toml", catalog])
             (diagnostic,) = s.latest(root / "pyproject.toml") or []
             assert diagnostic.message == (
                 "the project could not be loaded: the worker process exited with code 3"
