@@ -110,7 +110,7 @@ class KedroMlLintServer(LanguageServer):
         self.options = Options()
         self.worker = worker or Worker()
         self.projects: dict[Path, ProjectState] = {}
-        self._shadows = Path(tempfile.mkdtemp(prefix="kedro-ml-lint-server-"))
+        self._shadows: Path | None = None  # made for the first unsaved buffer
         self._turn: asyncio.Lock | None = None
 
     # -- which project ---------------------------------------------------------------------
@@ -239,6 +239,8 @@ class KedroMlLintServer(LanguageServer):
         if overlays:
             if state.shadow is None:
                 name = hashlib.sha256(str(state.root).encode()).hexdigest()[:16]
+                if self._shadows is None:
+                    self._shadows = Path(tempfile.mkdtemp(prefix="kedro-ml-lint-server-"))
                 state.shadow = ShadowTree(state.root, self._shadows / name)
             target = state.shadow.sync(overlays)
         self.worker.looking_in(target)
@@ -499,7 +501,8 @@ class KedroMlLintServer(LanguageServer):
         import shutil
 
         self.worker.stop()
-        shutil.rmtree(self._shadows, ignore_errors=True)
+        if self._shadows is not None:
+            shutil.rmtree(self._shadows, ignore_errors=True)
 
 
 def _overlaps(a: types.Range, b: types.Range) -> bool:
