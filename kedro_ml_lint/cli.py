@@ -822,6 +822,18 @@ def _quiet_kedro(verbose: bool) -> None:
         raise_levels({"kedro": logging.ERROR})
 
 
+@main.command(name="server")
+def server() -> None:
+    """Run the language server on stdio (for editors: docs/editors.md)."""
+    try:
+        from kedro_ml_lint.server.lsp import serve
+    except ImportError as exc:  # pygls/lsprotocol are core dependencies: a broken install
+        _fail(
+            f"the language server needs pygls and lsprotocol: {exc}; reinstall kedro-ml-lint", False
+        )
+    serve()
+
+
 @main.command(name="clean")
 @click.argument("project_dir", required=False, type=click.Path(file_okay=False, path_type=Path))
 @click.pass_context
