@@ -13,11 +13,11 @@ from hypothesis import strategies as st
 
 from kedro_ml_lint.api import LintResult, PairInfo
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
+from kedro_ml_lint.fix.noqa import add_noqa_comment, language_of
 from kedro_ml_lint.loader.catalog import noqa_codes
 from kedro_ml_lint.model import NodeSpec, PairSource, build_pair
 from kedro_ml_lint.model.catalog import DatasetSpec, Origin
 from kedro_ml_lint.server.hover import hover_facts, hover_markdown, lookup, name_at
-from kedro_ml_lint.server.noqa import add_noqa_comment, language_of
 from kedro_ml_lint.server.overlay import ShadowTree
 from kedro_ml_lint.server.ranges import Span, position_of, replacement, span_of, uri_to_path
 from kedro_ml_lint.server.supervisor import innermost_project_frame
@@ -107,7 +107,7 @@ def test_noqa_outside_the_text_changes_nothing() -> None:
     assert add_noqa_comment("a: 1\n", 0, ["KML001"], "yaml") == "a: 1\n"
     assert add_noqa_comment("a: 1\n", 1, [], "yaml") == "a: 1\n"
     assert language_of("conf/base/catalog.yml") == "yaml"
-    assert language_of("pyproject.toml") == "toml"
+    assert language_of("pyproject.toml") is None  # no
     assert language_of("README.md") is None
 
 

@@ -8,7 +8,9 @@ and the new ones merged in, so a second run changes nothing.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +34,7 @@ class NoqaWriteError(KedroMlLintError):
     """Raised when ``--add-noqa`` cannot read or write a file (it is left intact)."""
 
 
-def add_noqa_comment(text: str, line: int, codes: set[str], language: str) -> str:
+def add_noqa_comment(text: str, line: int, codes: Iterable[str], language: str) -> str:
     """``text`` with ``# noqa`` for ``codes`` on its 1-based ``line``.
 
     A line without a noqa comment gets ``  # noqa: CODE, CODE`` at its end (before its line
@@ -40,8 +42,9 @@ def add_noqa_comment(text: str, line: int, codes: set[str], language: str) -> st
     other codes, another linter's included, and any words after them are kept). Nothing
     changes when the line already names every code, when it holds a bare ``# noqa`` (in
     YAML it silences every code already; in Python it is another linter's, which a code
-    list would narrow), when the line does not exist, or when a Python line ends with a
-    backslash continuation (a comment there would break the code).
+    list would narrow), when the line does not exist, or where a comment at the end of a
+    Python line would change the code (after a backslash continuation, inside a multi-line
+    string). Shared by ``--add-noqa`` and the language server's quick fix.
 
     Args:
         text: The file's content.
@@ -66,6 +69,8 @@ def add_noqa_comment(text: str, line: int, codes: set[str], language: str) -> st
     body = raw.rstrip("\r\n")
     ending = raw[len(body) :]
     wanted = sorted({code.upper() for code in codes})
+    if not wanted or (language == "python" and not _comment_fits(text, line)):
+        return text
     match = _NOQA.search(body)
     if match is not None:
         listed = match.group("codes")
@@ -83,6 +88,23 @@ def add_noqa_comment(text: str, line: int, codes: set[str], language: str) -> st
         body = f"{body.rstrip()}  # noqa: {', '.join(wanted)}"
     lines[line - 1] = body + ending
     return "".join(lines)
+
+
+def language_of(path: str) -> str | None:
+    """The comment language of a project file; ``None`` where no ``# noqa`` is read."""
+    return LANGUAGES.get(Path(path).suffix.lower())
+
+
+def _comment_fits(text: str, line: int) -> bool:
+    """False when a comment at the end of Python ``line`` would land inside a string."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return True  # mid-edit code: a comment at the end of a line is still a comment
+    strings = {tokenize.STRING, getattr(tokenize, "FSTRING_MIDDLE", tokenize.STRING)}
+    return not any(
+        token.start[0] <= line < token.end[0] for token in tokens if token.type in strings
+    )
 
 
 @dataclass

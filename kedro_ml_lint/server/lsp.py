@@ -22,9 +22,9 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from kedro_ml_lint import __version__
+from kedro_ml_lint.fix.noqa import add_noqa_comment, language_of
 from kedro_ml_lint.loader.pyproject import find_project_root
 from kedro_ml_lint.server.hover import hover_markdown, lookup, name_at
-from kedro_ml_lint.server.noqa import add_noqa_comment, language_of
 from kedro_ml_lint.server.overlay import ShadowTree
 from kedro_ml_lint.server.ranges import Span, path_to_uri, replacement, span_of, uri_to_path
 from kedro_ml_lint.server.supervisor import Worker, WorkerFailure
@@ -400,20 +400,23 @@ class KedroMlLintServer(LanguageServer):
                         is_preferred=True,
                     )
                 )
-        text = self._text(item.path)
-        language = language_of(item.path.name)
-        if text is not None and language is not None:
-            line = item.diagnostic.range.start.line + 1
+        # Where --add-noqa would write it: the line the engine says the comment silences.
+        noqa = violation.get("noqa")
+        noqa_path = self._real(state, state.reply, noqa["path"]) if noqa else None
+        text = self._text(noqa_path) if noqa_path is not None else None
+        language = language_of(noqa_path.name) if noqa_path is not None else None
+        if noqa and noqa_path is not None and text is not None and language is not None:
+            line = int(noqa["line"])
             new = add_noqa_comment(text, line, [code], language)
             change = replacement(text, new)
             if change is not None:
                 actions.append(
                     types.CodeAction(
-                        title=f"{code}: add `# noqa: {code}` on this line",
+                        title=f"{code}: add `# noqa: {code}` where it silences this",
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[item.diagnostic],
                         edit=types.WorkspaceEdit(
-                            changes={path_to_uri(item.path): [self._text_edit(text, change)]}
+                            changes={path_to_uri(noqa_path): [self._text_edit(text, change)]}
                         ),
                     )
                 )

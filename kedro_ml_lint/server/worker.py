@@ -58,12 +58,22 @@ def check(request: dict[str, Any]) -> dict[str, Any]:
     return {
         "ok": True,
         "root": str(result.project),
-        "violations": [v.to_dict() for v in result.violations],
+        "violations": [_with_noqa_line(v) for v in result.violations],
         "fixes": _fixes(result),
         "hover": hover_facts(result),
         "warnings": list(result.warnings),
         "fix_catalog": result.settings.fix_catalog,
     }
+
+
+def _with_noqa_line(violation: Any) -> dict[str, Any]:
+    """The violation as ``check --format json`` gives it, and where a ``# noqa`` silences it.
+
+    That is ``--add-noqa``'s line: a node's call, not its ``def``; none for a pair's own rules.
+    """
+    where = violation.noqa_line
+    noqa = None if where is None else {"path": where.path, "line": where.line}
+    return {**violation.to_dict(), "noqa": noqa}
 
 
 def _fixes(result: Any) -> dict[str, Any]:
