@@ -190,7 +190,7 @@ def _linter(
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
     from kedro_ml_lint.api import lint_project
-    from kedro_ml_lint.loader.options import CliPair
+    from kedro_ml_lint.reading.options import CliPair
 
     explicit = (project.training, project.inference, project.input_name)
     if any(explicit) and not all(explicit):
@@ -532,7 +532,7 @@ def _quiet_kedro(verbose: bool) -> None:
 def clean(ctx: click.Context, project_dir: Path | None) -> None:
     """Remove the cache folder (.kedro-ml-lint-cache) of the project in PROJECT_DIR."""
     from kedro_ml_lint.cache.store import clean as remove_cache
-    from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.reading.pyproject import find_project_root
     from kedro_ml_lint.vocabulary import CACHE_DIR
 
     start = _project_dir(ctx, project_dir).expanduser().resolve()

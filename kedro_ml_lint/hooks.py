@@ -299,7 +299,7 @@ def _trained_pairs(ran: set[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]
     """
     from kedro.framework.project import pipelines
 
-    from kedro_ml_lint.loader.pairs import is_pipeline_ml
+    from kedro_ml_lint.reading.pairs import is_pipeline_ml
 
     complete: dict[str, Any] = {}
     partial: dict[str, list[str]] = {}

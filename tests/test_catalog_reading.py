@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from kedro.config import OmegaConfigLoader
 
 from kedro_ml_lint.errors import ProjectConfigError
-from kedro_ml_lint.loader.catalog import CatalogView
-from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
-from kedro_ml_lint.loader.config_errors import config_error
-from kedro_ml_lint.loader.project import _read_config
+from kedro_ml_lint.reading.catalog import CatalogView
+from kedro_ml_lint.reading.config_errors import config_error
+from kedro_ml_lint.reading.project import _read_config
+from kedro_ml_lint.seams.kedro_catalog import read_plain_catalog
 
 RUN = settings(
     max_examples=examples(ci=200, slow=2000),

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import KedroMlLintError
-from kedro_ml_lint.loader.config_errors import relative
-from kedro_ml_lint.loader.project import ConfigSource
 from kedro_ml_lint.model.redact import redact_text
+from kedro_ml_lint.reading.config_errors import relative
+from kedro_ml_lint.reading.project import ConfigSource
 
 if TYPE_CHECKING:
     from kedro_ml_lint.fix.plan import FixPlan

@@ -13,13 +13,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.loader.compat.kedro_private import (
+from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.seams.kedro_private import (
     dataset_init_config,
     dataset_load_path,
     dataset_protocol,
     dataset_reads_a_file,
 )
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
 from kedro_ml_lint.vocabulary import LOCAL_PROTOCOLS
 from kedro_ml_lint.vocabulary import MEMORY_DATASET_TYPES as MEMORY_DATASETS
 from kedro_ml_lint.vocabulary import PARAMS_PREFIX as PARAMS_PREFIX

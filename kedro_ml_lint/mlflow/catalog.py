@@ -57,7 +57,7 @@ def catalog_from_config_loader(
     """Build the catalog the project's context class builds, with an empty hook manager."""
     from kedro.framework.project import settings
 
-    from kedro_ml_lint.loader.compat.kedro_private import empty_hook_manager
+    from kedro_ml_lint.seams.kedro_private import empty_hook_manager
 
     context = settings.CONTEXT_CLASS(
         package_name=package_name,

@@ -30,7 +30,7 @@ GIT_TIMEOUT = 10  # seconds
 
 def project_name(project_root: Path, package_name: str) -> str:
     """``[tool.kedro] project_name`` of the project's ``pyproject.toml``, else its package."""
-    from kedro_ml_lint.loader.pyproject import read_pyproject
+    from kedro_ml_lint.reading.pyproject import read_pyproject
 
     try:
         name = read_pyproject(project_root).get("tool", {}).get("kedro", {}).get("project_name")

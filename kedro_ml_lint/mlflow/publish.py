@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedro_ml_lint.loader.options import run_environment
 from kedro_ml_lint.mlflow import transaction
 from kedro_ml_lint.mlflow.catalog import project_catalog
 from kedro_ml_lint.mlflow.describe import project_name
@@ -24,6 +23,7 @@ from kedro_ml_lint.mlflow.packaging import stage_code
 from kedro_ml_lint.mlflow.prepare import Pair, ProjectInfo, prepare
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.transaction import PublishedModel
+from kedro_ml_lint.reading.options import run_environment
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult

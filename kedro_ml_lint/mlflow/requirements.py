@@ -121,7 +121,7 @@ def pip_requirements(
 
 def _distributions(modules: Iterable[str]) -> set[str]:
     """The installed distributions that provide these top-level modules."""
-    from kedro_ml_lint.mlflow.compat import modules_to_distributions
+    from kedro_ml_lint.seams.mlflow_private import modules_to_distributions
 
     providers = modules_to_distributions()
     found: set[str] = set()
@@ -256,7 +256,7 @@ def _project_requirement_lines(root: Path) -> list[str]:
     for candidate in (root / "requirements.txt", root / "src" / "requirements.txt"):
         if candidate.is_file():
             return requirement_file_lines(candidate)
-    from kedro_ml_lint.loader.pyproject import read_pyproject
+    from kedro_ml_lint.reading.pyproject import read_pyproject
 
     try:
         dependencies = read_pyproject(root).get("project", {}).get("dependencies", [])

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kedro_ml_lint.mlflow.compat import tracking_uri_scope
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
+from kedro_ml_lint.seams.mlflow_private import tracking_uri_scope
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 USERNAME_ENV = "MLFLOW_TRACKING_USERNAME"

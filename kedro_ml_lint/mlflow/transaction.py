@@ -28,7 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import Interrupted
-from kedro_ml_lint.mlflow.compat import artifact_repository
 from kedro_ml_lint.mlflow.errors import PublishError, one_line
 from kedro_ml_lint.mlflow.quiet import quiet_kedro
 from kedro_ml_lint.mlflow.store import (
@@ -38,6 +37,7 @@ from kedro_ml_lint.mlflow.store import (
     redacted,
     using_tracking_uri,
 )
+from kedro_ml_lint.seams.mlflow_private import artifact_repository
 from kedro_ml_lint.vocabulary import TAG_PREFIX
 
 if TYPE_CHECKING:

@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 
-from kedro_ml_lint.loader.catalog import noqa_codes
+from kedro_ml_lint.reading.catalog import noqa_codes
 
 _OURS = re.compile(r"^KML\d+$")
 

@@ -12,7 +12,12 @@ statically. The differences between eras live here and nowhere else:
 - how Kedro 0.17 made its config loader and registry: ``register_config_loader`` and
   ``register_pipelines`` hooks (:func:`hook_implementation`);
 - the settings name of the configuration folder (``CONF_ROOT`` before 0.18);
-- kedro-mlflow's factory signatures (:mod:`.kedro_mlflow`).
+- catalog type names and wrapper keys of older Kedros and kedro-mlflows
+  (:mod:`.catalog_names`).
+
+Which Kedro is installed, and the private or version-specific APIs read to emulate an era,
+are in :mod:`kedro_ml_lint.seams` (kedro-mlflow's factory signatures in
+:mod:`kedro_ml_lint.seams.kedro_mlflow`).
 
 See docs/design.md §12 for the supported versions and what is emulated.
 """
@@ -20,67 +25,24 @@ See docs/design.md §12 for the supported versions and what is emulated.
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from types import ModuleType
 from typing import Any
 
 from kedro_ml_lint.errors import NotAKedroProjectError
+from kedro_ml_lint.seams.kedro_settings import settings_items
+from kedro_ml_lint.seams.versions import KedroVersion, installed_kedro
 
 OLDEST_SUPPORTED = (0, 17)
 NEWEST_MAJOR = 1
 SUPPORTED_RANGE = "0.17 to 1.x"
-_VERSION = re.compile(r"^\s*(\d+)\.(\d+)")
 # The default run environment's folder and the base's, in every supported era.
 DEFAULT_CONFIG_LOADER_ARGS = {"base_env": "base", "default_run_env": "local"}
 # Before 0.19 every config loader defaulted to these itself (0.18's ``OmegaConfigLoader``
 # too); from 0.19 ``OmegaConfigLoader`` defaults to none, and the settings template (or
 # Kedro's default ``CONFIG_LOADER_ARGS``) names them.
 _ENVIRONMENTS_BEFORE_019 = {"base_env": "base", "default_run_env": "local"}
-
-
-@dataclass(frozen=True, order=True)
-class KedroVersion:
-    """A Kedro ``major.minor`` and the text it was read from."""
-
-    major: int
-    minor: int
-    text: str = ""
-
-    @classmethod
-    def parse(cls, text: str) -> KedroVersion | None:
-        """``0.18.2`` → ``KedroVersion(0, 18)``; ``None`` when ``text`` is no version."""
-        match = _VERSION.match(text)
-        return cls(int(match.group(1)), int(match.group(2)), text.strip()) if match else None
-
-    def __str__(self) -> str:
-        return self.text or f"{self.major}.{self.minor}"
-
-    @property
-    def minor_version(self) -> tuple[int, int]:
-        """``(major, minor)``."""
-        return (self.major, self.minor)
-
-
-def distribution_version(name: str) -> str | None:
-    """The installed version of distribution ``name``; ``None`` when it is not installed."""
-    from importlib import metadata
-
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def installed_kedro() -> KedroVersion:
-    """The Kedro kedro-ml-lint runs on."""
-    from kedro import __version__
-
-    version = KedroVersion.parse(__version__)
-    assert version is not None, __version__
-    return version
 
 
 def project_version(table: dict[str, Any], where: str) -> KedroVersion:
@@ -180,7 +142,7 @@ def _is_omegaconf_loader(loader_class: Any) -> bool:
 
 
 def _is_kedro_loader(loader_class: Any) -> bool:
-    from kedro_ml_lint.loader.compat.legacy_config import LegacyConfigLoader
+    from kedro_ml_lint.eras.legacy_config import LegacyConfigLoader
 
     return _is_omegaconf_loader(loader_class) or (
         isinstance(loader_class, type) and issubclass(loader_class, LegacyConfigLoader)
@@ -195,7 +157,7 @@ def is_older(project: KedroVersion) -> bool:
 def default_config_loader(project: KedroVersion) -> Any:
     """The config loader class ``kedro run`` of the project's era used by default."""
     if project.minor_version < (0, 19):
-        from kedro_ml_lint.loader.compat.legacy_config import LegacyConfigLoader
+        from kedro_ml_lint.eras.legacy_config import LegacyConfigLoader
 
         return LegacyConfigLoader
     from kedro.config import OmegaConfigLoader
@@ -210,34 +172,6 @@ def conf_source_setting(settings: ModuleType | None) -> str:
         if isinstance(value, str) and value:
             return value
     return "conf"
-
-
-def settings_items(settings: ModuleType | None, name: str) -> tuple[Any, ...]:
-    """An iterable setting's items (``HOOKS``, ``DISABLE_HOOKS_FOR_PLUGINS``), as Kedro reads it.
-
-    Every item of any iterable, in its order (``_register_hooks`` iterates
-    ``settings.HOOKS``, ``_register_hooks_entry_points`` takes ``set(...)`` of the disabled
-    plugins; Kedro's settings validators check no type). A string is iterated too, as Kedro
-    does: ``"kedro_mlflow"`` disables no plugin.
-
-    An iterator (a generator expression) can be read once: its items are kept on the
-    settings module, so every later reader sees what ``kedro run`` would see. A value that
-    is not iterable is no item here (``kedro run`` fails on it before any hook runs).
-    Checked against Kedro 0.19.15 and 1.7.0 (``kedro/framework/hooks/manager.py``; 0.17 and
-    0.18 take the same ``Iterable`` there).
-    """
-    if settings is None:
-        return ()
-    value = getattr(settings, name, ())
-    if isinstance(value, tuple):
-        return value
-    try:
-        items = tuple(value)
-    except TypeError:
-        return ()
-    if iter(value) is value:
-        setattr(settings, name, items)
-    return items
 
 
 def hook_implementation(settings: ModuleType, name: str) -> Any | None:
@@ -261,53 +195,11 @@ def call_hook(method: Any, **available: Any) -> Any:
 
 
 @contextmanager
-def kedro_globals_restored() -> Iterator[None]:
-    """Leave Kedro's ``settings`` and ``PACKAGE_NAME`` as they were before the load.
-
-    The load points them at the project while its code imports; a caller inside a running
-    Kedro session (the hook) or loading several projects must not see that afterwards.
-    """
-    import kedro.framework.project as kedro_project
-
-    # Private: dynaconf's ``LazyObject`` keeps the configured settings in ``_wrapped``
-    # (checked against Kedro 0.19.15 and 1.7.0, dynaconf 3.2).
-
-    settings_state = kedro_project.settings.__dict__.get("_wrapped")
-    package_name = kedro_project.PACKAGE_NAME
-    try:
-        yield
-    finally:
-        kedro_project.settings.__dict__["_wrapped"] = settings_state
-        kedro_project.PACKAGE_NAME = package_name
-
-
-@contextmanager
-def swapped_attribute(owner: Any, name: str, value: Any) -> Iterator[None]:
-    """``owner.name`` is ``value`` in the block, then what it was.
-
-    ``unittest.mock.patch.object`` without importing ``unittest.mock`` (and asyncio with
-    it): 0.1 s of every load.
-    """
-    original = vars(owner).get(name, _ABSENT)
-    setattr(owner, name, value)
-    try:
-        yield
-    finally:
-        if original is _ABSENT:
-            delattr(owner, name)  # it was inherited, or answered by a module's __getattr__
-        else:
-            setattr(owner, name, original)
-
-
-_ABSENT = object()
-
-
-@contextmanager
 def project_era(version: KedroVersion) -> Iterator[None]:
     """While a project loads, answer for the Kedro APIs its era had."""
     with ExitStack() as stack:
         if is_older(version):
-            from kedro_ml_lint.loader.compat.kedro_apis import older_kedro_apis
+            from kedro_ml_lint.eras.kedro_apis import older_kedro_apis
 
             stack.enter_context(older_kedro_apis())
         yield
@@ -315,13 +207,13 @@ def project_era(version: KedroVersion) -> Iterator[None]:
 
 def kedro_module(name: str) -> ModuleType | None:
     """A module an older Kedro had that the installed one answers with a real module."""
-    from kedro_ml_lint.loader.compat.kedro_apis import MODULAR_PIPELINE, modular_pipeline_module
+    from kedro_ml_lint.eras.kedro_apis import MODULAR_PIPELINE, modular_pipeline_module
 
     return modular_pipeline_module() if name == MODULAR_PIPELINE else None
 
 
 def make_module(name: str) -> ModuleType | None:
     """Real modules lite import puts where a stand-in would otherwise go."""
-    from kedro_ml_lint.loader.compat.kedro_mlflow import kedro_mlflow_stand_in
+    from kedro_ml_lint.importing.kedro_mlflow_stand_in import kedro_mlflow_stand_in
 
     return kedro_module(name) or kedro_mlflow_stand_in(name)

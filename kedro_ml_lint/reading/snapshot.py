@@ -24,8 +24,8 @@ from kedro_ml_lint.model.names import is_parameter
 from kedro_ml_lint.model.pair import flow_of
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.loader.pairs import PairDeclaration
-    from kedro_ml_lint.loader.project import Project
+    from kedro_ml_lint.reading.pairs import PairDeclaration
+    from kedro_ml_lint.reading.project import Project
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class NodePlace:
 class PairSnapshot:
     """One declared pair, reduced to data.
 
-    Fields that :class:`~kedro_ml_lint.loader.pairs.PairDeclaration` also has (other than
+    Fields that :class:`~kedro_ml_lint.reading.pairs.PairDeclaration` also has (other than
     the two pipelines) are copied from it by name: a new declaration field is one line here.
 
     Attributes:
@@ -165,8 +165,8 @@ class SnapshotLocator:
 
 def take_snapshot(project: Project, declarations: Sequence[PairDeclaration]) -> ProjectSnapshot:
     """Reduce a loaded project and its selected pairs to a :class:`ProjectSnapshot`."""
-    from kedro_ml_lint.loader.pairs import NodeLocator, node_specs
-    from kedro_ml_lint.loader.sources import mentions_kml, noqa_directives
+    from kedro_ml_lint.reading.pairs import NodeLocator, node_specs
+    from kedro_ml_lint.reading.sources import mentions_kml, noqa_directives
 
     pairs = []
     datasets: dict[str, DatasetSpec] = {}

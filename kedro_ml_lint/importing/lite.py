@@ -35,7 +35,7 @@ from types import FrameType, ModuleType
 from typing import Any
 
 from kedro_ml_lint.errors import ProjectCodeError
-from kedro_ml_lint.loader import deferred, import_sites
+from kedro_ml_lint.importing import deferred, import_sites
 
 KEDRO = "kedro"
 KEDRO_MLFLOW = "kedro_mlflow"

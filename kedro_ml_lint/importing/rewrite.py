@@ -1,6 +1,6 @@
 """The project's own modules as compiled while a load defers: no Deferred reaches C code.
 
-A :class:`~kedro_ml_lint.loader.deferred.Deferred` is a proxy: Python lets it intercept
+A :class:`~kedro_ml_lint.importing.deferred.Deferred` is a proxy: Python lets it intercept
 every operation written as a protocol (calls, operators, ``isinstance``…), but not what C
 code reads off the object itself: identity (``is``), ``type(x)``, ``id(x)``, whether a
 public attribute exists before first use (``hasattr``, ``getattr(x, name, default)``), nor

@@ -2,8 +2,8 @@
 
 The load reads a project the way ``kedro run`` of the project's own Kedro version
 would, from one installed kedro-ml-lint: version-specific knowledge is behind
-:mod:`kedro_ml_lint.loader.compat`, libraries that are not installed get stand-ins
-(:mod:`kedro_ml_lint.loader.lite`).
+:mod:`kedro_ml_lint.eras`, libraries that are not installed get stand-ins
+(:mod:`kedro_ml_lint.importing.lite`).
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from kedro_ml_lint import eras
 from kedro_ml_lint.diagnostics import relative_to_root
 from kedro_ml_lint.errors import (
     KedroMlLintError,
@@ -27,16 +28,10 @@ from kedro_ml_lint.errors import (
     ProjectCodeError,
     ProjectConfigError,
 )
-from kedro_ml_lint.loader import compat, sources
-from kedro_ml_lint.loader.capture import captured_factories, recorded_node_sites
-from kedro_ml_lint.loader.catalog import CatalogIndex, CatalogView, config_files
-from kedro_ml_lint.loader.compat import KedroVersion
-from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
-from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
-from kedro_ml_lint.loader.config_errors import config_error, relative
-from kedro_ml_lint.loader.deferred import deferred_imports, worth_deferring
-from kedro_ml_lint.loader.import_health import ImportHealth
-from kedro_ml_lint.loader.lite import (
+from kedro_ml_lint.importing.capture import captured_factories, recorded_node_sites
+from kedro_ml_lint.importing.deferred import deferred_imports, worth_deferring
+from kedro_ml_lint.importing.import_health import ImportHealth
+from kedro_ml_lint.importing.lite import (
     LiteSession,
     StandIn,
     distribution_hint,
@@ -44,14 +39,21 @@ from kedro_ml_lint.loader.lite import (
     lite_import,
     local_module_names,
 )
-from kedro_ml_lint.loader.pyproject import (
+from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.reading import sources
+from kedro_ml_lint.reading.catalog import CatalogIndex, CatalogView, config_files
+from kedro_ml_lint.reading.config_errors import config_error, relative
+from kedro_ml_lint.reading.pyproject import (
     find_project_root,
     kedro_metadata,
     lint_table,
     read_pyproject,
     refuse_older_project,
 )
-from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.seams import kedro_mlflow as kedro_mlflow_compat
+from kedro_ml_lint.seams.kedro_catalog import read_plain_catalog
+from kedro_ml_lint.seams.kedro_settings import kedro_globals_restored
+from kedro_ml_lint.seams.versions import KedroVersion
 from kedro_ml_lint.vocabulary import PYPROJECT
 
 
@@ -209,17 +211,17 @@ def load_project(
     with ExitStack() as stack:
         stack.enter_context(_project_imports(package_name, source_dir))
         stack.enter_context(_working_directory(root))
-        stack.enter_context(compat.kedro_globals_restored())
+        stack.enter_context(kedro_globals_restored())
         session = stack.enter_context(
             lite_import(
                 (root, source_dir),
                 local_module_names(source_dir, root),
-                compat.make_module if lite else compat.kedro_module,
+                eras.make_module if lite else eras.kedro_module,
                 stand_in_missing=lite,
-                older_kedro=compat.is_older(version),
+                older_kedro=eras.is_older(version),
             )
         )
-        stack.enter_context(compat.project_era(version))
+        stack.enter_context(eras.project_era(version))
         # Libraries' deprecation chatter is not the user's concern while linting.
         stack.enter_context(warnings.catch_warnings())
         warnings.simplefilter("ignore")
@@ -381,9 +383,7 @@ def _loader_factory(
         A function making the loader on a configuration folder, and the project's folder.
     """
     folder = (
-        Path(conf_source).expanduser()
-        if conf_source
-        else root / compat.conf_source_setting(settings)
+        Path(conf_source).expanduser() if conf_source else root / eras.conf_source_setting(settings)
     )
     if not folder.is_absolute():
         folder = (Path.cwd() / folder).resolve() if conf_source else (root / folder).resolve()
@@ -395,9 +395,9 @@ def _loader_factory(
     loader_class = getattr(settings, "CONFIG_LOADER_CLASS", None)
     args = getattr(settings, "CONFIG_LOADER_ARGS", None)
     if loader_class is None:
-        loader_class = compat.default_config_loader(version)
+        loader_class = eras.default_config_loader(version)
     if args is None:
-        args = dict(compat.DEFAULT_CONFIG_LOADER_ARGS)
+        args = dict(eras.DEFAULT_CONFIG_LOADER_ARGS)
     if isinstance(loader_class, StandIn) or not callable(loader_class):
         raise ProjectCodeError(
             f"`CONFIG_LOADER_CLASS` is {loader_class!r}, not a config loader class"
@@ -412,8 +412,8 @@ def _loader_factory(
         raise ProjectCodeError(
             "`CONFIG_LOADER_ARGS` must be a dict", _settings_path(settings, root)
         )
-    args = compat.config_loader_args(version, loader_class, dict(args))
-    base_env, default_run_env = compat.loader_environments(version, loader_class, args)
+    args = eras.config_loader_args(version, loader_class, dict(args))
+    base_env, default_run_env = eras.loader_environments(version, loader_class, args)
     run_env = env or default_run_env
     for needed in dict.fromkeys(e for e in (base_env, run_env) if e):
         if not (folder / needed).is_dir():
@@ -430,7 +430,7 @@ def _loader_factory(
                 relative(folder / needed, root),
             )
     hook = (
-        compat.hook_implementation(settings, "register_config_loader")
+        eras.hook_implementation(settings, "register_config_loader")
         if settings is not None and version.minor_version < (0, 18)
         else None
     )
@@ -441,7 +441,7 @@ def _loader_factory(
                 conf_paths = list(
                     dict.fromkeys(str(folder / e) for e in (base_env, run_env or "local"))
                 )
-                return compat.call_hook(
+                return eras.call_hook(
                     hook, conf_paths=conf_paths, env=env or "local", extra_params={}
                 )
             return loader_class(conf_source=str(folder), env=env, **args)
@@ -458,7 +458,7 @@ def _loader_factory(
 
 def _named_env(env: str | None) -> str:
     """How the user named the run environment: ``--env``, or ``KEDRO_ENV`` (§5)."""
-    from kedro_ml_lint.loader.options import KEDRO_ENV
+    from kedro_ml_lint.reading.options import KEDRO_ENV
 
     # Only on the way to an error: a run that stores a cache entry never reads it here.
     return f"`{KEDRO_ENV}={env}`" if os.environ.get(KEDRO_ENV) == env else f"`--env {env}`"
@@ -615,7 +615,7 @@ def _registry_function(module_name: str, settings: ModuleType | None) -> Any | N
     except ModuleNotFoundError as exc:
         if exc.name != module_name:
             raise
-        hook = compat.hook_implementation(settings, "register_pipelines") if settings else None
+        hook = eras.hook_implementation(settings, "register_pipelines") if settings else None
         return hook
     return getattr(module, "register_pipelines", None)
 

@@ -9,7 +9,8 @@
   to ``name``, which the factory maps itself).
 
 A call of any era is normalised to the 2.x arguments, so the installed kedro-mlflow,
-or our own factory where it is missing, receives what it understands.
+or our own factory where it is missing, receives what it understands. Also: whether the
+plugin is installed or named by a project, and the MLflow each release declares.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 from packaging.specifiers import SpecifierSet
@@ -84,31 +84,6 @@ def normalise_factory_call(*args: Any, **kwargs: Any) -> FactoryCall:
     return FactoryCall(**given, legacy=legacy)
 
 
-def kedro_mlflow_stand_in(name: str) -> ModuleType | None:
-    """A module for ``kedro_mlflow`` (or a submodule) where it is not installed.
-
-    Its ``pipeline_ml_factory`` and ``PipelineML`` are ours, so the project's pairs are
-    still found; any other name is a stand-in (lite import).
-    """
-    if name.partition(".")[0] != KEDRO_MLFLOW:
-        return None
-    from kedro_ml_lint.loader.lite import StandInModule
-    from kedro_ml_lint.pipeline_ml import PipelineML, pipeline_ml_factory, remember_call_site
-
-    def factory(*args: Any, **kwargs: Any) -> Any:
-        call = normalise_factory_call(*args, **kwargs)
-        result = pipeline_ml_factory(*call.arguments())
-        remember_call_site(result, depth=1)  # the project's line, not this wrapper's
-        setattr(result, MADE_BY_KEDRO_MLFLOW, True)
-        return result
-
-    module = StandInModule(name)
-    module.pipeline_ml_factory = factory  # type: ignore[attr-defined]
-    module.PipelineML = PipelineML  # type: ignore[attr-defined]
-    module.__kml_stand_in__ = True  # type: ignore[attr-defined]
-    return module
-
-
 def installed() -> bool:
     """True when the real kedro-mlflow can be imported."""
     if KEDRO_MLFLOW in sys.modules:
@@ -124,27 +99,6 @@ def installed() -> bool:
 # The distribution name kedro-mlflow 2.x declares, which Kedro matches *exactly* against
 # ``DISABLE_HOOKS_FOR_PLUGINS`` (pluggy's ``project_name``): assumed where it is not installed.
 DISTRIBUTION = "kedro_mlflow"
-
-
-def hook_runs(settings: ModuleType | None, in_environment: bool = True) -> bool:
-    """True when kedro-mlflow's hook runs in a ``kedro run`` of the project.
-
-    It does when ``settings.HOOKS`` lists it (Kedro 0.17 projects did; Kedro registers it
-    whatever ``DISABLE_HOOKS_FOR_PLUGINS`` says, since that only unregisters what entry
-    points registered), or when the plugin is in the project's environment
-    (``in_environment``: see :func:`in_project_environment`), registers its hook itself (its
-    ``kedro.hooks`` entry point) and ``DISABLE_HOOKS_FOR_PLUGINS`` does not name the
-    distribution exactly, as Kedro compares. Both settings may be any iterable
-    (``compat.settings_items``).
-    """
-    from kedro_ml_lint.loader.compat import settings_items
-
-    if any(is_kedro_mlflow_hook(hook) for hook in settings_items(settings, "HOOKS")):
-        return True
-    if not in_environment:
-        return False  # no plugin, no entry point: nothing registers its hook
-    disabled = settings_items(settings, "DISABLE_HOOKS_FOR_PLUGINS")
-    return _distribution_name() not in {name for name in disabled if isinstance(name, str)}
 
 
 def in_project_environment(declared: bool, source_dir: Path) -> bool:
@@ -174,17 +128,8 @@ def mentioned_in(source_dir: Path) -> bool:
     return False
 
 
-def is_kedro_mlflow_hook(hook: object) -> bool:
-    """A hook instance of kedro-mlflow's, or (lean environment) a stand-in for one."""
-    from kedro_ml_lint.loader.lite import StandIn
-
-    if isinstance(hook, StandIn):
-        # `MlflowHook()` of a stood-in `kedro_mlflow.framework.hooks`: its dotted path.
-        return object.__getattribute__(hook, "_kml_path").startswith(KEDRO_MLFLOW + ".")
-    return type(hook).__module__.startswith(KEDRO_MLFLOW + ".")
-
-
-def _distribution_name() -> str:
+def distribution_name() -> str:
+    """The name kedro-mlflow's distribution declares (:data:`DISTRIBUTION` when absent)."""
     from importlib import metadata
 
     try:

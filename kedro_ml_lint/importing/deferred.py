@@ -15,7 +15,7 @@ values, and a registry that only names them never pays for the import.
 
 What a proxy cannot intercept (identity, ``type``, ``hasattr`` before first use, C code's
 type checks) is made exact by compiling the project's own modules through
-:mod:`~kedro_ml_lint.loader.rewrite` while the load defers; inside a ``try`` or ``with``
+:mod:`~kedro_ml_lint.importing.rewrite` while the load defers; inside a ``try`` or ``with``
 body, attributes are read for real, and an ``import`` there is never deferred. Libraries on
 the list are pure computation, whose import registers nothing Kedro reads; others are
 imported as usual, and only the project's own ``import`` statements are deferred: a library
@@ -25,7 +25,7 @@ the load emitted, the loader imports the registry again without deferral, so def
 make a load faster but never change its verdict (docs/design.md §4).
 
 An import is deferred only where a sealed record says it succeeds in this environment
-(:mod:`~kedro_ml_lint.loader.import_health`): a broken install fails the load as it does
+(:mod:`~kedro_ml_lint.importing.import_health`): a broken install fails the load as it does
 for real. Without a valid record the library is imported for real, and recorded.
 """
 
@@ -44,9 +44,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-from kedro_ml_lint.loader import rewrite
-from kedro_ml_lint.loader.import_sites import guarded_by_import_error
-from kedro_ml_lint.loader.library_names import proven
+from kedro_ml_lint.importing import rewrite
+from kedro_ml_lint.importing.import_sites import guarded_by_import_error
+from kedro_ml_lint.importing.library_names import proven
 
 # Import-heavy libraries of data science projects, whose import has no effect on what
 # Kedro reads (no resolvers, datasets, hooks or settings are registered by importing them).

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kedro_ml_lint.loader.compat import swapped_attribute
+from kedro_ml_lint.seams.patching import swapped_attribute
 
 CHECKED_AGAINST = "kedro 0.19.15, 1.7.0; kedro-datasets 9.6.0"
 
@@ -66,7 +66,7 @@ def patched_node_construction(
     Private: ``kedro.pipeline.node.Node._copy`` (what ``pipeline(...)`` calls to namespace or
     rename a node; ``Node.__init__`` is patched too). Needed so that every node records
     the project line that created it and a copied node keeps its original's
-    (``kedro_ml_lint.loader.capture``).
+    (``kedro_ml_lint.importing.capture``).
     Checked against kedro 0.19.15 and 1.7.0 (``_copy(self, **overwrite_params)``).
     """
     from kedro.pipeline.node import Node

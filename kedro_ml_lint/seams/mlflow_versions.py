@@ -18,8 +18,8 @@ from pathlib import Path
 from packaging.specifiers import SpecifierSet
 from packaging.version import InvalidVersion, Version
 
-from kedro_ml_lint.loader.compat import distribution_version
 from kedro_ml_lint.model.wiring import MlflowRange
+from kedro_ml_lint.seams.versions import distribution_version
 
 
 def installed_version() -> str | None:

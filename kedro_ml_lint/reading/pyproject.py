@@ -55,7 +55,8 @@ def kedro_metadata(pyproject: dict[str, Any], root: Path) -> dict[str, Any]:
     The project's Kedro version (``kedro_init_version`` or, before 0.19,
     ``project_version``) is stored under ``kedro_version`` as a ``KedroVersion``.
     """
-    from kedro_ml_lint.loader.compat import KedroVersion, project_version
+    from kedro_ml_lint.eras import project_version
+    from kedro_ml_lint.seams.versions import KedroVersion
 
     version: KedroVersion | None = None
     table = pyproject.get("tool", {}).get("kedro")
@@ -118,7 +119,8 @@ def refuse_older_project(start: Path, root: Path | None) -> None:
         NotAKedroProjectError: When a folder from ``start`` up to (not including)
             ``root`` holds ``.kedro.yml``.
     """
-    from kedro_ml_lint.loader.compat import OLDEST_SUPPORTED, KedroVersion, unsupported_version
+    from kedro_ml_lint.eras import OLDEST_SUPPORTED, unsupported_version
+    from kedro_ml_lint.seams.versions import KedroVersion
 
     for folder in (start, *start.parents):
         if folder == root:

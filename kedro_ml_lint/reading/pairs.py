@@ -17,24 +17,26 @@ from kedro_ml_lint.errors import (
     ProjectCodeError,
     SettingsError,
 )
-from kedro_ml_lint.loader.capture import node_site
-from kedro_ml_lint.loader.compat import distribution_version, settings_items
-from kedro_ml_lint.loader.compat import kedro_mlflow as kedro_mlflow_compat
-from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
-from kedro_ml_lint.loader.compat.kedro_private import unsorted_nodes
-from kedro_ml_lint.loader.deferred import real
-from kedro_ml_lint.loader.dependencies import (
+from kedro_ml_lint.importing.capture import node_site
+from kedro_ml_lint.importing.deferred import real
+from kedro_ml_lint.model import Factory, Logger, MlflowRange, NodeSpec, PairSource, Role, Wiring
+from kedro_ml_lint.model.names import did_you_mean
+from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT
+from kedro_ml_lint.reading import plugin_hooks
+from kedro_ml_lint.reading.dependencies import (
     KEDRO_MLFLOW_DISTRIBUTION,
     declared_requirements,
     project_mlflow,
 )
-from kedro_ml_lint.loader.options import CliPair
-from kedro_ml_lint.loader.project import Project
-from kedro_ml_lint.loader.pyproject import table_line
-from kedro_ml_lint.loader.sources import node_call_noqa
-from kedro_ml_lint.model import Factory, Logger, MlflowRange, NodeSpec, PairSource, Role, Wiring
-from kedro_ml_lint.model.names import did_you_mean
-from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT
+from kedro_ml_lint.reading.options import CliPair
+from kedro_ml_lint.reading.project import Project
+from kedro_ml_lint.reading.pyproject import table_line
+from kedro_ml_lint.reading.sources import node_call_noqa
+from kedro_ml_lint.seams import kedro_mlflow as kedro_mlflow_compat
+from kedro_ml_lint.seams import mlflow_versions as mlflow_compat
+from kedro_ml_lint.seams.kedro_private import unsorted_nodes
+from kedro_ml_lint.seams.kedro_settings import settings_items
+from kedro_ml_lint.seams.versions import distribution_version
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE as DEFAULT_PIPELINE
 from kedro_ml_lint.vocabulary import PYPROJECT
 
@@ -174,7 +176,7 @@ class _ProjectWiring:
         )
         return cls(
             our_hook=any(_is_our_logging_hook(hook) for hook in hooks),
-            kedro_mlflow_hook=kedro_mlflow_compat.hook_runs(settings, kedro_mlflow_there),
+            kedro_mlflow_hook=plugin_hooks.hook_runs(settings, kedro_mlflow_there),
             kedro_version=distribution_version("kedro"),
             kedro_mlflow_version=distribution_version("kedro-mlflow"),
             declared_mlflow=project_mlflow(declared),
@@ -351,7 +353,7 @@ def pipeline_nodes(pipeline: Any) -> list[Any]:
 
     ``Pipeline.nodes`` sorts them topologically, which the contract never needs and which
     costs more than the whole check on large pipelines; Kedro's private ``_nodes`` (reached
-    through :mod:`~kedro_ml_lint.loader.compat.kedro_private`) is the same set unsorted.
+    through :mod:`~kedro_ml_lint.seams.kedro_private`) is the same set unsorted.
     """
     nodes = unsorted_nodes(pipeline)
     return nodes if nodes is not None else list(pipeline.nodes)

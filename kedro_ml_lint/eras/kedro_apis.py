@@ -20,12 +20,12 @@ from contextlib import ExitStack, contextmanager
 from types import ModuleType
 from typing import Any
 
-from kedro_ml_lint.loader.compat import swapped_attribute
-from kedro_ml_lint.loader.compat.legacy_config import (
+from kedro_ml_lint.eras.legacy_config import (
     LegacyConfigLoader,
     LegacyTemplatedConfigLoader,
 )
-from kedro_ml_lint.loader.lite import StandIn
+from kedro_ml_lint.importing.lite import StandIn
+from kedro_ml_lint.seams.patching import swapped_attribute
 
 MODULAR_PIPELINE = "kedro.pipeline.modular_pipeline"
 # Modules of the installed Kedro that older projects import names from.

@@ -18,11 +18,11 @@ from contextlib import ExitStack, contextmanager
 from functools import wraps
 from typing import Any
 
-from kedro_ml_lint.loader.compat import swapped_attribute
-from kedro_ml_lint.loader.compat.kedro_mlflow import MADE_BY_KEDRO_MLFLOW, normalise_factory_call
-from kedro_ml_lint.loader.compat.kedro_private import patched_node_construction
 from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as tolerant_factory
 from kedro_ml_lint.pipeline_ml import remember_call_site
+from kedro_ml_lint.seams.kedro_mlflow import MADE_BY_KEDRO_MLFLOW, normalise_factory_call
+from kedro_ml_lint.seams.kedro_private import patched_node_construction
+from kedro_ml_lint.seams.patching import swapped_attribute
 
 _KEDRO_MLFLOW_FACTORY_HOMES = ("kedro_mlflow.pipeline", "kedro_mlflow.pipeline.pipeline_ml_factory")
 

@@ -138,7 +138,7 @@ def _logical_lines(text: str) -> list[tuple[int, str]]:
 
 
 def _pyproject(root: Path) -> list[Declared]:
-    from kedro_ml_lint.loader.pyproject import read_pyproject
+    from kedro_ml_lint.reading.pyproject import read_pyproject
 
     table = read_pyproject(root).get("project", {})
     if not isinstance(table, dict):
@@ -174,8 +174,8 @@ def project_mlflow(declared: list[Declared]) -> MlflowRange | None:
     required: their intersection); else the MLflow range the pinned kedro-mlflow
     releases declare (``compat.kedro_mlflow.KEDRO_MLFLOW_MLFLOW``).
     """
-    from kedro_ml_lint.loader.compat.kedro_mlflow import implied_mlflow
-    from kedro_ml_lint.loader.compat.mlflow import versions_in
+    from kedro_ml_lint.seams.kedro_mlflow import implied_mlflow
+    from kedro_ml_lint.seams.mlflow_versions import versions_in
 
     mlflow = [d for d in declared if d.name in MLFLOW_DISTRIBUTIONS and d.requirement.specifier]
     if mlflow:

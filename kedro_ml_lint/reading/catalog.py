@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kedro_ml_lint.eras.catalog_names import normalise_dataset_config
 from kedro_ml_lint.errors import ProjectConfigError
-from kedro_ml_lint.loader.compat.catalog import Resolver, normalise_dataset_config
-from kedro_ml_lint.loader.config_errors import relative as relative_path
 from kedro_ml_lint.model import DatasetSpec, Origin
+from kedro_ml_lint.reading.config_errors import relative as relative_path
+from kedro_ml_lint.seams.kedro_catalog import Resolver
 
 CREDENTIALS_KEY = "credentials"
 CONFIG_SUFFIXES = (".yml", ".yaml", ".json")
