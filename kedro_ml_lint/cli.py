@@ -338,7 +338,7 @@ def check(
         raise click.UsageError("--statistics prints text or json")
     verbose = project.verbose
     if log_model:
-        from kedro_ml_lint.mlflow import require_mlflow
+        from kedro_ml_lint.publishing import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
     lint = _linter(
@@ -406,7 +406,7 @@ def _log(
     to_stderr: bool,
 ) -> None:
     """``--log``: publish each pair, saying where each model went."""
-    from kedro_ml_lint.mlflow import log_models
+    from kedro_ml_lint.publishing import log_models
 
     models = _call(
         lambda: log_models(

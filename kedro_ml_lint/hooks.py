@@ -138,7 +138,7 @@ class MlflowPipelineHook:
                 support.
         """
         if self.log_model:
-            from kedro_ml_lint.mlflow.errors import require_supported_versions
+            from kedro_ml_lint.publishing.errors import require_supported_versions
 
             require_supported_versions("`MlflowPipelineHook`")
 
@@ -196,7 +196,7 @@ class MlflowPipelineHook:
             raise PipelineContractError(violations, "the model is not logged")
         from kedro.framework.project import PACKAGE_NAME
 
-        from kedro_ml_lint.mlflow.publish import log_pipeline_ml
+        from kedro_ml_lint.publishing.publish import log_pipeline_ml
 
         for model in log_pipeline_ml(
             complete,
@@ -278,7 +278,7 @@ def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     """Which training made the model: the Kedro session and, if any, the MLflow run."""
     import mlflow
 
-    from kedro_ml_lint.mlflow.describe import TAG_KEDRO_SESSION, TAG_TRAINING_RUN
+    from kedro_ml_lint.publishing.describe import TAG_KEDRO_SESSION, TAG_TRAINING_RUN
 
     tags = {}
     session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id

@@ -107,7 +107,7 @@ class PipelineML(Pipeline):
         Raises:
             KedroPipelineModelError: When an artifact is in memory, remote or not on disk.
         """
-        from kedro_ml_lint.mlflow.artifacts import artifact_paths
+        from kedro_ml_lint.publishing.artifacts import artifact_paths
 
         names = sorted(self.inference.inputs() - {self.input_name})
         return artifact_paths(catalog, names, parameters_saving_folder)

@@ -727,8 +727,8 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
 LOG_PROBE = """
 import sys
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.mlflow import log_models
-from kedro_ml_lint.mlflow.errors import PublishError
+from kedro_ml_lint.publishing import log_models
+from kedro_ml_lint.publishing.errors import PublishError
 result = lint_project(sys.argv[1], artifacts_on_disk=True)
 if sys.argv[3] == "learn":  # the first run imports for real and writes the import records
     sys.exit(0)

@@ -25,7 +25,7 @@ def empty_hook_manager() -> Any:
 
     Private: ``kedro.framework.hooks.manager._create_hook_manager``. Needed because a
     ``KedroContext`` requires a hook manager and the catalog must be built without running
-    the project's hooks (``kedro_ml_lint.mlflow.catalog``).
+    the project's hooks (``kedro_ml_lint.publishing.catalog``).
     Checked against kedro 0.19.15 and 1.7.0 (same name, no arguments).
     """
     from kedro.framework.hooks.manager import _create_hook_manager

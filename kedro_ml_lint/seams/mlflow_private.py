@@ -3,7 +3,7 @@
 MLflow does not promise to keep a name starting with ``_`` nor its ``mlflow.store``/
 ``mlflow.tracking._…`` internals; every one kedro-ml-lint uses is behind a function of this
 module, which says what it needs it for and which MLflow versions it was checked against.
-On an MLflow upgrade this is the file to revisit. It lives in ``kedro_ml_lint.mlflow``, the
+On an MLflow upgrade this is the file to revisit. It lives in ``kedro_ml_lint.publishing``, the
 only importer of MLflow (``check`` never imports it), and imports MLflow only inside the
 functions.
 """
@@ -20,7 +20,7 @@ def params_schema_enforcer() -> Callable[[Any, Any], Any] | None:
     """The function MLflow's pyfunc models check request params with; ``None`` when absent.
 
     Private: ``mlflow.pyfunc._enforce_params_schema``. Needed to refuse unknown request
-    params for a ``KedroPipelineModel`` (``kedro_ml_lint.mlflow.request_params``).
+    params for a ``KedroPipelineModel`` (``kedro_ml_lint.publishing.request_params``).
     Checked against mlflow 3.17.2.
     """
     import mlflow.pyfunc as pyfunc
@@ -44,7 +44,7 @@ def tracking_uri_scope() -> Callable[[str], Any] | None:
 
     Private: ``mlflow.tracking._tracking_service.utils._use_tracking_uri``. Needed to log to
     the store ``--log`` names and then give the process its own tracking URI back
-    (``kedro_ml_lint.mlflow.store.using_tracking_uri``; older MLflows fall back to
+    (``kedro_ml_lint.publishing.store.using_tracking_uri``; older MLflows fall back to
     ``mlflow.set_tracking_uri``). Checked against mlflow 3.17.2.
     """
     from mlflow.tracking._tracking_service import utils
@@ -57,7 +57,7 @@ def artifact_repository(location: str) -> Any:
 
     Internal: ``mlflow.store.artifact.artifact_repository_registry.get_artifact_repository``
     (no leading underscore, but not in MLflow's documented API). Needed to roll a failed
-    ``--log`` back (``kedro_ml_lint.mlflow.transaction``). Checked against mlflow 3.17.2.
+    ``--log`` back (``kedro_ml_lint.publishing.transaction``). Checked against mlflow 3.17.2.
     """
     from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
@@ -71,7 +71,7 @@ def modules_to_distributions() -> Mapping[str, Sequence[str]]:
     ``_MODULES_TO_PACKAGES`` it fills once per process. Building the map scans the file list
     of every installed distribution (about half a second), and ``log_model`` builds it anyway
     to check the requirements it is given against the environment: reading MLflow's map makes
-    that scan the only one of a ``--log`` (``kedro_ml_lint.mlflow.requirements``). Without
+    that scan the only one of a ``--log`` (``kedro_ml_lint.publishing.requirements``). Without
     it, the same scan by ``importlib.metadata``. Checked against mlflow 3.17.2.
     """
     from mlflow.utils import requirements_utils

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 
 from kedro_ml_lint.quiet import quieted
 
-logger = logging.getLogger("kedro_ml_lint.mlflow")
+logger = logging.getLogger("kedro_ml_lint.publishing")
 
 # Loggers Kedro writes INFO records to while a pipeline runs.
 _KEDRO_RUN_LOGGERS = (

@@ -1,8 +1,8 @@
 """Entry points of logging: what ``check --log`` and the hook call.
 
 Logging is all or nothing: every model is built and smoke-tested first
-(:mod:`~kedro_ml_lint.mlflow.prepare`), then logged in one store transaction
-(:mod:`~kedro_ml_lint.mlflow.transaction`) that removes everything it made on failure.
+(:mod:`~kedro_ml_lint.publishing.prepare`), then logged in one store transaction
+(:mod:`~kedro_ml_lint.publishing.transaction`) that removes everything it made on failure.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedro_ml_lint.mlflow import transaction
-from kedro_ml_lint.mlflow.catalog import project_catalog
-from kedro_ml_lint.mlflow.describe import project_name
-from kedro_ml_lint.mlflow.errors import PublishError, require_supported_versions
-from kedro_ml_lint.mlflow.packaging import stage_code
-from kedro_ml_lint.mlflow.prepare import Pair, ProjectInfo, prepare
-from kedro_ml_lint.mlflow.quiet import quiet_kedro
-from kedro_ml_lint.mlflow.transaction import PublishedModel
+from kedro_ml_lint.publishing import transaction
+from kedro_ml_lint.publishing.catalog import project_catalog
+from kedro_ml_lint.publishing.describe import project_name
+from kedro_ml_lint.publishing.errors import PublishError, require_supported_versions
+from kedro_ml_lint.publishing.packaging import stage_code
+from kedro_ml_lint.publishing.prepare import Pair, ProjectInfo, prepare
+from kedro_ml_lint.publishing.quiet import quiet_kedro
+from kedro_ml_lint.publishing.transaction import PublishedModel
 from kedro_ml_lint.reading.options import run_environment
 
 if TYPE_CHECKING:

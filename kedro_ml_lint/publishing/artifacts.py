@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.publishing.errors import KedroPipelineModelError
 from kedro_ml_lint.seams.kedro_private import (
     dataset_init_config,
     dataset_load_path,

@@ -8,7 +8,7 @@ import sys
 import pytest
 from mlflow_support import KEDRO_ENV
 
-from kedro_ml_lint.mlflow.errors import unsupported_versions
+from kedro_ml_lint.publishing.errors import unsupported_versions
 
 
 @pytest.mark.parametrize(
@@ -35,11 +35,11 @@ import sys
 from importlib import metadata
 real = metadata.version
 metadata.version = lambda name: "0.19.9" if name == "kedro" else real(name)
-import kedro_ml_lint.mlflow, kedro_ml_lint.hooks
-from kedro_ml_lint.mlflow import UnsupportedVersionError
+import kedro_ml_lint.publishing, kedro_ml_lint.hooks
+from kedro_ml_lint.publishing import UnsupportedVersionError
 for attempt in (
-    lambda: kedro_ml_lint.mlflow.KedroPipelineModel,
-    lambda: kedro_ml_lint.mlflow.log_models(None),
+    lambda: kedro_ml_lint.publishing.KedroPipelineModel,
+    lambda: kedro_ml_lint.publishing.log_models(None),
     lambda: kedro_ml_lint.hooks.MlflowPipelineHook().ready_to_log(),
 ):
     try:

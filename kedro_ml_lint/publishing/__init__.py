@@ -10,22 +10,22 @@ from __future__ import annotations
 from importlib import import_module
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import INSTALL_HINT as INSTALL_HINT
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError as KedroPipelineModelError
-from kedro_ml_lint.mlflow.errors import MlflowNotInstalledError as MlflowNotInstalledError
-from kedro_ml_lint.mlflow.errors import PublishError as PublishError
-from kedro_ml_lint.mlflow.errors import UnsupportedVersionError as UnsupportedVersionError
-from kedro_ml_lint.mlflow.errors import require_mlflow as require_mlflow
-from kedro_ml_lint.mlflow.errors import require_supported_versions as require_supported_versions
+from kedro_ml_lint.publishing.errors import INSTALL_HINT as INSTALL_HINT
+from kedro_ml_lint.publishing.errors import KedroPipelineModelError as KedroPipelineModelError
+from kedro_ml_lint.publishing.errors import MlflowNotInstalledError as MlflowNotInstalledError
+from kedro_ml_lint.publishing.errors import PublishError as PublishError
+from kedro_ml_lint.publishing.errors import UnsupportedVersionError as UnsupportedVersionError
+from kedro_ml_lint.publishing.errors import require_mlflow as require_mlflow
+from kedro_ml_lint.publishing.errors import require_supported_versions as require_supported_versions
 
 # Imported on first use only, by name: no static import of mlflow-importing modules here,
 # so that `kedro_ml_lint.cli` may import this package without import-linter seeing a
 # path to mlflow ("check never imports mlflow").
 _EXPORTS = {
-    "KedroPipelineModel": "kedro_ml_lint.mlflow.kedro_pipeline_model",
-    "log_models": "kedro_ml_lint.mlflow.publish",
-    "log_pipeline_ml": "kedro_ml_lint.mlflow.publish",
-    "PublishedModel": "kedro_ml_lint.mlflow.publish",
+    "KedroPipelineModel": "kedro_ml_lint.publishing.kedro_pipeline_model",
+    "log_models": "kedro_ml_lint.publishing.publish",
+    "log_pipeline_ml": "kedro_ml_lint.publishing.publish",
+    "PublishedModel": "kedro_ml_lint.publishing.publish",
 }
 
 __all__ = sorted(
@@ -47,4 +47,4 @@ def __getattr__(name: str) -> Any:
         if name == "KedroPipelineModel":
             require_supported_versions("`KedroPipelineModel`")
         return getattr(import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'kedro_ml_lint.mlflow' has no attribute {name!r}")
+    raise AttributeError(f"module 'kedro_ml_lint.publishing' has no attribute {name!r}")

@@ -15,18 +15,18 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any
 
-from kedro_ml_lint.mlflow.describe import model_tags, pair_params
-from kedro_ml_lint.mlflow.errors import PublishError
-from kedro_ml_lint.mlflow.packaging import project_packages
-from kedro_ml_lint.mlflow.requirements import (
+from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT, normalize_log_model_kwargs
+from kedro_ml_lint.publishing.describe import model_tags, pair_params
+from kedro_ml_lint.publishing.errors import PublishError
+from kedro_ml_lint.publishing.packaging import project_packages
+from kedro_ml_lint.publishing.requirements import (
     imported_modules,
     pip_requirements,
     requirement_file_lines,
 )
-from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT, normalize_log_model_kwargs
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.mlflow.kedro_pipeline_model import KedroPipelineModel
+    from kedro_ml_lint.publishing.kedro_pipeline_model import KedroPipelineModel
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def prepare(
     registered_model_name: str | None,
 ) -> Prepared:
     """Build ``pair``'s model from ``catalog`` in ``work``, check it predicts, describe it."""
-    from kedro_ml_lint.mlflow.kedro_pipeline_model import KedroPipelineModel
+    from kedro_ml_lint.publishing.kedro_pipeline_model import KedroPipelineModel
 
     kpm_kwargs = dict(pair.kpm_kwargs)
     model = KedroPipelineModel(

@@ -26,7 +26,7 @@ from mlflow_support import (
     trained,
 )
 
-from kedro_ml_lint.mlflow import log_models
+from kedro_ml_lint.publishing import log_models
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 from mlflow_support import instances, kedro_predictions, lint, tracking_uri, trained
 
-from kedro_ml_lint.mlflow import log_models
+from kedro_ml_lint.publishing import log_models
 
 pytestmark = pytest.mark.integration  # real training, a real MLflow store or server
 

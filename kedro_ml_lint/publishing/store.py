@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import PublishError, one_line
+from kedro_ml_lint.publishing.errors import PublishError, one_line
 from kedro_ml_lint.seams.mlflow_private import tracking_uri_scope
 
 TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"

@@ -26,8 +26,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import PublishError
 from kedro_ml_lint.model.redact import redact_requirement_line
+from kedro_ml_lint.publishing.errors import PublishError
 
 # Our own distribution: its code ships with the model (``code_paths``); MLflow adds itself.
 _NEVER = frozenset({"kedro-ml-lint", "mlflow", "mlflow-skinny", "mlflow-tracing"})

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.artifacts import catalog_dataset
+from kedro_ml_lint.publishing.artifacts import catalog_dataset
 from kedro_ml_lint.vocabulary import PARAMS_PREFIX, TAG_PREFIX
 
 TAG_PROJECT = TAG_PREFIX + "project"

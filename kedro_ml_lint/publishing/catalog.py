@@ -11,7 +11,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import PublishError
+from kedro_ml_lint.publishing.errors import PublishError
 
 
 def project_catalog(

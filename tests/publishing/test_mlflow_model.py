@@ -21,8 +21,8 @@ from mlflow_support import (
     trained,
 )
 
-from kedro_ml_lint.mlflow import KedroPipelineModel, KedroPipelineModelError
-from kedro_ml_lint.mlflow.publish import project_catalog
+from kedro_ml_lint.publishing import KedroPipelineModel, KedroPipelineModelError
+from kedro_ml_lint.publishing.publish import project_catalog
 
 # --------------------------------------------------------------------------- the churn model
 

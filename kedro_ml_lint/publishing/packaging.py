@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import PublishError
+from kedro_ml_lint.publishing.errors import PublishError
 
 # Never pickled by value: our model class is imported from kedro-ml-lint itself.
 _BY_REFERENCE = frozenset({"kedro_ml_lint", "__main__"})

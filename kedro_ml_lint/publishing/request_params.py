@@ -17,7 +17,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
+from kedro_ml_lint.publishing.errors import KedroPipelineModelError
 from kedro_ml_lint.seams.mlflow_private import (
     install_params_schema_enforcer,
     params_schema_enforcer,

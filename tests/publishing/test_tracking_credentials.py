@@ -9,8 +9,8 @@ import pytest
 from mlflow_support import SECRET, free_port, lint, trained
 from test_faults import MlflowServer, assert_one_line
 
-from kedro_ml_lint.mlflow import PublishError, log_models
-from kedro_ml_lint.mlflow.store import check_reachable, open_client, using_tracking_uri
+from kedro_ml_lint.publishing import PublishError, log_models
+from kedro_ml_lint.publishing.store import check_reachable, open_client, using_tracking_uri
 
 pytestmark = pytest.mark.integration  # a real `mlflow server` on 127.0.0.1
 

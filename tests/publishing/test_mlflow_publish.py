@@ -25,7 +25,7 @@ from mlflow_support import (
     trained,
 )
 
-from kedro_ml_lint.mlflow import PublishError, log_models
+from kedro_ml_lint.publishing import PublishError, log_models
 
 pytestmark = pytest.mark.integration
 
@@ -78,7 +78,7 @@ def test_model_ships_code_and_names_requirements(churn: Path, tmp_path: Path) ->
     [published] = _log(churn, uri)
     local = download(uri, published.model_uri)
     assert (local / "code/churn/pipelines/inference/nodes.py").is_file()
-    assert (local / "code/kedro_ml_lint/mlflow/kedro_pipeline_model.py").is_file()
+    assert (local / "code/kedro_ml_lint/publishing/kedro_pipeline_model.py").is_file()
     assert not list(local.rglob("__pycache__"))
     requirements = (local / "requirements.txt").read_text().splitlines()
     names = {line.split("==")[0].split("[")[0].lower() for line in requirements}
@@ -259,12 +259,12 @@ def test_violations_block_logging(tmp_path: Path) -> None:
 MISSING_MLFLOW = """
 import sys
 sys.modules["mlflow"] = None  # as if MLflow were not installed
-import kedro_ml_lint, kedro_ml_lint.mlflow, kedro_ml_lint.hooks
-from kedro_ml_lint.mlflow import MlflowNotInstalledError
+import kedro_ml_lint, kedro_ml_lint.publishing, kedro_ml_lint.hooks
+from kedro_ml_lint.publishing import MlflowNotInstalledError
 attempts = [
-    lambda: kedro_ml_lint.mlflow.KedroPipelineModel,
-    lambda: kedro_ml_lint.mlflow.log_models(None),
-    lambda: kedro_ml_lint.mlflow.log_pipeline_ml({}, catalog=None, project_root=".",
+    lambda: kedro_ml_lint.publishing.KedroPipelineModel,
+    lambda: kedro_ml_lint.publishing.log_models(None),
+    lambda: kedro_ml_lint.publishing.log_pipeline_ml({}, catalog=None, project_root=".",
                                                  package_name="x"),
     lambda: kedro_ml_lint.hooks.MlflowPipelineHook().ready_to_log(),
 ]
@@ -292,8 +292,8 @@ def test_missing_mlflow_gives_the_install_line() -> None:
 
 def test_importing_the_package_imports_no_mlflow() -> None:
     code = (
-        "import sys, kedro_ml_lint, kedro_ml_lint.mlflow, kedro_ml_lint.hooks, "
-        "kedro_ml_lint.mlflow.publish; print(sorted(m for m in sys.modules if m == 'mlflow'))"
+        "import sys, kedro_ml_lint, kedro_ml_lint.publishing, kedro_ml_lint.hooks, "
+        "kedro_ml_lint.publishing.publish; print(sorted(m for m in sys.modules if m == 'mlflow'))"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.stdout.strip() == "[]", proc.stderr
@@ -331,7 +331,7 @@ def test_cli_check_log(churn: Path, tmp_path: Path) -> None:
 
 
 def test_publishing_pauses_the_collector_and_gives_its_state_back() -> None:
-    from kedro_ml_lint.mlflow.publish import _collector_paused
+    from kedro_ml_lint.publishing.publish import _collector_paused
 
     assert gc.isenabled()
     with _collector_paused():

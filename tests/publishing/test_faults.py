@@ -45,8 +45,8 @@ from mlflow_support import (
     trained,
 )
 
-from kedro_ml_lint.mlflow import PublishError, log_models
-from kedro_ml_lint.mlflow import transaction as transaction_module
+from kedro_ml_lint.publishing import PublishError, log_models
+from kedro_ml_lint.publishing import transaction as transaction_module
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 from mlflow_support import BIN, KEDRO_ENV, copy_project, free_port, lint, tracking_uri, trained
 from test_mlflow_serve import _post, _wait_until_ready
 
-from kedro_ml_lint.mlflow import log_models
+from kedro_ml_lint.publishing import log_models
 
 pytestmark = pytest.mark.integration  # real training, a real MLflow store or server
 

@@ -23,7 +23,7 @@ import mlflow
 from kedro.framework.project import pipelines
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-from kedro_ml_lint.mlflow import KedroPipelineModel
+from kedro_ml_lint.publishing import KedroPipelineModel
 from mlflow.models import ModelSignature, infer_signature
 
 bootstrap_project(Path("."))

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import Interrupted
-from kedro_ml_lint.mlflow.errors import PublishError, one_line
-from kedro_ml_lint.mlflow.quiet import quiet_kedro
-from kedro_ml_lint.mlflow.store import (
+from kedro_ml_lint.publishing.errors import PublishError, one_line
+from kedro_ml_lint.publishing.quiet import quiet_kedro
+from kedro_ml_lint.publishing.store import (
     TRACKING_URI_ENV,
     check_reachable,
     open_client,
@@ -41,7 +41,7 @@ from kedro_ml_lint.seams.mlflow_private import artifact_repository
 from kedro_ml_lint.vocabulary import TAG_PREFIX
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.mlflow.prepare import Prepared
+    from kedro_ml_lint.publishing.prepare import Prepared
 
 logger = logging.getLogger(__name__)
 

@@ -21,15 +21,15 @@ from typing import TYPE_CHECKING, Any
 from kedro.pipeline import Pipeline
 from mlflow.pyfunc import PythonModel
 
-from kedro_ml_lint.mlflow.artifacts import (
+from kedro_ml_lint.publishing.artifacts import (
     artifact_paths,
     artifact_reader,
     catalog_dataset,
 )
-from kedro_ml_lint.mlflow.errors import KedroPipelineModelError
-from kedro_ml_lint.mlflow.packaging import pickle_by_value
-from kedro_ml_lint.mlflow.quiet import QUIET_WHILE_PREDICTING as _QUIET
-from kedro_ml_lint.mlflow.request_params import (
+from kedro_ml_lint.publishing.errors import KedroPipelineModelError
+from kedro_ml_lint.publishing.packaging import pickle_by_value
+from kedro_ml_lint.publishing.quiet import QUIET_WHILE_PREDICTING as _QUIET
+from kedro_ml_lint.publishing.request_params import (
     RUNNER_PARAM,
     refuse_unknown_params,
     request_keys,

@@ -10,9 +10,9 @@ import pytest
 from mlflow_support import SECRET, copy_project, lint, tracking_uri, trained
 
 import kedro_ml_lint
-from kedro_ml_lint.mlflow import PublishError, log_models
-from kedro_ml_lint.mlflow.requirements import pip_requirements, requirement_file_lines
 from kedro_ml_lint.model.redact import redact_requirement_line
+from kedro_ml_lint.publishing import PublishError, log_models
+from kedro_ml_lint.publishing.requirements import pip_requirements, requirement_file_lines
 
 TOKEN_LINE = f"scikit-learn @ git+https://oauth2:{SECRET}@github.com/scikit-learn/scikit-learn.git"
 # What `kedro new` leaves in requirements.txt, plus a private index URL with a token.
