@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.3.0"
+from kedro_ml_lint._version import __version__ as __version__
 
 # Lazy exports: ``import kedro_ml_lint`` must stay cheap and never import mlflow.
 _EXPORTS = {

@@ -165,7 +165,7 @@ def lint_project(
 
 def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
     """The cache entry for these options, ``None`` when there is no project to key it on."""
-    from kedro_ml_lint import __version__
+    from kedro_ml_lint._version import __version__
     from kedro_ml_lint.cache.store import Store
     from kedro_ml_lint.reading.codec import schema_fingerprint
     from kedro_ml_lint.reading.pyproject import find_project_root

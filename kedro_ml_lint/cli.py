@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.errors import Interrupted, KedroMlLintError
 from kedro_ml_lint.quiet import raise_levels
 from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES

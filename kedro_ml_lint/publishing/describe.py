@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.publishing.artifacts import catalog_dataset
+from kedro_ml_lint._version import __version__
+from kedro_ml_lint.artifacts import catalog_dataset
 from kedro_ml_lint.vocabulary import PARAMS_PREFIX, TAG_PREFIX
 
 TAG_PROJECT = TAG_PREFIX + "project"
@@ -59,11 +60,9 @@ def model_tags(
     Returns:
         ``{tag: value}``; the git tags only when the project is in a git work tree.
     """
-    import kedro_ml_lint
-
     tags = {
         TAG_PROJECT: project_name,
-        TAG_VERSION: kedro_ml_lint.__version__,
+        TAG_VERSION: __version__,
         TAG_PIPELINE: pipeline,
         TAG_INPUT_NAME: input_name,
     }

@@ -8,6 +8,9 @@ from importlib import metadata
 
 from kedro_ml_lint.errors import KedroMlLintError
 
+# Raised by the artifact code below the publishing layer (PipelineML uses it); named here too.
+from kedro_ml_lint.errors import KedroPipelineModelError as KedroPipelineModelError
+
 INSTALL_HINT = "pip install 'kedro-ml-lint[mlflow]'"
 
 
@@ -21,10 +24,6 @@ class PublishError(KedroMlLintError):
 
 class UnsupportedVersionError(KedroMlLintError):
     """Raised when logging or serving runs next to a Kedro or MLflow it does not support."""
-
-
-class KedroPipelineModelError(KedroMlLintError, ValueError):
-    """Raised when a pipeline cannot be turned into (or run as) a ``KedroPipelineModel``."""
 
 
 def require_mlflow(feature: str) -> None:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from kedro.pipeline import Pipeline
 from mlflow.pyfunc import PythonModel
 
-from kedro_ml_lint.publishing.artifacts import (
+from kedro_ml_lint.artifacts import (
     artifact_paths,
     artifact_reader,
     catalog_dataset,

@@ -89,12 +89,12 @@ def stage_code(target: Path, package_name: str, package_dir: Path | None = None)
         package_dir: Its folder, as the loader found it (``Project.package_dir``); else
             where the package imports from.
     """
-    import kedro_ml_lint
+    from kedro_ml_lint import _version  # its folder is the package's: no root import
 
     paths = []
     for name, source in (
         (package_name, package_dir or _imported_package_dir(package_name)),
-        ("kedro_ml_lint", Path(kedro_ml_lint.__file__).parent),
+        ("kedro_ml_lint", Path(_version.__file__).parent),
     ):
         if source is None:
             raise PublishError(f"cannot find the source of package `{name}` to ship with the model")

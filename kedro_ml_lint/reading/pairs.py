@@ -9,8 +9,7 @@ from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.diagnostics import Location
-from kedro_ml_lint.engine import Placement
+from kedro_ml_lint.diagnostics import Location, Placement
 from kedro_ml_lint.errors import (
     NoPairFoundError,
     PipelineNotFoundError,

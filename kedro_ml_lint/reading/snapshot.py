@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kedro_ml_lint.diagnostics import Location
-from kedro_ml_lint.engine import Placement
+from kedro_ml_lint.diagnostics import Location, Placement
 from kedro_ml_lint.model import DatasetSpec, NodeSpec, PairSource, Role, Wiring
 from kedro_ml_lint.model.names import is_parameter
 from kedro_ml_lint.model.pair import flow_of

@@ -1,7 +1,8 @@
 """Artifacts of a pair: where each one's file is, and how to read it back.
 
-Imports neither MLflow nor anything that does: ``PipelineML.extract_pipeline_artifacts``
-(in the core package, which must never import MLflow) uses it as much as the model does.
+Imports neither MLflow nor anything that does: it sits below ``pipeline_ml``, whose
+``PipelineML.extract_pipeline_artifacts`` (the seed's API, which must never import MLflow)
+uses it as much as the publishing model does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kedro_ml_lint.publishing.errors import KedroPipelineModelError
+from kedro_ml_lint.errors import KedroPipelineModelError
 from kedro_ml_lint.seams.kedro_private import (
     dataset_init_config,
     dataset_load_path,
