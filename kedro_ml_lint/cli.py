@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from functools import partial, wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import IO, TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -27,6 +27,24 @@ if TYPE_CHECKING:
 EXIT_CLEAN, EXIT_VIOLATIONS, EXIT_ERROR = 0, 1, 2
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
 T = TypeVar("T")
+
+
+class HookError(click.ClickException):
+    """An error ``kedro run`` prints as a message, not as a traceback box (the hook's).
+
+    Kedro's CLI is click: a ``ClickException`` that reaches it is shown with its ``show``
+    and the process exits with its ``exit_code`` (Kedro's own ``KedroCliError`` is one; it
+    is not the base here because importing it configures Kedro's logging, which a
+    ``settings.py`` import must not do). When Kedro is verbose (its ``kedro`` logger at
+    ``DEBUG``) the traceback comes first. Here, not in ``hooks``, because this module is
+    the one that speaks click and prints (docs/design.md §8).
+    """
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        """Print the message (after the traceback when Kedro is verbose) on stderr."""
+        if logging.getLogger("kedro").isEnabledFor(logging.DEBUG):
+            click.secho("".join(traceback.format_exception(self)), nl=False, fg="yellow", err=True)
+        click.secho(self.format_message(), fg="red", err=True, file=file)
 
 
 def _fail(message: str, verbose: bool, code: int = EXIT_ERROR) -> NoReturn:

@@ -18,14 +18,13 @@ import json
 import logging
 import subprocess
 import sys
-import traceback
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-import click
 from kedro.framework.hooks import hook_impl
 
+from kedro_ml_lint.cli import HookError
 from kedro_ml_lint.diagnostics import Severity, Violation
 from kedro_ml_lint.rules.kml101_artifact_missing_on_disk import RULE as artifact_missing_on_disk
 from kedro_ml_lint.rules.kml201_pair_never_logged import RULE as pair_never_logged
@@ -36,24 +35,7 @@ logger = logging.getLogger(__name__)
 EXIT_VIOLATIONS, EXIT_ERROR = 1, 2
 
 
-class _HookError(click.ClickException):
-    """An error ``kedro run`` prints as a message, not as a traceback box.
-
-    Kedro's CLI is click: a ``ClickException`` that reaches it is shown with its ``show``
-    and the process exits with its ``exit_code`` (Kedro's own ``KedroCliError`` is one; it
-    is not the base here because importing it configures Kedro's logging, which a
-    ``settings.py`` import must not do). When Kedro is verbose (its ``kedro`` logger at
-    ``DEBUG``) the traceback comes first.
-    """
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        """Print the message (after the traceback when Kedro is verbose) on stderr."""
-        if logging.getLogger("kedro").isEnabledFor(logging.DEBUG):
-            click.secho("".join(traceback.format_exception(self)), nl=False, fg="yellow", err=True)
-        click.secho(self.format_message(), fg="red", err=True, file=file)
-
-
-class PipelineContractError(_HookError):
+class PipelineContractError(HookError):
     """Raised by the hook when a PipelineML about to run (or to be logged) breaks a rule.
 
     ``kedro run`` prints the violations (errors: warnings never stop a run) one per line, as
@@ -74,7 +56,7 @@ class PipelineContractError(_HookError):
     exit_code = EXIT_VIOLATIONS
 
 
-class PreflightError(_HookError):
+class PreflightError(HookError):
     """The project could not be checked before the run: ``check``'s one line, exit code 2."""
 
     exit_code = EXIT_ERROR
@@ -196,6 +178,7 @@ class MlflowPipelineHook:
             raise PipelineContractError(violations, "the model is not logged")
         from kedro.framework.project import PACKAGE_NAME
 
+        from kedro_ml_lint.publishing.describe import training_tags
         from kedro_ml_lint.publishing.publish import log_pipeline_ml
 
         for model in log_pipeline_ml(
@@ -206,7 +189,7 @@ class MlflowPipelineHook:
             tracking_uri=self.tracking_uri,
             experiment=self.experiment,
             registered_model_name=self.registered_model_name,
-            extra_tags=_training_tags(run_params),
+            extra_tags=training_tags(run_params),
         ):
             logger.info("kedro-ml-lint: logged `%s` as %s", model.pair, model.model_uri)
 
@@ -272,22 +255,6 @@ def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[V
     if not logs:
         return list(violations)
     return [v for v in violations if v.code != pair_never_logged.code]
-
-
-def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
-    """Which training made the model: the Kedro session and, if any, the MLflow run."""
-    import mlflow
-
-    from kedro_ml_lint.publishing.describe import TAG_KEDRO_SESSION, TAG_TRAINING_RUN
-
-    tags = {}
-    session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id
-    if session_id:
-        tags[TAG_KEDRO_SESSION] = str(session_id)
-    active = mlflow.active_run()  # kedro-mlflow's training run, when its hook is active
-    if active is not None:
-        tags[TAG_TRAINING_RUN] = active.info.run_id
-    return tags
 
 
 def _trained_pairs(ran: set[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:

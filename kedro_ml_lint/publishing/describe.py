@@ -75,6 +75,24 @@ def model_tags(
     return tags
 
 
+def training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
+    """Which training made the model: the Kedro session and, if any, the MLflow run.
+
+    Args:
+        run_params: The ``run_params`` of Kedro's ``after_pipeline_run`` hook.
+    """
+    import mlflow
+
+    tags = {}
+    session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id
+    if session_id:
+        tags[TAG_KEDRO_SESSION] = str(session_id)
+    active = mlflow.active_run()  # kedro-mlflow's training run, when its hook is active
+    if active is not None:
+        tags[TAG_TRAINING_RUN] = active.info.run_id
+    return tags
+
+
 def _git(root: Path, *args: str) -> str | None:
     """``git args`` in ``root``: its stripped output, ``None`` when git fails or is absent."""
     try:
