@@ -1,6 +1,6 @@
 """Reading the catalog without OmegaConf's nodes gives what Kedro's own loader gives.
 
-``read_plain_catalog`` (loader/compat/catalog.py) skips building a ``DictConfig`` when no
+``read_plain_catalog`` (seams/kedro_catalog.py) skips building a ``DictConfig`` when no
 value interpolates. These tests hold it to the installed Kedro's ``OmegaConfigLoader``:
 generated catalogs (YAML 1.1 and 1.2 spellings of numbers, booleans and nulls, OmegaConf's
 own float rule, anchors and merge keys, interpolations, duplicate keys, several files and

@@ -188,7 +188,7 @@ def load_project(
         exact: Take no shortcut: the catalog is read by the config loader itself, never
             by ``read_plain_catalog`` (``--exact``).
         defer: Import the project's heavy libraries on first real use while the registry
-            loads (``loader/deferred.py``); the verdict is a real import's either way.
+            loads (``importing/deferred.py``); the verdict is a real import's either way.
 
     Raises:
         KedroMlLintError: When the project cannot be read; the message names the file.
