@@ -249,8 +249,8 @@ def bench_predict(project: Path, settings: dict[str, int]) -> list[Row]:
         from kedro.framework.project import pipelines
         from kedro_mlflow.mlflow import KedroPipelineModel as TheirModel
 
-        from kedro_ml_lint.mlflow import KedroPipelineModel as OurModel
-        from kedro_ml_lint.mlflow.publish import project_catalog
+        from kedro_ml_lint.publishing import KedroPipelineModel as OurModel
+        from kedro_ml_lint.publishing.publish import project_catalog
 
         _, catalog = project_catalog(project)
         inference = pipelines["inference"]
@@ -422,8 +422,8 @@ from pathlib import Path
 import mlflow
 from mlflow.models import infer_signature
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.mlflow import log_models
-from kedro_ml_lint.mlflow.publish import project_catalog
+from kedro_ml_lint.publishing import log_models
+from kedro_ml_lint.publishing.publish import project_catalog
 from kedro_mlflow.mlflow import KedroPipelineModel
 project = Path({str(project)!r})
 result = lint_project(project, artifacts_on_disk=True, lite=False)
@@ -561,7 +561,7 @@ def bench_serve(project: Path, workdir: Path, settings: dict[str, int]) -> list[
 LOG_DRIVER = """
 import sys
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.mlflow import log_models
+from kedro_ml_lint.publishing import log_models
 result = lint_project(sys.argv[1], artifacts_on_disk=True, lite=False)
 assert not result.violations, result.violations
 for model in log_models(result, tracking_uri=sys.argv[2]):

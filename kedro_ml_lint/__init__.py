@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.4.0"
+from kedro_ml_lint._version import __version__ as __version__
 
 # Lazy exports: ``import kedro_ml_lint`` must stay cheap and never import mlflow.
 _EXPORTS = {
@@ -15,7 +15,7 @@ _EXPORTS = {
     "lint_project": "kedro_ml_lint.api",
     "LintResult": "kedro_ml_lint.api",
     "Violation": "kedro_ml_lint.diagnostics",
-    "KedroPipelineModel": "kedro_ml_lint.mlflow",
+    "KedroPipelineModel": "kedro_ml_lint.publishing",
     "MlflowPipelineHook": "kedro_ml_lint.hooks",
 }
 
@@ -25,9 +25,9 @@ if TYPE_CHECKING:
     from kedro_ml_lint.api import lint_project as lint_project
     from kedro_ml_lint.diagnostics import Violation as Violation
     from kedro_ml_lint.hooks import MlflowPipelineHook as MlflowPipelineHook
-    from kedro_ml_lint.mlflow import KedroPipelineModel as KedroPipelineModel
     from kedro_ml_lint.pipeline_ml import PipelineML as PipelineML
     from kedro_ml_lint.pipeline_ml import pipeline_ml_factory as pipeline_ml_factory
+    from kedro_ml_lint.publishing import KedroPipelineModel as KedroPipelineModel
 
 __all__ = sorted(_EXPORTS)
 

@@ -9,16 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
-from kedro_ml_lint.loader.conf_archive import archive_protocol
-from kedro_ml_lint.loader.options import CliPair, LoadOptions, run_environment
-from kedro_ml_lint.loader.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
+from kedro_ml_lint.reading.conf_archive import archive_protocol
+from kedro_ml_lint.reading.options import CliPair, LoadOptions, run_environment
+from kedro_ml_lint.reading.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, LintSettings, build_settings
 
 if TYPE_CHECKING:
-    from kedro_ml_lint.loader.pairs import PairDeclaration
-    from kedro_ml_lint.loader.project import Project
+    from kedro_ml_lint.reading.pairs import PairDeclaration
+    from kedro_ml_lint.reading.project import Project
 
 # The project loader (and with it Kedro) is imported only when a project is loaded: a
 # cache hit never imports it (docs/design.md §13).
@@ -217,7 +217,7 @@ def _lint_with_archive(
     is new each run, so a cache entry would never be found again.
     """
     from kedro_ml_lint.errors import KedroMlLintError
-    from kedro_ml_lint.loader.conf_archive import unpacked_archive
+    from kedro_ml_lint.reading.conf_archive import unpacked_archive
 
     with unpacked_archive(conf_source) as unpacked:
         try:
@@ -244,10 +244,10 @@ def _lint_with_archive(
 
 def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
     """The cache entry for these options, ``None`` when there is no project to key it on."""
-    from kedro_ml_lint import __version__
+    from kedro_ml_lint._version import __version__
     from kedro_ml_lint.cache.store import Store
-    from kedro_ml_lint.loader.codec import schema_fingerprint
-    from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.reading.codec import schema_fingerprint
+    from kedro_ml_lint.reading.pyproject import find_project_root
     from kedro_ml_lint.vocabulary import CACHE_DIR
 
     start = Path(project_dir).expanduser().resolve()
@@ -274,7 +274,7 @@ def _cache_for(project_dir: str | Path, options: LoadOptions) -> Any:
 
 def _cached_snapshot(store: Any) -> ProjectSnapshot | None:
     """The stored snapshot, decoded against its declared types; ``None`` on any doubt."""
-    from kedro_ml_lint.loader.codec import CodecError, decode
+    from kedro_ml_lint.reading.codec import CodecError, decode
 
     payload = store.lookup()
     if payload is None:
@@ -297,10 +297,10 @@ def _load(
     from contextlib import nullcontext
 
     from kedro_ml_lint.cache.recording import recorded
-    from kedro_ml_lint.loader.codec import encode
-    from kedro_ml_lint.loader.pairs import declared_pairs
-    from kedro_ml_lint.loader.project import load_project
-    from kedro_ml_lint.loader.snapshot import take_snapshot
+    from kedro_ml_lint.reading.codec import encode
+    from kedro_ml_lint.reading.pairs import declared_pairs
+    from kedro_ml_lint.reading.project import load_project
+    from kedro_ml_lint.reading.snapshot import take_snapshot
 
     if store is not None:
         store.prepare()
@@ -348,7 +348,7 @@ def _report(
             snapshot.catalog_entries,
         )
         if artifacts_on_disk:
-            from kedro_ml_lint.loader.disk import missing_on_disk
+            from kedro_ml_lint.reading.disk import missing_on_disk
 
             on_disk = missing_on_disk(root, pair_facts.datasets.values())
             pair_facts = replace(pair_facts, missing_on_disk=on_disk)
@@ -412,9 +412,9 @@ def lint_pipelines(
     Returns:
         The violations, sorted; their locations point at node functions when known.
     """
-    from kedro_ml_lint.loader.catalog import CatalogView
-    from kedro_ml_lint.loader.disk import missing_on_disk
-    from kedro_ml_lint.loader.pairs import node_specs
+    from kedro_ml_lint.reading.catalog import CatalogView
+    from kedro_ml_lint.reading.disk import missing_on_disk
+    from kedro_ml_lint.reading.pairs import node_specs
 
     table = {"per-dataset-ignores": dict(per_dataset_ignores)} if per_dataset_ignores else {}
     settings = build_settings(table, select=select, ignore=ignore)
@@ -446,7 +446,7 @@ class _PipelinesLocator(engine.NoLocations):
     """Node functions are the only positions a bare pair of pipelines has."""
 
     def __init__(self, training: Any, inference: Any) -> None:
-        from kedro_ml_lint.loader.pairs import NodeLocator
+        from kedro_ml_lint.reading.pairs import NodeLocator
 
         self._nodes = NodeLocator(None, {Role.TRAINING: training, Role.INFERENCE: inference})
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.errors import (
     EXIT_CLEAN,
     EXIT_ERROR,
@@ -195,7 +195,7 @@ def _linter(
 ) -> Callable[[], LintResult]:
     """``lint_project`` bound to the command line's options (called again after --fix)."""
     from kedro_ml_lint.api import lint_project
-    from kedro_ml_lint.loader.options import CliPair
+    from kedro_ml_lint.reading.options import CliPair
 
     explicit = (project.training, project.inference, project.input_name)
     if any(explicit) and not all(explicit):
@@ -403,11 +403,11 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
         flag = "--fix" if args.fix else "--diff" if args.diff else "--add-noqa"
         _call(lambda: _refuse_fixing_an_archive(project.conf_source, flag), verbose)
     if args.log_model:
-        from kedro_ml_lint.mlflow import require_mlflow
+        from kedro_ml_lint.publishing import require_mlflow
 
         _call(lambda: require_mlflow("`check --log`"), verbose)
         if args.registered_model_name is not None:  # refused before the project is even loaded
-            from kedro_ml_lint.mlflow import refuse_bad_model_name
+            from kedro_ml_lint.publishing import refuse_bad_model_name
 
             name = args.registered_model_name
             _call(lambda: refuse_bad_model_name(name, what="--registered-model-name"), verbose)
@@ -504,7 +504,7 @@ def _config_file(args: CheckArgs) -> ConfigFile | None:
         return ConfigFile({}, "isolated (--isolated)")
     if args.config_path is None:
         return None
-    from kedro_ml_lint.loader.pyproject import read_settings_file
+    from kedro_ml_lint.reading.pyproject import read_settings_file
 
     path = args.config_path
     return ConfigFile(read_settings_file(path), f"{path} (--config)", str(path))
@@ -513,7 +513,7 @@ def _config_file(args: CheckArgs) -> ConfigFile | None:
 def _project_root(ctx: click.Context, project: ProjectArgs) -> Path:
     """The root of the project PROJECT_DIR names (exit 2 when there is none)."""
     from kedro_ml_lint.errors import NotAKedroProjectError
-    from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.reading.pyproject import find_project_root
 
     start = _project_dir(ctx, project.project_dir).expanduser().resolve()
     root = find_project_root(start) if start.is_dir() else None
@@ -533,7 +533,7 @@ def _show_settings(
     config: ConfigFile | None,
 ) -> None:
     """``--show-settings``: the resolved settings and their sources; nothing is loaded."""
-    from kedro_ml_lint.loader.pyproject import lint_table, read_pyproject
+    from kedro_ml_lint.reading.pyproject import lint_table, read_pyproject
     from kedro_ml_lint.report import console
     from kedro_ml_lint.report.show_settings import render
     from kedro_ml_lint.settings import PYPROJECT_LABEL, ConfigFile, describe
@@ -678,7 +678,7 @@ def _add_noqa(lint: Callable[[], LintResult], verbose: bool) -> int:
 def _refuse_fixing_an_archive(conf_source: str | None, flag: str) -> None:
     """``--fix``/``--diff`` edit configuration files: an archive is not one, refuse it."""
     from kedro_ml_lint.errors import KedroMlLintError
-    from kedro_ml_lint.loader.conf_archive import archive_protocol
+    from kedro_ml_lint.reading.conf_archive import archive_protocol
 
     if conf_source and archive_protocol(conf_source) is not None:
         raise KedroMlLintError(
@@ -698,8 +698,8 @@ def _log(
     progress: Progress,
 ) -> None:
     """``--log``: publish each pair, then one block saying where the models went."""
-    from kedro_ml_lint.mlflow import log_models
-    from kedro_ml_lint.mlflow.summary import summary_lines
+    from kedro_ml_lint.publishing import log_models
+    from kedro_ml_lint.publishing.summary import summary_lines
 
     models = _call(
         lambda: log_models(
@@ -840,7 +840,7 @@ def server() -> None:
 def clean(ctx: click.Context, project_dir: Path | None) -> None:
     """Remove the cache folder (.kedro-ml-lint-cache) of the project in PROJECT_DIR."""
     from kedro_ml_lint.cache.store import clean as remove_cache
-    from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.reading.pyproject import find_project_root
     from kedro_ml_lint.vocabulary import CACHE_DIR
 
     start = _project_dir(ctx, project_dir).expanduser().resolve()

@@ -51,6 +51,29 @@ def relative_to_root(path: str | os.PathLike[str], root: Path) -> str | None:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """Where a violation points, and the ``# noqa`` comment that applies there.
+
+    Attributes:
+        location: Where the violation is reported.
+        noqa: The codes the applicable comment names (empty: a bare ``# noqa``); ``None``
+            when no comment applies.
+        noqa_location: Where that comment is, when not on ``location``'s line (a comment
+            on an input's line inside a multi-line ``node(...)`` call).
+    """
+
+    location: Location
+    noqa: frozenset[str] | None = None
+    noqa_location: Location | None = None
+    silenceable: bool = True  # a noqa comment on the line of ``comment`` would apply
+
+    @property
+    def comment(self) -> Location:
+        """The comment's position: what ``--show-unused-noqa`` reports."""
+        return self.noqa_location or self.location
+
+
+@dataclass(frozen=True)
 class CatalogEdit:
     """Add one dataset entry to a catalog file.
 

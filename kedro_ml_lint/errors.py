@@ -77,3 +77,7 @@ class Interrupted(BaseException):
     def exit_code(self) -> int:
         """The shell's convention for a process stopped by a signal: 130, 143."""
         return EXIT_SIGNAL_BASE + self.signum
+
+
+class KedroPipelineModelError(KedroMlLintError, ValueError):
+    """Raised when a pipeline cannot be turned into (or run as) a ``KedroPipelineModel``."""

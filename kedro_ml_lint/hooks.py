@@ -146,10 +146,10 @@ class MlflowPipelineHook:
             PreflightError: ``registered_model_name`` is a name MLflow refuses.
         """
         if self.log_model:
-            from kedro_ml_lint.mlflow.errors import require_supported_versions
+            from kedro_ml_lint.publishing.errors import require_supported_versions
 
             require_supported_versions("`MlflowPipelineHook`")
-            from kedro_ml_lint.mlflow.store import refuse_bad_model_name
+            from kedro_ml_lint.publishing.store import refuse_bad_model_name
 
             try:
                 refuse_bad_model_name(
@@ -218,9 +218,9 @@ class MlflowPipelineHook:
             raise PipelineContractError(violations, "the model is not logged")
         from kedro.framework.project import PACKAGE_NAME
 
-        from kedro_ml_lint.mlflow.publish import log_pipeline_ml
-        from kedro_ml_lint.mlflow.summary import summary_lines
         from kedro_ml_lint.progress import Progress
+        from kedro_ml_lint.publishing.publish import log_pipeline_ml
+        from kedro_ml_lint.publishing.summary import summary_lines
 
         models = log_pipeline_ml(
             complete,
@@ -388,14 +388,14 @@ def preflight_findings(violations: Sequence[Violation], *, logs: bool) -> list[V
 
 def _source_checkout(start: Path) -> Path | None:
     """The project's source checkout (``pyproject.toml`` with ``[tool.kedro]``), if any."""
-    from kedro_ml_lint.loader.pyproject import find_project_root
+    from kedro_ml_lint.reading.pyproject import find_project_root
 
     return find_project_root(start)
 
 
 def _training_tags(run_params: Mapping[str, Any]) -> dict[str, str]:
     """Which training made the model: the Kedro session and, if any, the MLflow run."""
-    from kedro_ml_lint.mlflow.describe import training_tags
+    from kedro_ml_lint.publishing.describe import training_tags
 
     session_id = run_params.get("run_id") or run_params.get("session_id")  # Kedro 1.x: run_id
     return training_tags(str(session_id) if session_id else None)
@@ -410,7 +410,7 @@ def _trained_pairs(ran: set[Any]) -> tuple[dict[str, Any], dict[str, list[str]]]
     """
     from kedro.framework.project import pipelines
 
-    from kedro_ml_lint.loader.pairs import is_pipeline_ml
+    from kedro_ml_lint.reading.pairs import is_pipeline_ml
 
     complete: dict[str, Any] = {}
     partial: dict[str, list[str]] = {}

@@ -11,6 +11,8 @@ from typing import Any
 from kedro.pipeline import Pipeline
 from kedro.pipeline.node import Node
 
+from kedro_ml_lint.artifacts import artifact_paths
+
 # kedro-mlflow's defaults, filled in at construction so that readers find them.
 LOG_MODEL_KWARGS_DEFAULT: Mapping[str, Any] = {"name": "model", "signature": "auto"}
 
@@ -107,8 +109,6 @@ class PipelineML(Pipeline):
         Raises:
             KedroPipelineModelError: When an artifact is in memory, remote or not on disk.
         """
-        from kedro_ml_lint.mlflow.artifacts import artifact_paths
-
         names = sorted(self.inference.inputs() - {self.input_name})
         return artifact_paths(catalog, names, parameters_saving_folder)
 

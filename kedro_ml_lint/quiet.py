@@ -2,7 +2,7 @@
 
 A level is process-wide state, so these suit a process that runs one thing at a time (the
 command line, ``log_models``). A served model answers concurrent requests and uses a filter
-instead (``mlflow/quiet.py``, ``QUIET_WHILE_PREDICTING``).
+instead (``publishing/quiet.py``, ``QUIET_WHILE_PREDICTING``).
 """
 
 from __future__ import annotations

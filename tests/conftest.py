@@ -55,21 +55,21 @@ BROKEN_EXPECTED = frozenset(
 # modules in this order as it runs short of work: the long ones start first, so that neither
 # worker is left running one alone at the end while the other core idles.
 LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest first
-    "tests/mlflow/test_fault_enumeration.py",
-    "tests/mlflow/test_hook_front_end.py",
-    "tests/mlflow/test_faults.py",
-    "tests/mlflow/test_mlflow_publish.py",
-    "tests/mlflow/test_mlflow_hook.py",
+    "tests/publishing/test_fault_enumeration.py",
+    "tests/publishing/test_hook_front_end.py",
+    "tests/publishing/test_faults.py",
+    "tests/publishing/test_mlflow_publish.py",
+    "tests/publishing/test_mlflow_hook.py",
     "tests/test_precommit.py",  # five real pre-commit runs, two building a hook venv
     "tests/test_install.py",  # four minutes: fresh venvs, a wheel and every install line
     "tests/test_cache_soundness.py",
     "tests/test_cache.py",
-    "tests/mlflow/test_spark.py",
-    "tests/mlflow/test_seed_api.py",
+    "tests/publishing/test_spark.py",
+    "tests/publishing/test_seed_api.py",
     "tests/test_secrets.py",
-    "tests/mlflow/test_mlflow_serve.py",
+    "tests/publishing/test_mlflow_serve.py",
     "tests/test_differential.py",
-    "tests/mlflow/test_publishing_paths.py",  # about a minute: two real runs, two --log
+    "tests/publishing/test_publishing_paths.py",  # about a minute: two real runs, two --log
 )
 
 

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 
 from kedro_ml_lint.cli import main
 from kedro_ml_lint.fix.noqa import add_noqa_comment
-from kedro_ml_lint.loader.catalog import noqa_codes
-from kedro_ml_lint.loader.sources import _kml_noqa
+from kedro_ml_lint.reading.catalog import noqa_codes
+from kedro_ml_lint.reading.sources import _kml_noqa
 
 
 @pytest.mark.parametrize(

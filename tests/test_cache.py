@@ -31,8 +31,8 @@ from kedro_ml_lint.cache.recording import environment_digest
 from kedro_ml_lint.cache.seal import opened, sealed, user_key
 from kedro_ml_lint.cache.store import NO_CACHE_ENV
 from kedro_ml_lint.cli import main
-from kedro_ml_lint.loader.codec import CodecError, decode, encode, schema_fingerprint
-from kedro_ml_lint.loader.snapshot import ProjectSnapshot
+from kedro_ml_lint.reading.codec import CodecError, decode, encode, schema_fingerprint
+from kedro_ml_lint.reading.snapshot import ProjectSnapshot
 from kedro_ml_lint.vocabulary import CACHE_DIR
 
 # Nearly every test here loads real Kedro projects several times (cold, warm, edited): about
@@ -167,18 +167,29 @@ def test_a_hit_does_not_import_the_project(reading_project: Path) -> None:
 
 @pytest.mark.integration
 def test_a_cli_hit_never_imports_kedro_nor_the_project(example) -> None:
-    """In a fresh interpreter: the warm path imports neither Kedro nor the registry."""
+    """In a fresh interpreter: the warm path imports neither Kedro nor the registry.
+
+    Nor any module that reads or imports a project: only ``reading.snapshot`` and what it
+    needs (no ``importing``, ``eras`` or ``seams``, no ``reading.project`` or ``pairs``).
+    """
     project = example("churn")
     code = textwrap.dedent(
         f"""
         import sys
         from kedro_ml_lint.api import lint_project
         result = lint_project({str(project)!r}, cache=True)
-        print(result.cache, "kedro" in sys.modules, "churn" in sys.modules)
+        loaders = [
+            m for m in sys.modules
+            if m.startswith(("kedro_ml_lint.importing", "kedro_ml_lint.eras",
+                             "kedro_ml_lint.seams", "kedro_ml_lint.reading.project",
+                             "kedro_ml_lint.reading.pairs"))
+        ]
+        print(result.cache, "kedro" in sys.modules, "churn" in sys.modules, loaders)
         """
     )
-    assert _python(code) == "miss True True"  # a fresh interpreter: its own key (sys.path)
-    assert _python(code) == "hit False False"
+    first = _python(code)  # a fresh interpreter: its own key (sys.path)
+    assert first.startswith("miss True True") and "kedro_ml_lint.reading.project" in first
+    assert _python(code) == "hit False False []"
 
 
 def _python(code: str) -> str:
@@ -483,9 +494,9 @@ def test_concurrent_runs_agree_and_leave_a_valid_entry(example) -> None:
 
 
 def test_a_snapshot_round_trips(example) -> None:
-    from kedro_ml_lint.loader.pairs import declared_pairs
-    from kedro_ml_lint.loader.project import load_project
-    from kedro_ml_lint.loader.snapshot import take_snapshot
+    from kedro_ml_lint.reading.pairs import declared_pairs
+    from kedro_ml_lint.reading.project import load_project
+    from kedro_ml_lint.reading.snapshot import take_snapshot
 
     project = load_project(example("churn-broken"))
     snapshot = take_snapshot(project, declared_pairs(project))

@@ -482,7 +482,7 @@ def test_exact_takes_no_shortcut(project: Path, monkeypatch: pytest.MonkeyPatch)
     def plain_reader_used(config_loader):
         raise AssertionError("--exact must read the catalog with the config loader")
 
-    monkeypatch.setattr("kedro_ml_lint.loader.project.read_plain_catalog", plain_reader_used)
+    monkeypatch.setattr("kedro_ml_lint.reading.project.read_plain_catalog", plain_reader_used)
     result = lint_project(project, exact=True, cache=True)
     assert result.cache == "off" and codes(result) == []
     run = CliRunner().invoke(main, ["check", str(project), "--exact"])

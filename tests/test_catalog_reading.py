@@ -1,6 +1,6 @@
 """Reading the catalog without OmegaConf's nodes gives what Kedro's own loader gives.
 
-``read_plain_catalog`` (loader/compat/catalog.py) skips building a ``DictConfig`` when no
+``read_plain_catalog`` (seams/kedro_catalog.py) skips building a ``DictConfig`` when no
 value interpolates. These tests hold it to the installed Kedro's ``OmegaConfigLoader``:
 generated catalogs (YAML 1.1 and 1.2 spellings of numbers, booleans and nulls, OmegaConf's
 own float rule, anchors and merge keys, interpolations, duplicate keys, several files and
@@ -25,10 +25,10 @@ from hypothesis import strategies as st
 from kedro.config import OmegaConfigLoader
 
 from kedro_ml_lint.errors import ProjectConfigError
-from kedro_ml_lint.loader.catalog import CatalogView
-from kedro_ml_lint.loader.compat.catalog import read_plain_catalog
-from kedro_ml_lint.loader.config_errors import config_error
-from kedro_ml_lint.loader.project import _read_config
+from kedro_ml_lint.reading.catalog import CatalogView
+from kedro_ml_lint.reading.config_errors import config_error
+from kedro_ml_lint.reading.project import _read_config
+from kedro_ml_lint.seams.kedro_catalog import read_plain_catalog
 
 RUN = settings(
     max_examples=examples(ci=200, slow=2000),

@@ -13,7 +13,7 @@ from project_factory import CATALOG, NODES, PIPELINES, REGISTRY, write_project
 import kedro_ml_lint
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.errors import PipelineNotFoundError, ProjectConfigError
-from kedro_ml_lint.loader.pairs import CliPair
+from kedro_ml_lint.reading.pairs import CliPair
 
 SECRETS = ("supersecret", "AKIAEXAMPLE")
 TEXT_LINE = re.compile(

@@ -1,7 +1,7 @@
 """The CLI's last line under signals and ``-v`` (issue 9): in-process, no subprocess.
 
 The real signals, in real processes, at every tracking-store call of ``--log`` are in
-``tests/mlflow/test_fault_enumeration.py``; these pin the CLI's side of the contract
+``tests/publishing/test_fault_enumeration.py``; these pin the CLI's side of the contract
 (docs/design.md §5): SIGINT exits 130, SIGTERM 143, each as one line, and the traceback
 ``-v`` prints is redacted like the line.
 """

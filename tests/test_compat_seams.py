@@ -13,7 +13,7 @@ from pathlib import Path
 import kedro_ml_lint
 
 PACKAGE = Path(kedro_ml_lint.__file__).parent
-SEAMS = (PACKAGE / "loader" / "compat", PACKAGE / "mlflow" / "compat.py")
+SEAMS = (PACKAGE / "seams",)
 # Every private of Kedro, kedro-datasets or MLflow a seam reaches today.
 KNOWN_PRIVATES = frozenset(
     {

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from project_factory import NODES, write_project
 
-from kedro_ml_lint.loader import deferred
+from kedro_ml_lint.importing import deferred
 
 
 class _Trusted:
@@ -139,7 +139,7 @@ def optional_attribute():
 """
 # Module-level uses of the library, each appended to RESULT: what a registry may compute.
 # What a proxy cannot intercept (identity, `type`, `id`, `hasattr`…) is exact through the
-# rewrite of the project's modules (kedro_ml_lint/loader/rewrite.py); what library code
+# rewrite of the project's modules (kedro_ml_lint/importing/rewrite.py); what library code
 # does with a value (enum, dataclasses, abc, typing, functools) is exact too.
 USES = {
     "is_none": "NOTHING is None",
@@ -727,8 +727,8 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
 LOG_PROBE = """
 import sys
 from kedro_ml_lint.api import lint_project
-from kedro_ml_lint.mlflow import log_models
-from kedro_ml_lint.mlflow.errors import PublishError
+from kedro_ml_lint.publishing import log_models
+from kedro_ml_lint.publishing.errors import PublishError
 result = lint_project(sys.argv[1], artifacts_on_disk=True)
 if sys.argv[3] == "learn":  # the first run imports for real and writes the import records
     sys.exit(0)
@@ -770,7 +770,7 @@ def test_a_compiler_warning_does_not_make_the_load_retry(tmp_path: Path) -> None
 
 
 def test_a_name_proven_by_the_library_source_stays_deferred(library: Path) -> None:
-    from kedro_ml_lint.loader.library_names import proven
+    from kedro_ml_lint.importing.library_names import proven
 
     (library.parent / "site" / "heavylib" / "cond.py").write_text(
         "import sys\nKEPT = 1\nGONE = 2\ndel GONE\nif sys.platform:\n    MAYBE = 3\n"
@@ -832,7 +832,7 @@ def test_a_name_proven_from_source_exists_after_the_real_import(
     tmp_path_factory: pytest.TempPathFactory, body: list[tuple[str, str]]
 ) -> None:
     """Soundness of library_names: whatever it proves bound is an attribute for real."""
-    from kedro_ml_lint.loader import library_names
+    from kedro_ml_lint.importing import library_names
 
     site = tmp_path_factory.mktemp("site")
     lines = ["FLAG = False", "ZERO = 0"]

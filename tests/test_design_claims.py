@@ -26,9 +26,9 @@ REPOSITORY = PACKAGE.parent
 DESIGN = REPOSITORY / "docs" / "design.md"
 README = REPOSITORY / "README.md"
 # Our MLflow package, before and after the layout move (issue 24).
-PUBLISHING = ("kedro_ml_lint.mlflow", "kedro_ml_lint.publishing")
+PUBLISHING = ("kedro_ml_lint.publishing", "kedro_ml_lint.publishing")
 # The seams of private and version-specific library APIs, before and after the move.
-SEAMS = ("kedro_ml_lint.loader.compat", "kedro_ml_lint.mlflow.compat", "kedro_ml_lint.seams")
+SEAMS = ("kedro_ml_lint.eras", "kedro_ml_lint.seams.mlflow_private", "kedro_ml_lint.seams")
 
 
 @cache

@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from kedro_ml_lint.diagnostics import Applicability, CatalogEdit, Fix, Severity, Violation
 from kedro_ml_lint.files import write_atomic
 from kedro_ml_lint.fix import FixWriteError, Refusal, append_entries, plan_fixes
-from kedro_ml_lint.loader.catalog import CatalogIndex
+from kedro_ml_lint.reading.catalog import CatalogIndex
 
 # `model` renamed `other` must write a file of its own, or --fix refuses to add `model`.
 OWN_FILE, OTHER_FILE = "data/06_models/model.pkl", "data/06_models/other.pkl"

@@ -28,7 +28,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import EXAMPLES
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.cli import main
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -25,7 +25,7 @@ import pytest
 from conftest import EXAMPLES, CliRun, run_cli, tree_digest
 
 from kedro_ml_lint.errors import NotAKedroProjectError
-from kedro_ml_lint.loader.pyproject import refuse_older_project
+from kedro_ml_lint.reading.pyproject import refuse_older_project
 
 # Every check here runs the real CLI (or a real ``kedro run``) in a process.
 pytestmark = pytest.mark.integration

@@ -19,17 +19,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from kedro.config import BadConfigException, MissingConfigException
 
-from kedro_ml_lint.errors import ProjectConfigError
-from kedro_ml_lint.loader.compat import (
-    KedroVersion,
+from kedro_ml_lint.eras import (
     config_loader_args,
     loader_environments,
 )
-from kedro_ml_lint.loader.compat.legacy_config import (
+from kedro_ml_lint.eras.legacy_config import (
     LegacyConfigLoader,
     LegacyTemplatedConfigLoader,
     load_patterns,
 )
+from kedro_ml_lint.errors import ProjectConfigError
+from kedro_ml_lint.seams.versions import KedroVersion
 
 CATALOG_INI = """\
 [DEFAULT]
@@ -73,7 +73,7 @@ def test_an_ini_catalog_is_read_as_anyconfig_read_it(tmp_path: Path) -> None:
 
 def test_an_ini_entry_is_located_at_its_section_line_with_its_noqa(tmp_path: Path) -> None:
     """Violations point at `[name]`, where `# noqa: KML…` works as on a YAML key line."""
-    from kedro_ml_lint.loader.catalog import CatalogIndex
+    from kedro_ml_lint.reading.catalog import CatalogIndex
 
     ini = CATALOG_INI + "\n[model]  # noqa: KML001\ntype = MemoryDataSet\n"
     conf = _conf(tmp_path, {"base/catalog.ini": ini})
@@ -227,7 +227,7 @@ def test_text_without_a_jinja_tag_renders_to_itself(text: str) -> None:
     one trailing newline, which no YAML, JSON or INI reading sees.
     """
     jinja2 = pytest.importorskip("jinja2")
-    from kedro_ml_lint.loader.compat.legacy_config import _JINJA
+    from kedro_ml_lint.eras.legacy_config import _JINJA
 
     if _JINJA.search(text) is None:
         rendered = jinja2.Environment().from_string(text).render()

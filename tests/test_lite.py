@@ -19,7 +19,7 @@ from conftest import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kedro_ml_lint.loader.lite import (
+from kedro_ml_lint.importing.lite import (
     STAND_IN_VERSION,
     StandInUsed,
     is_real,

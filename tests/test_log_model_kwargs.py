@@ -89,7 +89,7 @@ def test_extract_pipeline_artifacts_from_a_catalog(tmp_path: Path) -> None:
 
 
 def test_extract_pipeline_artifacts_refuses_a_memory_artifact(tmp_path: Path) -> None:
-    from kedro_ml_lint.mlflow import KedroPipelineModelError
+    from kedro_ml_lint.publishing import KedroPipelineModelError
 
     catalog = DataCatalog(
         datasets={"model": MemoryDataset(3), "params:inference.threshold": MemoryDataset(0.5)}

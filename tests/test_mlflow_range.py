@@ -15,10 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from packaging.specifiers import SpecifierSet
 
-from kedro_ml_lint.loader.compat import mlflow as mlflow_compat
-from kedro_ml_lint.loader.compat.kedro_mlflow import implied_mlflow
-from kedro_ml_lint.loader.dependencies import declared_requirements, project_mlflow
 from kedro_ml_lint.model import MlflowRange
+from kedro_ml_lint.reading.dependencies import declared_requirements, project_mlflow
+from kedro_ml_lint.seams import mlflow_versions as mlflow_compat
+from kedro_ml_lint.seams.kedro_mlflow import implied_mlflow
 
 KNOWN = [str(v) for v in mlflow_compat.known_versions()]
 KEYS = sorted(set().union(*mlflow_compat.LOG_MODEL_PARAMETERS.values()) | {"flavour"})

@@ -12,7 +12,7 @@ from project_factory import CATALOG, write_project
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.diagnostics import Location
 from kedro_ml_lint.engine import UnusedNoqa, unused_noqa
-from kedro_ml_lint.loader.catalog import CatalogIndex
+from kedro_ml_lint.reading.catalog import CatalogIndex
 
 UNUSED_LINE = re.compile(r"^kedro-ml-lint: warning: (?P<path>[^:]+):(?P<line>\d+):(?P<col>\d+): ")
 

@@ -106,7 +106,7 @@ def test_the_mlflow_hint_names_the_extras_requirements() -> None:
     """`--log` without MLflow prints these; they must be what `[mlflow]` would install."""
     from packaging.requirements import Requirement
 
-    from kedro_ml_lint.mlflow.errors import INSTALL_HINT, MLFLOW_EXTRA
+    from kedro_ml_lint.publishing.errors import INSTALL_HINT, MLFLOW_EXTRA
 
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     declared = config["project"]["optional-dependencies"]["mlflow"]

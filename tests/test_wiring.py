@@ -145,8 +145,8 @@ def test_settings_are_iterated_as_kedro_iterates_them() -> None:
     as Kedro's ``set(DISABLE_HOOKS_FOR_PLUGINS)``; a value that is not iterable is none."""
     from types import ModuleType
 
-    from kedro_ml_lint.loader.compat import settings_items
-    from kedro_ml_lint.loader.compat.kedro_mlflow import hook_runs
+    from kedro_ml_lint.reading.plugin_hooks import hook_runs
+    from kedro_ml_lint.seams.kedro_settings import settings_items
 
     settings = ModuleType("settings")
     settings.HOOKS = (hook for hook in ["a", "b"])  # type: ignore[attr-defined]

@@ -79,7 +79,7 @@ import json, sys
 from pathlib import Path
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
-from kedro_ml_lint.loader.compat.kedro_private import session_hooks
+from kedro_ml_lint.seams.kedro_private import session_hooks
 
 root = Path(sys.argv[1])
 bootstrap_project(root)

@@ -63,6 +63,6 @@ class PrivateImportsContract(Contract):
             output.print_error(f"- {importer} (l.{line_number}): {statement}", bold=False)
         output.new_line()
         output.print_error(
-            "Reach them through a seam (kedro_ml_lint.loader.compat, kedro_ml_lint.mlflow.compat).",
+            "Reach them through a seam (kedro_ml_lint.seams).",
             bold=False,
         )

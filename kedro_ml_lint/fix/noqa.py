@@ -2,7 +2,7 @@
 
 :func:`add_noqa_comment` is pure (the language server reuses it); :func:`add_noqa` applies
 it to a project's files atomically, under the fix lock, as ``--fix`` writes. The comment is
-the one the noqa parser reads (``loader/catalog.py``): codes already on the line are kept
+the one the noqa parser reads (``reading/catalog.py``): codes already on the line are kept
 and the new ones merged in, so a second run changes nothing.
 """
 
@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from kedro_ml_lint.errors import KedroMlLintError
 from kedro_ml_lint.files import write_atomic
 from kedro_ml_lint.fix.lock import fix_lock
-from kedro_ml_lint.loader.catalog import NOQA_COMMENT as _NOQA  # the parser's own grammar
+from kedro_ml_lint.reading.catalog import NOQA_COMMENT as _NOQA  # the parser's own grammar
 
 if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult

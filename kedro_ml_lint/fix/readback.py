@@ -16,25 +16,46 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.errors import KedroMlLintError
-from kedro_ml_lint.loader.config_errors import relative
-from kedro_ml_lint.loader.project import ConfigSource
 from kedro_ml_lint.model.redact import redact_text
-
-if TYPE_CHECKING:
-    from kedro_ml_lint.fix.plan import FixPlan
+from kedro_ml_lint.reading.config_errors import relative
+from kedro_ml_lint.reading.project import ConfigSource
 
 CATALOG = "catalog"
 _COPY_NAME = "conf"
+
+
+class PlannedWrite(Protocol):
+    """What the read-back needs of a planned edit (a ``fix.plan.FixPlan``).
+
+    A protocol, so that this module does not import the planner that calls it.
+    """
+
+    @property
+    def path(self) -> Path:
+        """The file, absolute."""
+
+    @property
+    def display_path(self) -> str:
+        """The file as shown to the user."""
+
+    @property
+    def after(self) -> bytes:
+        """Its bytes once fixed."""
+
+    @property
+    def fixes(self) -> tuple[Violation, ...]:
+        """The violations whose fix ``after`` holds."""
 
 
 class ReadBackError(KedroMlLintError):
     """Kedro would not read the fixed catalog as the old datasets plus the new ones."""
 
 
-def check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
+def check_read_back(plan: PlannedWrite, config: ConfigSource, root: Path) -> None:
     """Refuse ``plan`` unless Kedro reads its result as old datasets + new entries.
 
     Args:
@@ -52,7 +73,7 @@ def check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
         _check_read_back(plan, config, root)
 
 
-def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
+def _check_read_back(plan: PlannedWrite, config: ConfigSource, root: Path) -> None:
     # Absolute but not resolved: Kedro reads `conf/base/catalog.yml` through a symlinked
     # `conf/` or a symlinked file just as well, and so must this check.
     conf_dir = Path(os.path.abspath(config.conf_source))
@@ -100,7 +121,7 @@ def _check_read_back(plan: FixPlan, config: ConfigSource, root: Path) -> None:
         )
 
 
-def _difference(old: Mapping[str, Any], new: Mapping[str, Any], plan: FixPlan) -> str:
+def _difference(old: Mapping[str, Any], new: Mapping[str, Any], plan: PlannedWrite) -> str:
     """What differs between ``new`` and ``old`` + the plan's entries; empty when nothing."""
     wanted = {
         edit.dataset: dict(edit.entry)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Violation
 from kedro_ml_lint.report.options import PLAIN, RenderOptions

@@ -11,7 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.api import LintResult
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.report.options import PLAIN, RenderOptions

@@ -21,9 +21,9 @@ from typing import Any
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
-from kedro_ml_lint import __version__
+from kedro_ml_lint._version import __version__
 from kedro_ml_lint.fix.noqa import add_noqa_comment, language_of
-from kedro_ml_lint.loader.pyproject import find_project_root
+from kedro_ml_lint.reading.pyproject import find_project_root
 from kedro_ml_lint.server.hover import hover_markdown, lookup, name_at
 from kedro_ml_lint.server.overlay import ShadowTree
 from kedro_ml_lint.server.ranges import Span, path_to_uri, replacement, span_of, uri_to_path

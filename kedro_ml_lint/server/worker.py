@@ -168,7 +168,7 @@ def main() -> None:
     _quiet_kedro()
     # Warm: the first check does not pay for importing Kedro.
     import kedro_ml_lint.api
-    import kedro_ml_lint.loader.project  # noqa: F401
+    import kedro_ml_lint.reading.project  # noqa: F401
 
     path = list(sys.path)
     if len(sys.argv) > 1:  # the server's own first entry: the cache key's sys.path is check's

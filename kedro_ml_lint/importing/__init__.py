@@ -1,0 +1,1 @@
+"""Importing a project's code under control: stand-ins, deferral, capture and records."""

@@ -1,0 +1,81 @@
+"""The project's real ``DataCatalog``, built by its own context class with no hook registered.
+
+An *empty* hook manager: no project hook and no plugin hook (kedro-mlflow's auto-registered
+``MlflowHook`` among them) runs, so none can switch the tracking URI or open a run.
+"""
+
+from __future__ import annotations
+
+import importlib
+import warnings
+from pathlib import Path
+from typing import Any
+
+from kedro_ml_lint.publishing.errors import PublishError
+
+
+def project_catalog(
+    project_root: str | Path, env: str | None = None, conf_source: str | None = None
+) -> tuple[str, Any]:
+    """The project's real ``DataCatalog``, built with no hook registered.
+
+    Args:
+        project_root: The project root.
+        env: The configuration environment.
+        conf_source: Another configuration folder than ``conf/``.
+
+    Returns:
+        ``(package name, catalog)``.
+
+    Raises:
+        PublishError: When the catalog cannot be built.
+    """
+    from kedro.framework import project as kedro_project
+    from kedro.framework.startup import bootstrap_project
+
+    root = Path(project_root).resolve()
+    try:
+        with warnings.catch_warnings():  # Kedro's own deprecation notes (omegaconf resolvers)
+            warnings.simplefilter("ignore")
+            if kedro_project.PACKAGE_NAME is None or not _project_of_package(root):
+                bootstrap_project(root)
+            package_name = str(kedro_project.PACKAGE_NAME)
+            settings = kedro_project.settings
+            source = Path(conf_source).expanduser() if conf_source else root / settings.CONF_SOURCE
+            config_loader = settings.CONFIG_LOADER_CLASS(
+                conf_source=str(source.resolve()), env=env, **settings.CONFIG_LOADER_ARGS
+            )
+            catalog = catalog_from_config_loader(config_loader, root, package_name, env=env)
+    except Exception as exc:
+        raise PublishError(f"the project's catalog could not be built: {exc}") from exc
+    return package_name, catalog
+
+
+def catalog_from_config_loader(
+    config_loader: Any, project_root: Path, package_name: str, env: str | None = None
+) -> Any:
+    """Build the catalog the project's context class builds, with an empty hook manager."""
+    from kedro.framework.project import settings
+
+    from kedro_ml_lint.seams.kedro_private import empty_hook_manager
+
+    context = settings.CONTEXT_CLASS(
+        package_name=package_name,
+        project_path=project_root,
+        config_loader=config_loader,
+        env=env,
+        hook_manager=empty_hook_manager(),
+    )
+    return context.catalog
+
+
+def _project_of_package(root: Path) -> bool:
+    """Whether the configured Kedro project is the one at ``root``."""
+    from kedro.framework.project import PACKAGE_NAME
+
+    try:
+        module = importlib.import_module(str(PACKAGE_NAME))
+    except ImportError:
+        return False
+    location = getattr(module, "__file__", None)
+    return location is not None and root in Path(location).resolve().parents
