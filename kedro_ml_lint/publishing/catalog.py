@@ -38,7 +38,10 @@ def project_catalog(
         with warnings.catch_warnings():  # Kedro's own deprecation notes (omegaconf resolvers)
             warnings.simplefilter("ignore")
             if kedro_project.PACKAGE_NAME is None or not _project_of_package(root):
-                bootstrap_project(root)
+                metadata = bootstrap_project(root)
+                if _forget_other_checkout(metadata.package_name, root):
+                    # Its settings were read from the other checkout's module: again.
+                    kedro_project.configure_project(metadata.package_name)
             package_name = str(kedro_project.PACKAGE_NAME)
             settings = kedro_project.settings
             source = Path(conf_source).expanduser() if conf_source else root / settings.CONF_SOURCE
@@ -67,6 +70,27 @@ def catalog_from_config_loader(
         hook_manager=empty_hook_manager(),
     )
     return context.catalog
+
+
+def _forget_other_checkout(package_name: str, root: Path) -> bool:
+    """Drop the modules of ``package_name`` imported from outside ``root``.
+
+    A process that builds the catalogs of two checkouts of one package (a test session, a
+    notebook) would otherwise run the first one's registry and settings for the second.
+    Returns whether any module was dropped.
+    """
+    import sys
+
+    stale = [
+        name
+        for name, module in list(sys.modules.items())
+        if (name == package_name or name.startswith(package_name + "."))
+        and (location := getattr(module, "__file__", None)) is not None
+        and root not in Path(location).resolve().parents
+    ]
+    for name in stale:
+        del sys.modules[name]
+    return bool(stale)
 
 
 def _project_of_package(root: Path) -> bool:
