@@ -138,18 +138,20 @@ def test_verbose_subprocess_with_kedro_logs_does_not_leak(tmp_path: Path) -> Non
     catalog = HEAD + f"  type: pickle.PickleDataset\n  filepath: s3://AKIA:{secret}@b/s.pkl\n"
     root = write_project(tmp_path / "project", catalog=catalog)
     runs = [
-        run_cli("check", root, "-v", "--format", "json"),
-        run_cli("graph", root, "-v"),
-        run_cli("check", root, "-v", "--diff"),
+        run_cli("check", root, "-v", "--format", "json", process=True),
+        run_cli("graph", root, "-v", process=True),
+        run_cli("check", root, "-v", "--diff", process=True),
     ]
     broken = tmp_path / "broken"
     shutil.copytree(root, broken)
     # A project that stops with exit 2 (-v prints the traceback).
     (broken / "conf/base/parameters.yml").write_text("threshold: [unclosed\n")
-    runs.append(run_cli("check", broken, "-v"))
+    runs.append(run_cli("check", broken, "-v", process=True))
     assert runs[-1].code == 2
     # An exit-2 message quoting a URL (pathlib turned `s3://` into `s3:/`).
-    runs.append(run_cli("check", root, "--conf-source", f"s3://AKIA:{secret}@bucket/conf"))
+    runs.append(
+        run_cli("check", root, "--conf-source", f"s3://AKIA:{secret}@bucket/conf", process=True)
+    )
     assert runs[-1].code == 2 and "s3:/***@bucket/conf" in runs[-1].stderr
     for run in runs:
         assert secret not in run.stdout + run.stderr
