@@ -205,6 +205,14 @@ def _run_in_process(args: tuple, cwd: Path | None, env: dict) -> CliRun:
     # Kedro) is put back, so that each run starts as a new process would.
     variables = dict(os.environ)
     levels = {name: logging.getLogger(name).level for name in _LOGGERS}
+    # A new process logs as kedro_ml_lint/logging.yml says (the CLI points Kedro at it before
+    # Kedro's import): errors only, on stderr. An earlier test may have let Kedro configure
+    # this process's logging its own way (a rich handler on stdout, which would mix its
+    # warnings into a JSON report): the run gets the new process's root logger instead.
+    root = logging.getLogger()
+    handlers, root_level = root.handlers[:], root.level
+    root.handlers[:] = [_CurrentStderr(logging.ERROR)]
+    root.setLevel(logging.ERROR)
     previous = Path.cwd()
     if cwd is not None:
         os.chdir(cwd)
@@ -218,10 +226,19 @@ def _run_in_process(args: tuple, cwd: Path | None, env: dict) -> CliRun:
         os.environ.update(variables)
         for name, level in levels.items():
             logging.getLogger(name).setLevel(level)
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
     stderr = result.stderr
     if result.exception is not None and not isinstance(result.exception, SystemExit):
         stderr += "".join(traceback.format_exception(result.exception))
     return CliRun(result.exit_code, result.stdout, stderr)
+
+
+class _CurrentStderr(logging.Handler):
+    """Log records to whatever ``sys.stderr`` is when they are emitted (``CliRunner``'s)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
 
 
 _PACKAGE_ALONE: list[Path] = []
