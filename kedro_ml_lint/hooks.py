@@ -240,8 +240,8 @@ class MlflowPipelineHook:
 
     # ------------------------------------------------------------------ helpers
 
-    def _preflight(self, names: Iterable[str]) -> list[Violation]:
-        """``kedro-ml-lint check --pipeline <name>…`` on the project: one front end."""
+    def preflight_command(self, names: Iterable[str]) -> list[str]:
+        """The ``kedro-ml-lint check --pipeline <name>…`` command line the pre-flight runs."""
         root = self._project_path or Path.cwd()
         command = [sys.executable, "-m", "kedro_ml_lint", "check", str(root), "--format", "json"]
         for name in names:
@@ -255,7 +255,14 @@ class MlflowPipelineHook:
             command += ["--select", ",".join(self._select)]
         if self._ignore is not None:
             command += ["--ignore", ",".join(self._ignore)]
-        proc = subprocess.run(command, capture_output=True, text=True, cwd=root)
+        return command
+
+    def _preflight(self, names: Iterable[str]) -> list[Violation]:
+        """``kedro-ml-lint check --pipeline <name>…`` on the project: one front end."""
+        root = self._project_path or Path.cwd()
+        proc = subprocess.run(
+            self.preflight_command(names), capture_output=True, text=True, cwd=root
+        )
         if proc.returncode not in (EXIT_CLEAN, EXIT_VIOLATIONS):
             lines = proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"]
             raise PreflightError(f"kedro-ml-lint: the project cannot be checked: {lines[-1]}")

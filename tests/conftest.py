@@ -1,4 +1,4 @@
-"""Shared fixtures: real Kedro projects on disk and a real CLI in a subprocess.
+"""Shared fixtures: real Kedro projects on disk and the real CLI, in this process or another.
 
 Two lanes (docs/design.md §11): tests marked ``integration`` start processes, servers, real
 training or a real MLflow store; ``python -m pytest -m "not integration"`` runs the rest, the inner
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -34,6 +35,8 @@ REPO = Path(__file__).resolve().parents[1]
 # When the suite itself runs in GitHub Actions, `check` would switch to `--format github`
 # and make paths relative to the workspace: tests opt in to those explicitly.
 _CI_VARIABLES = ("GITHUB_ACTIONS", "GITHUB_WORKSPACE")
+# The loggers whose levels a command line run sets (``cli._quiet_kedro``).
+_LOGGERS = ("kedro",)
 EXAMPLES = REPO / "examples"
 # examples/churn-broken: (pipeline, code, subject) of every violation (see its README).
 BROKEN_EXPECTED = frozenset(
@@ -149,8 +152,16 @@ def run_cli(
     cwd: Path | None = None,
     env: dict | None = None,
     python: str | Path = sys.executable,
+    process: bool = False,
 ) -> CliRun:
-    """Run ``python -m kedro_ml_lint ARGS`` for real and capture everything.
+    """Run ``kedro-ml-lint ARGS`` and capture everything.
+
+    In this process, through click's ``CliRunner`` (the command line the console script
+    runs, with the same environment, working folder and streams), unless a process is the
+    subject: ``process=True`` (exit statuses, signals, the entry point, what a fresh
+    interpreter imports or prints), another environment's interpreter ``python``, or an
+    ``env`` that only a new interpreter reads (``PYTHON*``). Then ``python -m kedro_ml_lint
+    ARGS`` runs for real.
 
     ``python`` may be another environment's interpreter (the lean one, Kedro 0.19's): the
     suite's own ``PYTHONPATH`` is then replaced by this checkout's package alone, so that
@@ -159,6 +170,13 @@ def run_cli(
     checkout's). A folder holding only a link to the package, not the repository root, whose
     ``tools/``, ``rules/``, ``tests/``… would shadow a project's missing modules.
     """
+    env = env or {}
+    if process or str(python) != sys.executable or any(k.startswith("PYTHON") for k in env):
+        return _run_process(args, cwd, env, python)
+    return _run_in_process(args, cwd, env)
+
+
+def _run_process(args: tuple, cwd: Path | None, env: dict, python: str | Path) -> CliRun:
     inherited = {k: v for k, v in os.environ.items() if k not in _CI_VARIABLES}
     if str(python) != sys.executable:
         inherited["PYTHONPATH"] = str(_this_package_alone())
@@ -167,10 +185,61 @@ def run_cli(
         capture_output=True,
         text=True,
         cwd=cwd,
-        env={**inherited, "NO_COLOR": "1", **(env or {})},
+        env={**inherited, "NO_COLOR": "1", **env},
         timeout=300,
     )
     return CliRun(proc.returncode, proc.stdout, proc.stderr)
+
+
+def _run_in_process(args: tuple, cwd: Path | None, env: dict) -> CliRun:
+    """The command line in this process; an exception it lets out is printed on stderr with
+    exit 1, as the interpreter does for a process."""
+    import traceback
+
+    from click.testing import CliRunner
+
+    from kedro_ml_lint.cli import main
+
+    environment: dict[str, str | None] = dict.fromkeys(_CI_VARIABLES)
+    environment.update({"NO_COLOR": "1", **env})
+    # What a run leaves in the process (the variables and logger levels it sets to quiet
+    # Kedro) is put back, so that each run starts as a new process would.
+    variables = dict(os.environ)
+    levels = {name: logging.getLogger(name).level for name in _LOGGERS}
+    # A new process logs as kedro_ml_lint/logging.yml says (the CLI points Kedro at it before
+    # Kedro's import): errors only, on stderr. An earlier test may have let Kedro configure
+    # this process's logging its own way (a rich handler on stdout, which would mix its
+    # warnings into a JSON report): the run gets the new process's root logger instead.
+    root = logging.getLogger()
+    handlers, root_level = root.handlers[:], root.level
+    root.handlers[:] = [_CurrentStderr(logging.ERROR)]
+    root.setLevel(logging.ERROR)
+    previous = Path.cwd()
+    if cwd is not None:
+        os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(
+            main, [str(a) for a in args], env=environment, prog_name="python -m kedro_ml_lint"
+        )
+    finally:
+        os.chdir(previous)
+        os.environ.clear()
+        os.environ.update(variables)
+        for name, level in levels.items():
+            logging.getLogger(name).setLevel(level)
+        root.handlers[:] = handlers
+        root.setLevel(root_level)
+    stderr = result.stderr
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        stderr += "".join(traceback.format_exception(result.exception))
+    return CliRun(result.exit_code, result.stdout, stderr)
+
+
+class _CurrentStderr(logging.Handler):
+    """Log records to whatever ``sys.stderr`` is when they are emitted (``CliRunner``'s)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(self.format(record) + "\n")
 
 
 _PACKAGE_ALONE: list[Path] = []

@@ -480,13 +480,13 @@ def test_a_recording_that_fails_is_not_stored(example, monkeypatch: pytest.Monke
 def test_concurrent_runs_agree_and_leave_a_valid_entry(example) -> None:
     project = example("churn-broken")
     env = {NO_CACHE_ENV: "0"}
-    expected = run_cli("check", project, "--no-cache", env=env)
+    expected = run_cli("check", project, "--no-cache", env=env, process=True)
     with ThreadPoolExecutor(4) as pool:
-        runs = list(pool.map(lambda _: run_cli("check", project, env=env), range(8)))
+        runs = list(pool.map(lambda _: run_cli("check", project, env=env, process=True), range(8)))
     assert {(r.code, r.stdout) for r in runs} == {(expected.code, expected.stdout)}
-    assert run_cli("check", project, env=env).stdout == expected.stdout
-    run_cli("check", project, "-v", env=env)  # -v lets Kedro log: another environment
-    again = run_cli("check", project, "-v", env=env)
+    assert run_cli("check", project, env=env, process=True).stdout == expected.stdout
+    run_cli("check", project, "-v", env=env, process=True)  # -v lets Kedro log: another environment
+    again = run_cli("check", project, "-v", env=env, process=True)
     assert "(from the cache)" in again.stderr
 
 
@@ -574,11 +574,11 @@ def test_the_fast_exit_keeps_output_exit_code_and_atexit_handlers(tmp_path: Path
     ).replace('input_name="instances"', 'input_name="instance"')
     root = write_project(tmp_path / "p", registry=registry)
     report = tmp_path / "report.json"
-    run = run_cli("check", root, "--format", "json", "--output", report, "--no-cache")
+    run = run_cli("check", root, "--format", "json", "--output", report, "--no-cache", process=True)
     assert run.code == 1
     assert json.loads(report.read_text())["summary"]["violations"] >= 1
     assert marker.read_text() == "yes"
-    piped = run_cli("check", root, "--no-cache")
+    piped = run_cli("check", root, "--no-cache", process=True)
     assert piped.code == 1 and piped.stdout.rstrip().splitlines()[-1].startswith("Found ")
 
 

@@ -454,8 +454,8 @@ def _deferring(*args: object, env: dict | None = None) -> CliRun:
     """``run_cli(*args)`` run twice: the first learns which imports succeed here (import
     records), the second defers them; both give the same verdict and output (``-v``
     lets Kedro log time stamps to stdout: then the verdict's line)."""
-    learning = run_cli(*args, env=env)
-    run = run_cli(*args, env=env)
+    learning = run_cli(*args, env=env, process=True)
+    run = run_cli(*args, env=env, process=True)
     verbose = "-v" in args
     outputs = [r.stdout.splitlines()[-1:] if verbose else r.stdout for r in (learning, run)]
     assert (learning.code, outputs[0]) == (run.code, outputs[1]), learning.stderr
@@ -508,7 +508,7 @@ def test_a_registry_that_asks_a_library_its_type_gets_the_real_answer(tmp_path: 
     )
     project = write_project(tmp_path / "p", nodes=nodes)
     lite = _deferring("check", project, "--no-cache", "--format", "json")
-    full = run_cli("check", project, "--no-cache", "--no-defer", "--format", "json")
+    full = run_cli("check", project, "--no-cache", "--no-defer", "--format", "json", process=True)
     assert lite.code == full.code == 0, lite.stderr
     assert json.loads(lite.stdout)["violations"] == json.loads(full.stdout)["violations"]
     assert "retried for real" not in _deferring("check", project, "--no-cache", "-v").stderr
@@ -588,7 +588,11 @@ except ImportError:
 def _verdict(project: Path, *flags: str, env: dict | None = None) -> tuple[int, dict]:
     """The verdict; a deferring one (no ``--no-defer``) from a run that could defer."""
     args = ("check", project, "--no-cache", "--format", "json", *flags)
-    run = run_cli(*args, env=env) if "--no-defer" in flags else _deferring(*args, env=env)
+    run = (
+        run_cli(*args, env=env, process=True)
+        if "--no-defer" in flags
+        else _deferring(*args, env=env)
+    )
     assert run.code in (0, 1), run.stderr
     report = json.loads(run.stdout)
     return run.code, {
@@ -719,7 +723,9 @@ def test_a_pipeline_find_pipelines_skipped_is_found_by_the_retry(tmp_path: Path)
     assert len(retried) == 1 and "numpy" in retried[0] and "warning" in retried[0], retried
     assert "2 pairs checked" in explained.stdout
     picture = tmp_path / "graph.json"  # -v lets Kedro log to stdout
-    drawn = run_cli("graph", project, "--no-cache", "-v", "--format", "json", "--output", picture)
+    drawn = run_cli(
+        "graph", project, "--no-cache", "-v", "--format", "json", "--output", picture, process=True
+    )
     assert [line for line in drawn.stderr.splitlines() if "retried for real" in line] == retried
     assert len(json.loads(picture.read_text())["pairs"]) == 2
 

@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from project_factory import write_project
 
+from kedro_ml_lint.cache.store import NO_CACHE_ENV
 from kedro_ml_lint.cli import main
 from kedro_ml_lint.model.redact import (
     redact_requirement_line,
@@ -20,6 +21,7 @@ from kedro_ml_lint.model.redact import (
     redact_value,
     redact_yaml_lines,
 )
+from kedro_ml_lint.vocabulary import CACHE_DIR
 
 HEAD = """
 instances:
@@ -87,25 +89,36 @@ def scaler_entries(draw: st.DrawFn) -> tuple[str, str]:
     return HEAD + kind + body, secret
 
 
-def _invoke(*args: str | Path) -> str:
-    result = CliRunner().invoke(main, [str(a) for a in args], env={"NO_COLOR": "1"})
+def _invoke(*args: str | Path, cached: bool = False) -> str:
+    env = {"NO_COLOR": "1", **({NO_CACHE_ENV: "0"} if cached else {})}
+    result = CliRunner().invoke(main, [str(a) for a in args], env=env)
     assert result.exit_code in (0, 1), (args, result.output, result.exception)
     return result.stdout + result.stderr
 
 
-def _all_outputs(root: Path) -> dict[str, str]:
+def _all_outputs(root: Path, cached: bool = False) -> dict[str, str]:
     outputs = {}
     for fmt in ("text", "json", "sarif", "github", "markdown"):
-        outputs[f"check {fmt}"] = _invoke("check", root, "--format", fmt)
-    outputs["diff"] = _invoke("check", root, "--diff")
-    outputs["statistics"] = _invoke("check", root, "--statistics")
-    outputs["unused noqa"] = _invoke("check", root, "--show-unused-noqa")
+        outputs[f"check {fmt}"] = _invoke("check", root, "--format", fmt, cached=cached)
+    outputs["diff"] = _invoke("check", root, "--diff", cached=cached)
+    outputs["statistics"] = _invoke("check", root, "--statistics", cached=cached)
+    outputs["unused noqa"] = _invoke("check", root, "--show-unused-noqa", cached=cached)
     report = root.parent / f"{root.name}-report.sarif"
-    outputs["output"] = _invoke("check", root, "--format", "sarif", "--output", report)
+    outputs["output"] = _invoke(
+        "check", root, "--format", "sarif", "--output", report, cached=cached
+    )
     outputs["output file"] = report.read_text(encoding="utf-8")
     for fmt in ("mermaid", "dot", "json"):
-        outputs[f"graph {fmt}"] = _invoke("graph", root, "--format", fmt)
+        outputs[f"graph {fmt}"] = _invoke("graph", root, "--format", fmt, cached=cached)
     return outputs
+
+
+def _files_under(folder: Path) -> dict[str, str]:
+    return {
+        str(path): path.read_bytes().decode("utf-8", "replace")
+        for path in (folder.rglob("*") if folder.is_dir() else ())
+        if path.is_file()
+    }
 
 
 # Every command and format on a real project per example (~4 s each): the integration lane.
@@ -121,7 +134,14 @@ def test_no_output_of_any_command_contains_a_secret(
 ) -> None:
     catalog, secret = case
     root = write_project(tmp_path_factory.mktemp("secret") / "project", catalog=catalog)
-    outputs = _all_outputs(root)
+    # With the snapshot cache on, as users run it: the first command loads the project, the
+    # others are served from what it stored (a load each cost seconds), so the entry and
+    # the user's cache folder are outputs too.
+    outputs = _all_outputs(root, cached=True)
+    outputs["verbose"] = _invoke("check", root, "-v", cached=True)
+    assert "(from the cache)" in outputs["verbose"]  # the others were served, not loaded
+    outputs.update(_files_under(root / CACHE_DIR))
+    outputs.update(_files_under(Path(os.environ["XDG_CACHE_HOME"])))
     assert "KML001" in outputs["check text"] and "+model:" in outputs["diff"]
     # The diff's context is the end of the file, where the secret is.
     assert "***" in outputs["diff"]
@@ -138,18 +158,20 @@ def test_verbose_subprocess_with_kedro_logs_does_not_leak(tmp_path: Path) -> Non
     catalog = HEAD + f"  type: pickle.PickleDataset\n  filepath: s3://AKIA:{secret}@b/s.pkl\n"
     root = write_project(tmp_path / "project", catalog=catalog)
     runs = [
-        run_cli("check", root, "-v", "--format", "json"),
-        run_cli("graph", root, "-v"),
-        run_cli("check", root, "-v", "--diff"),
+        run_cli("check", root, "-v", "--format", "json", process=True),
+        run_cli("graph", root, "-v", process=True),
+        run_cli("check", root, "-v", "--diff", process=True),
     ]
     broken = tmp_path / "broken"
     shutil.copytree(root, broken)
     # A project that stops with exit 2 (-v prints the traceback).
     (broken / "conf/base/parameters.yml").write_text("threshold: [unclosed\n")
-    runs.append(run_cli("check", broken, "-v"))
+    runs.append(run_cli("check", broken, "-v", process=True))
     assert runs[-1].code == 2
     # An exit-2 message quoting a URL (pathlib turned `s3://` into `s3:/`).
-    runs.append(run_cli("check", root, "--conf-source", f"s3://AKIA:{secret}@bucket/conf"))
+    runs.append(
+        run_cli("check", root, "--conf-source", f"s3://AKIA:{secret}@bucket/conf", process=True)
+    )
     assert runs[-1].code == 2 and "s3:/***@bucket/conf" in runs[-1].stderr
     for run in runs:
         assert secret not in run.stdout + run.stderr

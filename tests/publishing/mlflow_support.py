@@ -127,10 +127,48 @@ def lint(project: Path) -> Any:
     return lint_project(project, artifacts_on_disk=True, publishing=True, lite=False, defer=False)
 
 
+_TEMPLATE: list[Path] = []
+
+
+def _migrated_template() -> Path:
+    """An empty SQLite tracking store whose schema migrations have run, made once per process.
+
+    A new store runs every one of MLflow's schema migrations when it is first opened (seconds
+    of CPU each time); a copy of this one is that store as it stands after them. Its default
+    experiment is removed: MLflow creates it when a store without one is first opened, with
+    the artifact location of *that* process (``./mlruns`` of its working folder), as it does
+    for a new store.
+    """
+    if not _TEMPLATE:
+        import atexit
+        import sqlite3
+        import tempfile
+
+        import mlflow
+
+        folder = Path(tempfile.mkdtemp(prefix="kml-store-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        database = folder / "mlflow.db"
+        mlflow.MlflowClient(f"sqlite:///{database}").search_experiments()
+        with sqlite3.connect(database) as connection:
+            deleted = connection.execute("DELETE FROM experiments WHERE experiment_id = 0")
+            assert deleted.rowcount == 1, "MLflow made no default experiment"
+        connection.close()
+        _TEMPLATE.append(database)
+    return _TEMPLATE[0]
+
+
+def migrated_store(database: Path) -> Path:
+    """Put a new, empty, already migrated SQLite tracking store at ``database``."""
+    database.parent.mkdir(parents=True, exist_ok=True)
+    assert not database.exists(), database
+    shutil.copyfile(_migrated_template(), database)
+    return database
+
+
 def tracking_uri(folder: Path) -> str:
-    """A fresh sqlite tracking store in ``folder``."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{folder / 'mlflow.db'}"
+    """A new, empty SQLite tracking store in ``folder`` (a copy of a migrated template)."""
+    return f"sqlite:///{migrated_store(folder / 'mlflow.db')}"
 
 
 def instances(project: Path) -> pd.DataFrame:

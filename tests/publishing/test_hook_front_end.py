@@ -1,26 +1,35 @@
 """The hook and ``check`` give one verdict; the hook sees every run that trains a pair.
 
-Real ``kedro run`` processes with ``MlflowPipelineHook`` registered, compared with the real
-``kedro-ml-lint check`` on the same project (issue 10, items 1 to 3).
+The hook's pre-flight *is* ``check``: it runs the command line
+:meth:`MlflowPipelineHook.preflight_command` builds and prints what comes back. So the
+proof is in two parts (issue 10, items 1 to 3; issue 24): one real ``kedro run`` records
+the command line its hook ran, which must be ``check``'s on the run's pairs, and shows the
+hook's lines to be ``check``'s; then, for every project setting that once made the two
+disagree, that same command line is run (in this process) and rendered as the hook
+renders it, and must give ``check``'s own lines. Every other behaviour is one real
+``kedro run``.
 """
 
 from __future__ import annotations
 
-import subprocess
+import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from conftest import run_cli
 from mlflow_support import (
     EXAMPLES,
-    KEDRO_ENV,
     copy_project,
     enable_hook,
     kedro,
     store_state,
     tracking_uri,
 )
+
+from kedro_ml_lint.diagnostics import Severity, Violation
+from kedro_ml_lint.hooks import PipelineContractError, preflight_findings
 
 pytestmark = pytest.mark.integration
 
@@ -69,18 +78,35 @@ MATRIX = {
         ),
     ],
 }
+# A run of `training` and `legacy`: the pairs the hook checks, in the order it names them.
+RUN_PIPELINES = "training,legacy"
+CHECKED = ("legacy", "training")
+
+# The hook of the project's `settings.py`, writing down the command line of its pre-flight.
+RECORDING_HOOK = """
+import json
+from pathlib import Path
+
+from kedro_ml_lint.hooks import MlflowPipelineHook
+
+
+class RecordingHook(MlflowPipelineHook):
+    def preflight_command(self, names):
+        command = super().preflight_command(names)
+        Path({record!r}).write_text(json.dumps(command))
+        return command
+
+
+HOOKS = (RecordingHook(),)
+"""
 
 
 def _check_lines(project: Path, *pipelines: str) -> set[str]:
+    """``check -q``'s violation lines (in this process: the subject is what it prints)."""
     selection = [arg for name in pipelines for arg in ("--pipeline", name)]
-    proc = subprocess.run(
-        [sys.executable, "-m", "kedro_ml_lint", "check", str(project), "-q", *selection],
-        capture_output=True,
-        text=True,
-        env=KEDRO_ENV,
-    )
-    assert proc.returncode in (0, 1), proc.stderr
-    return {line for line in proc.stdout.splitlines() if line.strip()}
+    run = run_cli("check", project, "-q", *selection)
+    assert run.code in (0, 1), run.stderr
+    return {line for line in run.stdout.splitlines() if line.strip()}
 
 
 def _hook_lines(stderr: str) -> tuple[list[str], set[str]]:
@@ -90,20 +116,55 @@ def _hook_lines(stderr: str) -> tuple[list[str], set[str]]:
     return lines[start:], set(lines[start + 1 :])
 
 
+def _preflight_arguments(project: Path) -> list[str]:
+    """The arguments of the pre-flight ``check`` of a run of ``training`` and ``legacy``."""
+    root = project.resolve()
+    selection = [arg for name in CHECKED for arg in ("--pipeline", name)]
+    return ["check", str(root), "--format", "json", *selection, "--conf-source", str(root / "conf")]
+
+
+def _hook_message(report: str) -> list[str]:
+    """What the hook prints for a pre-flight whose ``check`` printed ``report`` (JSON)."""
+    found = [Violation.from_dict(v) for v in json.loads(report)["violations"]]
+    errors = [v for v in preflight_findings(found, logs=True) if v.severity is Severity.ERROR]
+    assert errors, "every variant still has errors"
+    error = PipelineContractError(errors, "the run is stopped before any node ran")
+    return error.format_message().splitlines()
+
+
+def test_a_real_run_s_hook_runs_check_s_command_line(tmp_path: Path) -> None:
+    project = copy_project(EXAMPLES / "churn-broken", tmp_path / "as-shipped")
+    record = tmp_path / "preflight.json"
+    settings = project / "src/churn_broken/settings.py"
+    settings.write_text(settings.read_text() + RECORDING_HOOK.format(record=str(record)))
+
+    proc = kedro(project, "run", "--pipelines", RUN_PIPELINES, env=WIDE)
+
+    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
+    command = json.loads(record.read_text())
+    # The interpreter of the run (`kedro`'s, named `python3` by its script), then `check`.
+    assert Path(command[0]).parent == Path(sys.executable).parent
+    assert command[1:] == ["-m", "kedro_ml_lint", *_preflight_arguments(project)]
+    shown, found = _hook_lines(proc.stderr)
+    assert found == _check_lines(project, *CHECKED)
+    assert shown == _hook_message(run_cli(*command[3:]).stdout)  # rendered as below
+
+
 @pytest.mark.parametrize("variant", MATRIX, ids=list(MATRIX))
 def test_hook_and_check_give_the_same_violations(variant: str, tmp_path: Path) -> None:
     project = copy_project(EXAMPLES / "churn-broken", tmp_path / variant)
     enable_hook(project)
     for edit in MATRIX[variant]:
         edit(project)
-    expected = _check_lines(project, "training", "legacy")
+    expected = _check_lines(project, *CHECKED)
     assert expected, "every variant still has violations"
 
-    proc = kedro(project, "run", "--pipelines", "training,legacy", env=WIDE)
+    run = run_cli(*_preflight_arguments(project))  # the hook's own command line (above)
+    assert run.code == 1, run.stderr
 
-    assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr[-2000:]
-    _, found = _hook_lines(proc.stderr)
-    assert found == expected
+    shown = _hook_message(run.stdout)
+    assert shown[0] == f"{HEADER} {len(shown) - 1} errors"
+    assert set(shown[1:]) == expected
 
 
 def test_a_failed_preflight_is_short_and_reads_like_check(tmp_path: Path) -> None:
@@ -153,18 +214,7 @@ def _register_sum(project: Path) -> None:
     )(project)
 
 
-def test_hook_logs_a_pair_trained_inside_a_sum(tmp_path: Path) -> None:
-    project = copy_project(EXAMPLES / "churn", tmp_path / "sum")
-    _register_sum(project)
-    enable_hook(project)
-    uri = tracking_uri(tmp_path / "store")
-
-    proc = kedro(project, "run", env={"MLFLOW_TRACKING_URI": uri, **WIDE})
-
-    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    state = store_state(uri)
-    assert len(state["ready_models"]) == 1
-    assert f"Logged `training` as models:/{state['ready_models'][0]}" in proc.stdout
+# A pair trained inside a sum is logged: test_mlflow_hook.py (one run, with the model's tags).
 
 
 def test_a_partial_run_says_what_it_left_out_and_logs_nothing(tmp_path: Path) -> None:

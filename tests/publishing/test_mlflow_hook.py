@@ -17,7 +17,6 @@ from mlflow_support import (
     kedro_predictions,
     store_state,
     tracking_uri,
-    trained,
 )
 
 pytestmark = pytest.mark.integration
@@ -62,18 +61,30 @@ def test_hook_stops_a_broken_run_before_its_first_node(tmp_path: Path) -> None:
     assert store_state(uri)["models"] == []
 
 
-@pytest.fixture(scope="module")
-def churn(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained("churn", tmp_path_factory.mktemp("shared"))
+def _register_sum(project: Path) -> None:
+    """``__default__`` becomes training + inference: a plain ``Pipeline``, not the pair."""
+    registry = project / "src/churn/pipeline_registry.py"
+    text = registry.read_text(encoding="utf-8")
+    old = '"__default__": training_pipeline,'
+    assert old in text
+    registry.write_text(
+        text.replace(old, '"__default__": training_pipeline + inference_pipeline,'), "utf-8"
+    )
 
 
-def test_hook_logs_after_kedro_run_training(tmp_path: Path, churn: Path) -> None:
-    project = copy_project(EXAMPLES / "churn", tmp_path / "hooked")
+def test_hook_logs_a_pair_trained_inside_a_sum(tmp_path: Path) -> None:
+    """A plain ``kedro run`` whose ``__default__`` sums the pair's training and inference
+    (Kedro hands the hook a plain ``Pipeline``): the pair is found by its training nodes,
+    logged after the run, named and tagged, and its model predicts what the run's own
+    inference wrote. (Also the one real run for `kedro run --pipelines training`: the pair
+    selected by name is the same code, `_trained_pairs`.)"""
+    project = copy_project(EXAMPLES / "churn", tmp_path / "sum")
+    _register_sum(project)
     _mark_first_node(project)
     enable_hook(project, 'experiment="churn-hook"')
     uri = tracking_uri(tmp_path / "store")
 
-    proc = kedro(project, "run", "--pipelines", "training", env={"MLFLOW_TRACKING_URI": uri})
+    proc = kedro(project, "run", env={"MLFLOW_TRACKING_URI": uri, "COLUMNS": "250"})
 
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert (project / MARKER).exists()
@@ -95,24 +106,7 @@ def test_hook_logs_after_kedro_run_training(tmp_path: Path, churn: Path) -> None
     assert "kedro_ml_lint.training_run_id" not in run.data.tags
     assert run.data.tags["kedro_ml_lint.kedro_session_id"]
     loaded = mlflow.pyfunc.load_model(f"models:/{state['ready_models'][0]}")
-    assert_same_predictions(loaded.predict(instances(project)), kedro_predictions(churn))
-
-
-def test_hook_does_not_log_a_partial_run(tmp_path: Path) -> None:
-    project = copy_project(EXAMPLES / "churn", tmp_path / "partial")
-    enable_hook(project)
-    uri = tracking_uri(tmp_path / "store")
-    proc = kedro(
-        project,
-        "run",
-        "--pipelines",
-        "training",
-        "--to-nodes",
-        "fit_encoder",
-        env={"MLFLOW_TRACKING_URI": uri},
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert store_state(uri)["models"] == []
+    assert_same_predictions(loaded.predict(instances(project)), kedro_predictions(project))
 
 
 @pytest.fixture(autouse=True)
