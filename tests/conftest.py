@@ -147,6 +147,16 @@ class CliRun:
         return {(v["pipeline"], v["code"], v["subject"]) for v in self.json["violations"]}
 
 
+@pytest.fixture
+def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The CLI quietens Kedro for the rest of its process; in-process, only for this test."""
+    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
+    kedro_logger = logging.getLogger("kedro")
+    level = kedro_logger.level
+    yield
+    kedro_logger.setLevel(level)
+
+
 def run_cli(
     *args: str | Path,
     cwd: Path | None = None,

@@ -7,9 +7,7 @@ lines), then the command on a copy of the broken example.
 from __future__ import annotations
 
 import json
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -112,15 +110,6 @@ def test_adding_is_idempotent_and_read_back_by_the_parser(
 
 
 # --- the command -------------------------------------------------------------------------
-
-
-@pytest.fixture
-def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
-    kedro_logger = logging.getLogger("kedro")
-    level = kedro_logger.level
-    yield
-    kedro_logger.setLevel(level)
 
 
 def _invoke(*args: str | Path):

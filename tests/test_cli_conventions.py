@@ -9,10 +9,8 @@ the one-line usage errors. The rule selection's resolution is also a hypothesis 
 from __future__ import annotations
 
 import json
-import logging
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -51,14 +49,8 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return target
 
 
-@pytest.fixture(autouse=True)
-def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The CLI quietens Kedro for the rest of its process; in-process, only for this test."""
-    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
-    kedro_logger = logging.getLogger("kedro")
-    level = kedro_logger.level
-    yield
-    kedro_logger.setLevel(level)
+# Every test here runs the CLI in-process.
+pytestmark = pytest.mark.usefixtures("_cli_side_effects_undone")
 
 
 def invoke(*args: str | Path, env: dict[str, str | None] | None = None) -> Result:

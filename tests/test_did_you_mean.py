@@ -6,9 +6,7 @@ The broken example with ``encodr:`` configured for the artifact ``encoder``, on 
 
 from __future__ import annotations
 
-import logging
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -20,15 +18,6 @@ from kedro_ml_lint.cli import main
 
 MISSPELT = "\nencodr:\n  type: pickle.PickleDataset\n  filepath: data/06_models/encoder.pkl\n"
 ENV = {"NO_COLOR": "1", "GITHUB_ACTIONS": None, "GITHUB_WORKSPACE": None}
-
-
-@pytest.fixture
-def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
-    kedro_logger = logging.getLogger("kedro")
-    level = kedro_logger.level
-    yield
-    kedro_logger.setLevel(level)
 
 
 @pytest.mark.integration  # loads the project twice (check, then --fix)

@@ -17,11 +17,9 @@ replaced by placeholders in one place, ``normalise``; never edit a golden file b
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,16 +103,6 @@ def with_a_warning(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def warnings_only(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The clean example plus one warning: a KML206 and nothing else."""
     return _with_deepcopy(EXAMPLES / "churn", tmp_path_factory.mktemp("golden") / "churn")
-
-
-@pytest.fixture
-def _cli_side_effects_undone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """The CLI quietens Kedro for the rest of its process; in-process, only for this test."""
-    monkeypatch.delenv("KEDRO_LOGGING_CONFIG", raising=False)
-    kedro_logger = logging.getLogger("kedro")
-    level = kedro_logger.level
-    yield
-    kedro_logger.setLevel(level)
 
 
 @pytest.mark.usefixtures("_cli_side_effects_undone")
