@@ -84,8 +84,8 @@ def test_the_packaged_project_runs_with_the_hook_logs_and_serves(
     output = run.stdout + run.stderr
     assert run.returncode == 0, output  # was: exit 2, "not in a Kedro project"
     assert "packaged deployment" in output and "checked `training`" in output
-    assert "logged `training` as models:/" in output
-    model_uri = output.split("logged `training` as ", 1)[1].split()[0]
+    assert "Logged `training` as models:/" in output
+    model_uri = output.split("Logged `training` as ", 1)[1].split()[0]
 
     # Serve it once: load the logged model in the deployment's environment and predict.
     served = _run(
