@@ -75,8 +75,8 @@ def project_repo(example, name: str) -> Path:
     return root
 
 
-def try_repo(project: Path, repo: Path, home: Path) -> CliRun:
-    """``pre-commit try-repo REPO --all-files``: every hook of REPO, in order, on ``project``."""
+def _pre_commit_env(home: Path) -> dict[str, str]:
+    """A user's environment for pre-commit: its own home, no colour, no CI variables."""
     env = {
         **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE")},
         "PRE_COMMIT_HOME": str(home),
@@ -86,6 +86,12 @@ def try_repo(project: Path, repo: Path, home: Path) -> CliRun:
         "KEDRO_DISABLE_TELEMETRY": "true",
     }
     env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+def try_repo(project: Path, repo: Path, home: Path) -> CliRun:
+    """``pre-commit try-repo REPO --all-files``: every hook of REPO, in order, on ``project``."""
+    env = _pre_commit_env(home)
     proc = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", str(repo), "--all-files", "--verbose"],
         cwd=project,
@@ -191,15 +197,7 @@ def run_hooks(root: Path, config: str, home: Path, path: str | None = None) -> C
     git("init", "-q", cwd=root)
     git("add", "-A", cwd=root)
     git("commit", "-q", "-m", "monorepo", cwd=root)
-    env = {
-        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_ACTIONS", "GITHUB_WORKSPACE")},
-        "PRE_COMMIT_HOME": str(home),
-        "PRE_COMMIT_COLOR": "never",
-        "NO_COLOR": "1",
-        "DO_NOT_TRACK": "1",
-        "KEDRO_DISABLE_TELEMETRY": "true",
-    }
-    env.pop("VIRTUAL_ENV", None)
+    env = _pre_commit_env(home)
     if path is not None:
         env["PATH"] = path
     else:
