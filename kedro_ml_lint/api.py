@@ -11,7 +11,6 @@ from kedro_ml_lint import engine
 from kedro_ml_lint.diagnostics import Location, Severity, Violation
 from kedro_ml_lint.model import MlflowRange, PairFacts, PairSource, Role, Wiring, build_pair
 from kedro_ml_lint.model.names import flatten_parameter_keys
-from kedro_ml_lint.reading.conf_archive import archive_protocol
 from kedro_ml_lint.reading.options import CliPair, LoadOptions, run_environment
 from kedro_ml_lint.reading.snapshot import ProjectSnapshot, SnapshotLocator
 from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, LintSettings, build_settings
@@ -150,7 +149,7 @@ def lint_project(
     """
     if exact:  # every shortcut off: what the project's own `kedro run` would read
         cache = lite = defer = False
-    if conf_source is not None and archive_protocol(conf_source) is not None:
+    if conf_source is not None and _is_archive(conf_source):
         return _lint_with_archive(
             project_dir,
             env,
@@ -205,6 +204,17 @@ class _Codes:
         return build_settings(
             table, self.select, self.ignore, command_line=self.command_line, path=path
         )
+
+
+def _is_archive(conf_source: str) -> bool:
+    """Whether Kedro reads ``conf_source`` as a tar/zip archive.
+
+    The archive module is imported here, not at the top: it brings ``tempfile``, ``shutil``
+    and ``mimetypes``, which every ``check`` (a cache hit included) would pay at start-up.
+    """
+    from kedro_ml_lint.reading.conf_archive import archive_protocol
+
+    return archive_protocol(conf_source) is not None
 
 
 def _lint_with_archive(

@@ -170,7 +170,8 @@ def test_a_cli_hit_never_imports_kedro_nor_the_project(example) -> None:
     """In a fresh interpreter: the warm path imports neither Kedro nor the registry.
 
     Nor any module that reads or imports a project: only ``reading.snapshot`` and what it
-    needs (no ``importing``, ``eras`` or ``seams``, no ``reading.project`` or ``pairs``).
+    needs (no ``importing``, ``eras`` or ``seams``, no ``reading.project`` or ``pairs``, and no
+    ``reading.conf_archive`` when ``--conf-source`` names no archive).
     """
     project = example("churn")
     code = textwrap.dedent(
@@ -182,7 +183,8 @@ def test_a_cli_hit_never_imports_kedro_nor_the_project(example) -> None:
             m for m in sys.modules
             if m.startswith(("kedro_ml_lint.importing", "kedro_ml_lint.eras",
                              "kedro_ml_lint.seams", "kedro_ml_lint.reading.project",
-                             "kedro_ml_lint.reading.pairs"))
+                             "kedro_ml_lint.reading.pairs",
+                             "kedro_ml_lint.reading.conf_archive"))
         ]
         print(result.cache, "kedro" in sys.modules, "churn" in sys.modules, loaders)
         """
