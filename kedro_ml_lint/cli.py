@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import sys
@@ -24,7 +23,7 @@ from kedro_ml_lint.errors import (
     Interrupted,
     KedroMlLintError,
 )
-from kedro_ml_lint.quiet import raise_levels
+from kedro_ml_lint.quiet import quiet_kedro_as_check_does
 from kedro_ml_lint.report import FORMAT_NAMES, STATISTICS_FORMAT_NAMES
 from kedro_ml_lint.report.console import COLOR_CHOICES, FORMAT_VARIABLE
 
@@ -817,9 +816,7 @@ def _quiet_kedro(verbose: bool) -> None:
     imported, so this runs before any kedro import.
     """
     if not verbose:
-        config = Path(__file__).resolve().with_name("logging.yml")  # no importlib.resources
-        os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
-        raise_levels({"kedro": logging.ERROR})
+        quiet_kedro_as_check_does()
 
 
 @main.command(name="server")

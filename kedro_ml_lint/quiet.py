@@ -8,8 +8,13 @@ instead (``publishing/quiet.py``, ``QUIET_WHILE_PREDICTING``).
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
+
+# Kedro reads this when `kedro.framework.project` is first imported.
+KEDRO_LOGGING_CONFIG = "KEDRO_LOGGING_CONFIG"
 
 
 def raise_levels(levels: Mapping[str, int]) -> dict[str, int]:
@@ -41,3 +46,16 @@ def quieted(levels: Mapping[str, int]) -> Iterator[None]:
         yield
     finally:
         restore_levels(previous)
+
+
+def quiet_kedro_as_check_does() -> None:
+    """Kedro's logging as ``check`` (without ``-v``) has it: errors only, on stderr.
+
+    Points ``KEDRO_LOGGING_CONFIG`` at kedro_ml_lint/logging.yml, so it must run before the
+    first Kedro import, and raises the ``kedro`` logger to ``ERROR``. ``check`` and the
+    language server's worker both call it: the cache and the import records key on the
+    environment, so the worker shares ``check``'s entries only with the same variable.
+    """
+    config = Path(__file__).resolve().with_name("logging.yml")  # no importlib.resources
+    os.environ[KEDRO_LOGGING_CONFIG] = str(config)
+    raise_levels({"kedro": logging.ERROR})

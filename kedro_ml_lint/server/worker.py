@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import faulthandler
 import json
-import logging
 import os
 import sys
 import time
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kedro_ml_lint.errors import KedroMlLintError
-from kedro_ml_lint.quiet import raise_levels
+from kedro_ml_lint.quiet import quiet_kedro_as_check_does
 
 _LOADED: set[str] = set()  # the roots this process has loaded once
 
@@ -143,9 +142,7 @@ def _quiet_kedro() -> None:
     import records key on the environment, so the worker's loads must see the same one to
     share them (without it, every first load imported scikit-learn for real: 3x a cold check).
     """
-    config = Path(__file__).resolve().parent.parent / "logging.yml"
-    os.environ["KEDRO_LOGGING_CONFIG"] = str(config)
-    raise_levels({"kedro": logging.ERROR})
+    quiet_kedro_as_check_does()
 
 
 def main() -> None:
