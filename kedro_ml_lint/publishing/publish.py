@@ -95,10 +95,13 @@ def log_models(
             is then left in the tracking store.
     """
     require_supported_versions("`--log`")
-    if result.loaded is not None and result.loaded.deferred:
+    loaded = result.loaded
+    # Compiled for deferral, the project's functions call helpers of this process only: a
+    # model pickling them would fail wherever it is served, even when nothing was deferred.
+    if loaded is not None and (loaded.deferred or loaded.compiled_for_deferral):
+        what = f" ({', '.join(loaded.deferred)})" if loaded.deferred else ""
         raise PublishError(
-            "not logging: the project was loaded with deferred imports "
-            f"({', '.join(result.loaded.deferred)}); lint with "
+            f"not logging: the project was loaded with deferred imports{what}; lint with "
             "`lint_project(..., lite=False, defer=False)` first, as `check --log` does"
         )
     errors = result.failing()  # warnings (KML202, KML203, KML206) do not block logging
