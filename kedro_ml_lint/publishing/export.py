@@ -105,7 +105,12 @@ def export_model(
     from kedro_ml_lint.publishing.quiet import quiet_kedro
 
     with quiet_kedro(), using_tracking_uri(tracking_uri):
-        scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+        try:
+            scratch = Path(tempfile.mkdtemp(prefix=f".{destination.name}.", dir=destination.parent))
+        except OSError as exc:
+            raise ExportError(
+                f"{directory}: cannot write beside it: {exc.strerror or exc}; nothing was written"
+            ) from exc
         try:
             exported = _write(model_uri, scratch, destination, target, name, storage_uri)
             _move_into_place(scratch, destination)

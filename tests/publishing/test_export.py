@@ -150,6 +150,21 @@ def test_a_non_empty_folder_is_left_as_it_was(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["deploy"]
 
 
+@pytest.mark.parametrize(
+    ("where", "expected"),
+    [("missing/deploy", "its parent folder does not exist"), ("file", "is not a folder")],
+)
+def test_a_destination_that_cannot_be_one(tmp_path: Path, where: str, expected: str) -> None:
+    (tmp_path / "file").write_text("mine\n")
+    before = tree_digest(tmp_path)
+    run = run_cli("export", "models:/churn/1", tmp_path / where, "--target", "kserve")
+    assert run.code == 2
+    [line] = run.stderr.splitlines()
+    assert expected in line
+    assert tree_digest(tmp_path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
 @pytest.mark.integration  # saving the model starts a process
 def test_an_empty_folder_is_exported_into(model: Path, tmp_path: Path) -> None:
     (tmp_path / "deploy").mkdir()
