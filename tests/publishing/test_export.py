@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 import tomllib
 from conftest import REPO, USER_CACHE, exclusive, run_cli, tree_digest
+from mlflow_support import KEDRO_ENV
 from ruamel.yaml import YAML
 
 from kedro_ml_lint.seams import serving
@@ -307,3 +308,54 @@ def test_the_manifest_fits_kserves_own_schema(model: Path, tmp_path: Path) -> No
 
     check(manifest, "InferenceService", "")
     assert manifest["metadata"] == {"name": "constant"}  # V1ObjectMeta: Kubernetes'
+
+
+@pytest.mark.integration
+def test_an_interrupted_export_leaves_nothing(tmp_path: Path) -> None:
+    # The export waits for the sqlite store's creation lock, which this test holds: SIGTERM
+    # lands while the scratch folder beside DIR exists, always at the same point.
+    import os
+    import signal
+    import time
+
+    from filelock import FileLock
+
+    store = tmp_path / "store"
+    store.mkdir()
+    lock = FileLock(store / "mlflow.db.lock")
+    lock.acquire()
+    try:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kedro_ml_lint",
+                "export",
+                "models:/churn/1",
+                "out",
+                "--target",
+                "kserve",
+                "--tracking-uri",
+                f"sqlite:///{store / 'mlflow.db'}",
+            ],
+            cwd=tmp_path,
+            env=KEDRO_ENV,  # the kedro_ml_lint under test
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        deadline = time.monotonic() + 120
+        while not list(tmp_path.glob(".out.*")):
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no scratch folder appeared"
+            time.sleep(0.05)
+        time.sleep(0.5)  # waiting on the lock now
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        lock.release()
+    assert process.returncode == 143, stderr
+    assert stdout == ""
+    assert stderr.splitlines() == ["kedro-ml-lint: error: interrupted by SIGTERM"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["store"]
+    assert os.listdir(store) == ["mlflow.db.lock"]
