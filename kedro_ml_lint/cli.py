@@ -819,6 +819,58 @@ def _quiet_kedro(verbose: bool) -> None:
         quiet_kedro_as_check_does()
 
 
+@main.command(name="export")
+@click.argument("model_uri")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    required=True,
+    type=click.Choice(["mlserver", "kserve"]),
+    help="mlserver: model-settings.json and settings.json; kserve: an InferenceService.",
+)
+@click.option("--name", help="The model's name (default: the registered or logged model's).")
+@click.option(
+    "--storage-uri", help="kserve: where DIR/<name>/ is uploaded (default: a placeholder)."
+)
+@click.option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI).")
+@click.option("--verbose", "-v", is_flag=True, help="Show the traceback of an error.")
+def export(
+    model_uri: str,
+    directory: Path,
+    target: str,
+    name: str | None,
+    storage_uri: str | None,
+    tracking_uri: str | None,
+    verbose: bool,
+) -> None:
+    """Write what MLServer or KServe needs to serve the logged model MODEL_URI into DIR."""
+    from kedro_ml_lint.publishing import export_model
+
+    exported = _call(
+        lambda: export_model(
+            model_uri,
+            directory,
+            target,
+            name=name,
+            storage_uri=storage_uri,
+            tracking_uri=tracking_uri,
+        ),
+        verbose,
+    )
+    from kedro_ml_lint.model.redact import redact_text
+
+    click.echo(f"Exported {redact_text(model_uri)} for {target} to {directory}/{exported.name}/")
+    for file in exported.files:
+        click.echo(f"  wrote {directory / file}")
+    if target == "mlserver":
+        click.echo(f"  serve it: mlserver start {directory}")
+    elif exported.placeholder:
+        click.echo(
+            f"  upload {directory / exported.name}/ and replace the storageUri placeholder "
+            f"in {directory / exported.files[0]} (or export again with --storage-uri)",
+        )
+
+
 @main.command(name="server")
 def server() -> None:
     """Run the language server on stdio (for editors: docs/editors.md)."""

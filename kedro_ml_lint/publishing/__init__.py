@@ -23,6 +23,7 @@ from kedro_ml_lint.publishing.errors import require_supported_versions as requir
 # path to mlflow ("check never imports mlflow").
 _EXPORTS = {
     "KedroPipelineModel": "kedro_ml_lint.publishing.kedro_pipeline_model",
+    "export_model": "kedro_ml_lint.publishing.export",
     "log_models": "kedro_ml_lint.publishing.publish",
     "log_pipeline_ml": "kedro_ml_lint.publishing.publish",
     "PublishedModel": "kedro_ml_lint.publishing.publish",
