@@ -156,3 +156,47 @@ def test_alias_without_log_is_a_usage_error(tmp_path: Path) -> None:
     project = copy_project(EXAMPLES / "churn", tmp_path / "churn")
     run = run_cli("check", project, "--registered-model-name", NAME, "--alias", ALIAS)
     assert run.code == 2 and "--alias needs --log" in run.stderr, run.stderr
+
+
+class _Scale(mlflow.pyfunc.PythonModel):
+    """A model that scales its input: two versions of it predict differently."""
+
+    def __init__(self, factor: float) -> None:
+        self.factor = factor
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> Any:
+        return pd.DataFrame({"score": model_input["x"] * self.factor})
+
+
+def test_both_versions_predict_the_new_versions_input_example(tmp_path: Path) -> None:
+    """The predictions part, on models that log an input example (MLflow's own API)."""
+    from kedro_ml_lint.publishing.alias import compare_versions
+
+    uri = tracking_uri(tmp_path / "store")
+    mlflow.set_tracking_uri(uri)
+    try:
+        example = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
+        for factor in (2.0, 2.0, 3.0):
+            with mlflow.start_run():
+                mlflow.pyfunc.log_model(
+                    name="scale",
+                    python_model=_Scale(factor),
+                    input_example=example,
+                    registered_model_name="scale",
+                    pip_requirements=["pandas==2.2.0"] if factor == 2.0 else ["pandas==3.0.0"],
+                )
+        same = compare_versions(mlflow, "scale", "2", ALIAS, "1")
+        assert same.predictions == "same on the 3 rows of the input example"
+        assert same.signature == "same" and same.requirements == "no major version change"
+        differ = compare_versions(mlflow, "scale", "3", ALIAS, "1")
+    finally:
+        mlflow.set_tracking_uri(None)
+    assert differ.predictions == "differ on 3 of the 3 rows of the input example"
+    assert differ.requirements == "major changes: pandas 2->3"
+    assert differ.breaking == []
+    shown = [(d.subject, d.holder, d.new) for d in differ.differences if d.part == "prediction"]
+    assert shown == [
+        ("row 0 score", "2", "3"),
+        ("row 1 score", "4", "6"),
+        ("row 2 score", "6", "9"),
+    ]
