@@ -9,6 +9,7 @@ line, before the project is loaded.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -99,6 +100,12 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     assert len(errors) == 1 and errors[0].startswith("kedro-ml-lint: error: the gate refused")
     assert "nothing was kept in the tracking store" in errors[0]
     assert registry(uri) == before  # no version 2, the run deleted, the alias where it was
+    # With a JSON report on stdout, the table goes to stderr as the summary does.
+    as_json = log(breaking, uri, "--gate", "--output-format", "json")
+    assert as_json.code == 1, as_json.stdout + as_json.stderr
+    assert json.loads(as_json.stdout)["tool"]["name"] == "kedro-ml-lint"  # the report, intact
+    assert f"Gate `{ALIAS}`: refused" in as_json.stderr and "Gate" not in as_json.stdout
+    assert registry(uri) == before
 
     # Compatible: the threshold's default changes (listed), the alias moves, tags say so.
     compatible = copy_project(churn, tmp_path / "compatible")
@@ -107,14 +114,15 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     passed = log(compatible, uri, "--gate")
     assert passed.code == 0, passed.stdout + passed.stderr
     after = registry(uri)
-    assert after[NAME]["aliases"] == {ALIAS: "3"}  # version 2 was rolled back, its number used
-    assert set(after[NAME]["versions"]) == {"1", "3"}
-    tags = after[NAME]["versions"]["3"]
+    # Versions 2 and 3 were rolled back: MLflow does not hand their numbers out again.
+    assert after[NAME]["aliases"] == {ALIAS: "4"}
+    assert set(after[NAME]["versions"]) == {"1", "4"}
+    tags = after[NAME]["versions"]["4"]
     assert tags[GATE_TAG + "compared_with"] == f"models:/{NAME}/1"
     assert tags[GATE_TAG + "signature"] == "compatible: param threshold default changed"
     assert tags[GATE_TAG + "requirements"] == "no major version change"
     assert GATE_TAG + "predictions" in tags
-    assert f"{ALIAS} -> version 3 (was version 1)" in passed.stdout
+    assert f"{ALIAS} -> version 4 (was version 1)" in passed.stdout
     assert "param  threshold" in passed.stdout.replace("   ", "  ")
 
 
