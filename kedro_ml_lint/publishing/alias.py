@@ -160,10 +160,16 @@ def _compare_predictions(mlflow: Any, old: _Version, new: _Version) -> tuple[lis
             model = mlflow.pyfunc.load_model(str(version.path))
             outputs[who] = model.predict(example, params=params)
         except Exception as exc:
-            errors[who] = one_line(f"{type(exc).__name__}: {exc}", 200)
+            errors[who] = one_line(f"{type(exc).__name__}: {_reason(exc)}", 200)
     return compare_predictions(
         outputs.get("holder"),
         outputs.get("new"),
         holder_error=errors.get("holder"),
         new_error=errors.get("new"),
     )
+
+
+def _reason(exc: Exception) -> str:
+    """The reason of ``exc``: MLflow's schema errors quote the whole payload before it."""
+    text = str(exc)
+    return text.rsplit("Error:", 1)[-1].strip() if "Error:" in text else text

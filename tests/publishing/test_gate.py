@@ -121,9 +121,12 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     assert tags[GATE_TAG + "compared_with"] == f"models:/{NAME}/1"
     assert tags[GATE_TAG + "signature"] == "compatible: param threshold default changed"
     assert tags[GATE_TAG + "requirements"] == "no major version change"
-    assert GATE_TAG + "predictions" in tags
+    # Both versions predicted the new version's input example; a label crossed the threshold.
+    assert tags[GATE_TAG + "predictions"].startswith("differ on 1 of the 5 rows"), tags
     assert f"{ALIAS} -> version 4 (was version 1)" in passed.stdout
-    assert "param  threshold" in passed.stdout.replace("   ", "  ")
+    rows = [line.split() for line in passed.stdout.splitlines()]
+    assert ["param", "threshold", "0.5", "0.6", "default", "changed"] in rows
+    assert any(row[:1] == ["prediction"] and row[-1] == "differs" for row in rows), rows
 
 
 def test_without_the_gate_the_alias_just_moves(churn: Path, tmp_path: Path) -> None:
