@@ -25,6 +25,7 @@ from kedro_ml_lint.publishing.gate import (
     compare_signatures,
     signature_summary,
 )
+from kedro_ml_lint.publishing.store import redacted
 
 if TYPE_CHECKING:
     from kedro_ml_lint.publishing.journal import Journal
@@ -150,7 +151,7 @@ def _compare_predictions(mlflow: Any, old: _Version, new: _Version) -> tuple[lis
         example = new.meta.load_input_example(str(new.path))
         params = new.meta.load_input_example_params(str(new.path)) if example is not None else None
     except Exception as exc:  # an example MLflow cannot read back: shown, not fatal
-        return [], one_line(f"not compared: cannot read the input example ({exc})", 200)
+        return [], one_line(redacted(f"not compared: cannot read the input example ({exc})"), 200)
     if example is None:
         return [], "not compared: the new version logged no input example"
     outputs: dict[str, Any] = {}
@@ -160,7 +161,8 @@ def _compare_predictions(mlflow: Any, old: _Version, new: _Version) -> tuple[lis
             model = mlflow.pyfunc.load_model(str(version.path))
             outputs[who] = model.predict(example, params=params)
         except Exception as exc:
-            errors[who] = one_line(f"{type(exc).__name__}: {_reason(exc)}", 200)
+            # Shown and tagged: a URL's credentials in MLflow's words are hidden.
+            errors[who] = one_line(redacted(f"{type(exc).__name__}: {_reason(exc)}"), 200)
     return compare_predictions(
         outputs.get("holder"),
         outputs.get("new"),

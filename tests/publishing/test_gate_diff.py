@@ -237,3 +237,15 @@ def test_the_report_refuses_on_breaking_rows_and_its_tags_are_short() -> None:
     unset = GateReport("champion", "models:/churn/1", None)
     assert unset.breaking == [] and "pointed at no version" in unset.lines()[0]
     assert unset.tags()[GATE_TAG + "compared_with"] == "none (`champion` was unset)"
+
+
+def test_a_failed_prediction_is_said_in_mlflows_last_words() -> None:
+    from mlflow.exceptions import MlflowException
+
+    from kedro_ml_lint.publishing.alias import _reason
+
+    error = MlflowException(
+        "Failed to enforce schema of data '   x\n0  1.5' with schema '['x': long]'. "
+        "Error: Incompatible input types for column x."
+    )
+    assert _reason(error) == "Incompatible input types for column x."
