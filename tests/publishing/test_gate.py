@@ -17,7 +17,14 @@ import mlflow
 import pandas as pd
 import pytest
 from conftest import run_cli
-from mlflow_support import EXAMPLES, copy_project, store_state, tracking_uri, trained
+from mlflow_support import (
+    EXAMPLES,
+    assert_summary_golden,
+    copy_project,
+    store_state,
+    tracking_uri,
+    trained,
+)
 
 from kedro_ml_lint.publishing.gate import GATE_TAG
 
@@ -85,6 +92,7 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     assert table[0] == (
         f"Gate `{ALIAS}`: refused, 1 breaking difference (models:/{NAME}/1 -> models:/{NAME}/2)"
     )
+    assert_summary_golden("gate-refused.txt", "\n".join(table) + "\n", tmp_path / "store")
     [row] = [line for line in table if "BREAKING" in line]
     assert row.split() == [
         "input",
@@ -124,6 +132,8 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     # Both versions predicted the new version's input example; a label crossed the threshold.
     assert tags[GATE_TAG + "predictions"].startswith("differ on 1 of the 5 rows"), tags
     assert f"{ALIAS} -> version 4 (was version 1)" in passed.stdout
+    summary = passed.stdout[passed.stdout.index("Logged `") :]
+    assert_summary_golden("gate-passed.txt", summary, tmp_path / "store")
     rows = [line.split() for line in passed.stdout.splitlines()]
     assert ["param", "threshold", "0.5", "0.6", "default", "changed"] in rows
     assert any(row[:1] == ["prediction"] and row[-1] == "differs" for row in rows), rows
