@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
     from kedro_ml_lint.checking import CheckRequest
     from kedro_ml_lint.progress import Progress
+    from kedro_ml_lint.publishing.transaction import PublishedModel
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
@@ -383,6 +384,17 @@ def main() -> None:
 )
 @click.option("--experiment", help="MLflow experiment for --log (created when missing).")
 @click.option("--registered-model-name", help="With --log, also register the model (one pair).")
+@click.option(
+    "--alias",
+    help="With --registered-model-name, point this registry alias at the new version "
+    "(rolled back with the rest on failure).",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="With --alias, compare the new version with the alias's holder first; a breaking "
+    "signature change is refused (exit 1, a table of differences) and nothing is kept.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
@@ -410,6 +422,11 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
 
             name = args.registered_model_name
             _call(lambda: refuse_bad_model_name(name, what="--registered-model-name"), verbose)
+        if args.alias is not None:
+            from kedro_ml_lint.publishing import refuse_bad_alias
+
+            alias = args.alias
+            _call(lambda: refuse_bad_alias(alias, what="--alias"), verbose)
     lint = _linter(
         ctx,
         project,
@@ -462,6 +479,8 @@ class CheckArgs:
     tracking_uri: str | None
     experiment: str | None
     registered_model_name: str | None
+    alias: str | None
+    gate: bool
     exit_zero: bool
     strict: bool
     quiet: bool
@@ -482,6 +501,12 @@ def _refuse_conflicts(args: CheckArgs) -> None:
             raise click.UsageError(f"{name} cannot be used with {clashing[0]}")
     if args.watch and args.log_model:
         raise click.UsageError("--watch cannot be used with --log")
+    if args.gate and args.alias is None:
+        raise click.UsageError("--gate needs --alias (the gate compares with its holder)")
+    if args.alias is not None and not args.log_model:
+        raise click.UsageError("--alias needs --log")
+    if args.alias is not None and args.registered_model_name is None:
+        raise click.UsageError("--alias needs --registered-model-name (it names a version)")
 
 
 def _codes(args: CheckArgs) -> CommandLineCodes:
@@ -636,6 +661,8 @@ def _check_once(
             args.registered_model_name,
             to_stderr=request.output_format != "text" or args.output is not None,
             progress=progress,
+            alias=args.alias,
+            gate=args.gate,
         )
     return outcome.exit_code
 
@@ -695,23 +722,37 @@ def _log(
     registered_model_name: str | None,
     to_stderr: bool,
     progress: Progress,
+    alias: str | None = None,
+    gate: bool = False,
 ) -> None:
-    """``--log``: publish each pair, then one block saying where the models went."""
-    from kedro_ml_lint.publishing import log_models
+    """``--log``: publish each pair, then one block saying where the models went.
+
+    A refused gate prints its table where the summary would go and exits 1.
+    """
+    from kedro_ml_lint.publishing import GateRefused, log_models
     from kedro_ml_lint.publishing.summary import summary_lines
 
-    models = _call(
-        lambda: log_models(
-            result,
-            env=project.env,
-            conf_source=project.conf_source,
-            tracking_uri=tracking_uri,
-            experiment=experiment,
-            registered_model_name=registered_model_name,
-            progress=progress,
-        ),
-        project.verbose,
-    )
+    def publish() -> list[PublishedModel] | GateRefused:
+        try:
+            return log_models(
+                result,
+                env=project.env,
+                conf_source=project.conf_source,
+                tracking_uri=tracking_uri,
+                experiment=experiment,
+                registered_model_name=registered_model_name,
+                progress=progress,
+                alias=alias,
+                gate=gate,
+            )
+        except GateRefused as refused:  # rolled back: the registry is as it was
+            return refused
+
+    models = _call(publish, project.verbose)
+    if isinstance(models, GateRefused):
+        for line in models.report.lines():
+            click.echo(line, err=to_stderr)
+        _fail(f"{models}; nothing was kept in the tracking store", False, EXIT_VIOLATIONS)
     for line in summary_lines(models):
         click.echo(line, err=to_stderr)
 

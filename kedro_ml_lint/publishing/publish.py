@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
 from kedro_ml_lint.publishing import transaction
+from kedro_ml_lint.publishing.alias import AliasRequest
 from kedro_ml_lint.publishing.catalog import project_catalog
 from kedro_ml_lint.publishing.describe import project_name
 from kedro_ml_lint.publishing.errors import PublishError, require_supported_versions
@@ -49,12 +50,17 @@ class Destination:
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         extra_tags: More tags for each run and model (the hook's training run id).
+        alias: Point this registry alias at the registered version (needs
+            ``registered_model_name``).
+        gate: Compare the new version with the alias's holder first; refuse a breaking one.
     """
 
     tracking_uri: str | None = None
     experiment: str | None = None
     registered_model_name: str | None = None
     extra_tags: Mapping[str, str] = field(default_factory=dict)
+    alias: str | None = None
+    gate: bool = False
 
 
 # --------------------------------------------------------------------------- entry points
@@ -69,6 +75,8 @@ def log_models(
     experiment: str | None = None,
     registered_model_name: str | None = None,
     progress: Progress = NO_PROGRESS,
+    alias: str | None = None,
+    gate: bool = False,
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
@@ -85,6 +93,9 @@ def log_models(
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         progress: Where to say what a long step is doing (the CLI's: stderr when watched).
+        alias: Point this registry alias at the registered version, inside the transaction
+            (needs ``registered_model_name``).
+        gate: Compare the new version with the alias's holder before moving it.
 
     Returns:
         One entry per logged pair, in the order of ``result.pairs``.
@@ -93,6 +104,7 @@ def log_models(
         MlflowNotInstalledError: When MLflow is not installed.
         PublishError: When an error-severity violation remains or logging fails; nothing
             is then left in the tracking store.
+        GateRefused: The gate found a breaking difference; nothing was kept.
     """
     require_supported_versions("`--log`")
     loaded = result.loaded
@@ -138,7 +150,9 @@ def log_models(
         project_root=result.project,
         package_name=package_name,
         package_dir=result.loaded.package_dir if result.loaded is not None else None,
-        destination=Destination(tracking_uri, experiment, registered_model_name),
+        destination=Destination(
+            tracking_uri, experiment, registered_model_name, alias=alias, gate=gate
+        ),
         progress=progress,
     )
 
@@ -217,6 +231,7 @@ def publish(
         PublishError: When anything fails; nothing is then left in the tracking store.
     """
     registered_model_name = destination.registered_model_name
+    alias = _alias_request(destination)
     if registered_model_name and len(pairs) > 1:
         raise PublishError(
             f"`--registered-model-name {registered_model_name}` names one model but "
@@ -260,8 +275,25 @@ def publish(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
         return transaction.log_all(
-            prepared, destination.tracking_uri, destination.experiment, progress
+            prepared, destination.tracking_uri, destination.experiment, progress, alias
         )
+
+
+def _alias_request(destination: Destination) -> AliasRequest | None:
+    """``--alias``/``--gate`` as the transaction takes them, refused before anything runs."""
+    from kedro_ml_lint.publishing.store import refuse_bad_alias
+
+    if destination.gate and destination.alias is None:
+        raise PublishError("the gate compares with an alias's holder: give an alias too")
+    if destination.alias is None:
+        return None
+    if not destination.registered_model_name:
+        raise PublishError(
+            f"alias `{destination.alias}` names a registered version: give a registered "
+            "model name too; nothing was run"
+        )
+    refuse_bad_alias(destination.alias, what="the alias")
+    return AliasRequest(destination.alias, destination.gate)
 
 
 @contextmanager

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import Interrupted
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
+from kedro_ml_lint.publishing.alias import AliasMove, AliasRequest, move_alias
 from kedro_ml_lint.publishing.errors import PublishError, one_line
 from kedro_ml_lint.publishing.experiment import DEFAULT_EXPERIMENT, resolve_experiment
 from kedro_ml_lint.publishing.journal import Journal, abandoned
@@ -65,6 +66,7 @@ class PublishedModel:
             credentials: redact before printing).
         experiment_id: The experiment of its run.
         experiment_name: That experiment's name.
+        alias: The alias moved to the registered version (``--alias``), if any.
     """
 
     pair: str
@@ -76,6 +78,7 @@ class PublishedModel:
     tracking_uri: str | None = None
     experiment_id: str | None = None
     experiment_name: str | None = None
+    alias: AliasMove | None = None
 
 
 def log_all(
@@ -83,12 +86,17 @@ def log_all(
     tracking_uri: str | None,
     experiment: str | None,
     progress: Progress = NO_PROGRESS,
+    alias: AliasRequest | None = None,
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing.
+
+    With ``alias``, the alias is moved to each registered version inside the transaction
+    (:mod:`~kedro_ml_lint.publishing.alias`; a roll-back puts it back).
 
     Raises:
         PublishError: When logging failed; what was created is removed (or, when the store
             cannot be reached, removed by the next attempt on that store).
+        GateRefused: The gate found a breaking difference; what was created is removed.
         Interrupted: SIGINT or SIGTERM arrived, after the roll-back (when the signal's
             previous handler is not Python's own: :mod:`~kedro_ml_lint.publishing.signals`).
     """
@@ -119,7 +127,9 @@ def log_all(
                 )
                 journal.write()
                 for item in prepared:
-                    published.append(_log_one(mlflow, client, item, records, journal, progress))
+                    published.append(
+                        _log_one(mlflow, client, item, records, journal, progress, alias)
+                    )
                 signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
             except BaseException as exc:  # signals too: never leave a half-logged model
@@ -164,12 +174,15 @@ def log_all(
                 raise PublishError(
                     one_line(f"logging the model failed ({detail}); {note}", 2000)
                 ) from exc
-    where = {
-        "tracking_uri": resolved_uri,
-        "experiment_id": records.experiment_id,
-        "experiment_name": experiment_name,
-    }
-    return [dataclasses.replace(model, **where) for model in published]
+    return [
+        dataclasses.replace(
+            model,
+            tracking_uri=resolved_uri,
+            experiment_id=records.experiment_id,
+            experiment_name=experiment_name,
+        )
+        for model in published
+    ]
 
 
 def _replay_pending(mlflow: Any, client: Any, uri: str | None) -> None:
@@ -193,6 +206,7 @@ def _log_one(
     records: Records,
     journal: Journal,
     progress: Progress = NO_PROGRESS,
+    alias: AliasRequest | None = None,
 ) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
     # caller's), never resuming one named by MLFLOW_RUN_ID — a failure deletes our run.
@@ -231,6 +245,9 @@ def _log_one(
         version = str(registered.version)
         records.versions.append((name, version))
         journal.write()
+    moved = None
+    if alias is not None and name and version:
+        moved = move_alias(mlflow, client, name, version, alias, records, journal, progress)
     # On failure the roll-back closes the run FAILED instead: it is never left RUNNING.
     mlflow.end_run()
     return PublishedModel(
@@ -240,6 +257,7 @@ def _log_one(
         model_id=info.model_id,
         registered_model=name if version else None,
         registered_version=version,
+        alias=moved,
     )
 
 
