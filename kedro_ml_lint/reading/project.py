@@ -52,7 +52,7 @@ from kedro_ml_lint.reading.pyproject import (
 )
 from kedro_ml_lint.seams import kedro_mlflow as kedro_mlflow_compat
 from kedro_ml_lint.seams.kedro_catalog import read_plain_catalog
-from kedro_ml_lint.seams.kedro_settings import kedro_globals_restored
+from kedro_ml_lint.seams.kedro_settings import kedro_globals_restored, stack_without_source
 from kedro_ml_lint.seams.versions import KedroVersion
 from kedro_ml_lint.vocabulary import PYPROJECT
 
@@ -363,7 +363,8 @@ def _configure_kedro_settings(module: ModuleType, package_name: str, root: Path)
             setattr(mirror, key, value)
     sys.modules[mirror.__name__] = mirror
     try:
-        kedro_project.settings.configure(mirror.__name__)
+        with stack_without_source():
+            kedro_project.settings.configure(mirror.__name__)
     except Exception as exc:
         raise ProjectCodeError(
             f"Kedro rejects the project's settings: {type(exc).__name__}: "

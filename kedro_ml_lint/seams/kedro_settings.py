@@ -7,10 +7,16 @@ version-specific, so they live in this seam (docs/design.md §8).
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import inspect
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from types import ModuleType
 from typing import Any
+
+from kedro_ml_lint.seams.patching import swapped_attribute
 
 
 def settings_items(settings: ModuleType | None, name: str) -> tuple[Any, ...]:
@@ -60,3 +66,53 @@ def kedro_globals_restored() -> Iterator[None]:
     finally:
         kedro_project.settings.__dict__["_wrapped"] = settings_state
         kedro_project.PACKAGE_NAME = package_name
+
+
+@contextmanager
+def stack_without_source() -> Iterator[None]:
+    """Kedro's settings configured without dynaconf reading every frame's source.
+
+    Configuring, dynaconf reads the filenames of the stack's frames (``find_file``: the
+    invoked script's, ``import_from_filename``: all of them) through ``inspect.stack()``,
+    which also reads each frame's line of source: ten times the cost of the filenames, most
+    of an in-process load's configuring in a deep stack (a test, the language server's
+    worker). For the block, those modules' ``inspect`` is one whose ``stack()`` is the same
+    frames with no source context (``inspect.stack(0)``): every ``filename`` is the one
+    ``inspect`` computes anyway. Only for a module that reads nothing else from ``inspect``
+    than those filenames (checked once, against the installed dynaconf's source); any other
+    is left alone.
+    """
+    with contextlib.ExitStack() as swaps:
+        for name, reads in _FILENAME_READERS.items():
+            module = sys.modules.get(name)
+            if module is not None and _reads_only(getattr(module, "__file__", None), reads):
+                swaps.enter_context(swapped_attribute(module, "inspect", _SourcelessInspect()))
+        yield
+
+
+# dynaconf's modules that call inspect.stack(), and the one expression each uses it in.
+_FILENAME_READERS = {
+    "dynaconf.utils.files": "inspect.stack()[-1].filename",
+    "dynaconf.loaders.py_loader": "[item.filename for item in inspect.stack()]",
+}
+
+
+@functools.lru_cache(maxsize=8)
+def _reads_only(source_file: str | None, expression: str) -> bool:
+    try:
+        with open(str(source_file), encoding="utf-8") as handle:
+            source = handle.read()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return source.count("inspect.") == 1 and source.count(expression) == 1
+
+
+class _SourcelessInspect:
+    """``inspect`` whose ``stack()`` has no source context; the rest is ``inspect``'s."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(inspect, name)
+
+    @staticmethod
+    def stack(context: int = 1) -> list[inspect.FrameInfo]:
+        return inspect.getouterframes(sys._getframe(1), 0)
