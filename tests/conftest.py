@@ -58,19 +58,21 @@ BROKEN_EXPECTED = frozenset(
 # Under `pytest -n 2 --dist loadfile --no-loadscope-reorder` (.ci/run) a worker takes whole
 # modules in this order as it runs short of work: the long ones start first, so that neither
 # worker is left running one alone at the end while the other core idles.
-LONGEST_FIRST = (  # from a parallel run's --durations (load average 7), longest first
-    "tests/publishing/test_fault_enumeration.py",
-    "tests/publishing/test_hook_front_end.py",
+LONGEST_FIRST = (  # from .ci/run's --durations (cispeed2's clean-clone run), longest first
+    "tests/publishing/test_fault_enumeration.py",  # two set-ups: 200 s and 150 s
     "tests/publishing/test_faults.py",
+    "tests/test_precommit.py",  # five real pre-commit runs, two building a hook venv
+    "tests/test_install.py",  # a wheel, a fresh venv and every install line: about 2 min
+    "tests/publishing/test_hook_front_end.py",
+    "tests/test_cache.py",  # its edit property: 100 s
+    "tests/test_cache_soundness.py",
+    "tests/test_secrets.py",
     "tests/publishing/test_mlflow_publish.py",
     "tests/publishing/test_mlflow_hook.py",
-    "tests/test_precommit.py",  # five real pre-commit runs, two building a hook venv
-    "tests/test_install.py",  # four minutes: fresh venvs, a wheel and every install line
-    "tests/test_cache_soundness.py",
-    "tests/test_cache.py",
+    "tests/test_watch.py",
     "tests/publishing/test_spark.py",
+    "tests/test_kedro_plugin.py",
     "tests/publishing/test_seed_api.py",
-    "tests/test_secrets.py",
     "tests/publishing/test_mlflow_serve.py",
     "tests/test_differential.py",
     "tests/publishing/test_publishing_paths.py",  # about a minute: two real runs, two --log

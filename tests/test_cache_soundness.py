@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import importlib
 import json
 import os
 import shutil
@@ -596,12 +597,31 @@ class EditSequences(RuleBasedStateMachine):
             if folder.is_symlink():
                 folder.unlink()
 
+    def _exact(self):
+        """The oracle, ``check --exact``, in this process as a fresh interpreter runs it: this
+        environment, the folders its ``PYTHONPATH`` names first on ``sys.path``, and the
+        libraries the steps edit imported anew (a fresh interpreter costs a second of CPU a
+        step; the cached run, the subject, still gets one)."""
+        libraries = ("kml_helper", "kml_checkout")
+        env = {k: v for k, v in self.env.items() if k != "PYTHONPATH"}
+        path = sys.path[:]
+        sys.path[:0] = [str(self.root / SITE), str(self.checkout)]
+        for name in libraries:
+            sys.modules.pop(name, None)
+        importlib.invalidate_caches()
+        try:
+            return run_cli("check", self.root, "--exact", "--format", "json", env=env)
+        finally:
+            sys.path[:] = path
+            for name in libraries:
+                sys.modules.pop(name, None)
+
     @invariant()
     def cached_is_exact(self) -> None:
         if not hasattr(self, "root"):
             return
         started = time.monotonic()
-        reference = run_cli("check", self.root, "--exact", "--format", "json", env=self.env)
+        reference = self._exact()
         # Let the files age past the racy window before the store, so that the entry the
         # next step meets holds them by stat alone (the path an edit could slip through).
         time.sleep(max(0.0, 2.1 - (time.monotonic() - started)))
