@@ -2,8 +2,9 @@
 
 In a temporary folder: the model is built, its artifacts resolved, parameters pickled, and
 the pickled model is loaded back and run on a few rows of the served input (a corrupt
-artifact or an unpicklable node stops here, before MLflow is touched). What comes out is
-everything ``mlflow.pyfunc.log_model`` will be given.
+artifact or an unpicklable node stops here, before MLflow is touched). Those rows are also
+the model's input example, checked against the signature as a server will read them. What
+comes out is everything ``mlflow.pyfunc.log_model`` will be given.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.pipeline_ml import LOG_MODEL_KWARGS_DEFAULT, normalize_log_model_kwargs
 from kedro_ml_lint.publishing.describe import model_tags, pair_params
-from kedro_ml_lint.publishing.errors import PublishError
+from kedro_ml_lint.publishing.errors import PublishError, one_line
 from kedro_ml_lint.publishing.packaging import project_packages
 from kedro_ml_lint.publishing.requirements import (
     imported_modules,
@@ -25,6 +26,7 @@ from kedro_ml_lint.publishing.requirements import (
     requirement_file_lines,
 )
 from kedro_ml_lint.publishing.store import refuse_bad_model_name
+from kedro_ml_lint.seams.mlflow_private import parse_serving_input
 
 if TYPE_CHECKING:
     from kedro_ml_lint.publishing.kedro_pipeline_model import KedroPipelineModel
@@ -120,7 +122,7 @@ def prepare(
         pipeline=pair.inference, catalog=catalog, input_name=pair.input_name, **kpm_kwargs
     )
     artifacts = model.extract_pipeline_artifacts(work / "parameters")
-    sample = _load_input(catalog, pair.input_name)
+    sample = _load_input(pair, catalog)
     output = _smoke_test(model, artifacts, sample)
 
     kwargs = {
@@ -142,6 +144,10 @@ def prepare(
         signature = _infer_signature(sample, output, model.request_parameters())
     elif isinstance(signature, str):
         raise PublishError(f"`signature` in log_model_kwargs is `{signature}`; use 'auto'")
+    # The rows the smoke test ran, unless log_model_kwargs gives an example of its own
+    # (``input_example: None`` there logs none).
+    example = kwargs.pop("input_example") if "input_example" in kwargs else _head(sample)
+    kwargs["input_example"] = _input_example(pair, example, signature)
     kwargs["code_paths"] = code_paths + list(kwargs.get("code_paths") or [])
     if not ("pip_requirements" in kwargs or "conda_env" in kwargs):
         imported = imported_modules(
@@ -178,12 +184,67 @@ def _requirement_list(value: Any) -> list[str]:
     return [str(item) for item in value]
 
 
-def _load_input(catalog: Any, input_name: str) -> Any:
-    """The served input's data, when the catalog can load it (else ``None``)."""
+def _load_input(pair: Pair, catalog: Any) -> Any:
+    """The served input's data, when the catalog can load it (else ``None``, and a warning)."""
     try:
-        return catalog.load(input_name)
-    except Exception:
+        return catalog.load(pair.input_name)
+    except Exception as exc:
+        logger.warning(
+            "`%s`: `%s` cannot be loaded (%s: %s): the model is logged without an input "
+            "example, and its signature without inputs",
+            pair.name,
+            pair.input_name,
+            type(exc).__name__,
+            one_line(str(exc), 200),
+        )
         return None
+
+
+def _head(sample: Any) -> Any:
+    """The first rows of ``sample``, what the smoke test predicts and the example shows."""
+    return sample.head(SMOKE_TEST_ROWS) if hasattr(sample, "head") else sample
+
+
+def _input_example(pair: Pair, example: Any, signature: Any) -> Any:
+    """``example`` for ``log_model``, once a server reading it would accept it.
+
+    MLflow writes the serving payload itself (``serving_input_example.json``); here that
+    payload is read back as ``mlflow models serve`` reads a request, guided by the
+    signature, and checked against the signature with MLflow's ``validate_schema``.
+
+    Returns:
+        The example, or ``None`` (and a warning) when MLflow cannot write it as a payload.
+
+    Raises:
+        PublishError: When the payload does not match the signature (a server would refuse
+            the model's own example).
+    """
+    if example is None:
+        return None
+    from mlflow.exceptions import MlflowException
+    from mlflow.models import convert_input_example_to_serving_input, validate_schema
+
+    try:
+        payload = convert_input_example_to_serving_input(example)
+    except Exception as exc:  # a type MLflow cannot write as JSON
+        payload, why = None, f"{type(exc).__name__}: {one_line(str(exc), 200)}"
+    else:
+        why = f"MLflow writes no serving payload for a {type(example).__name__}"
+    if payload is None:
+        logger.warning("`%s`: the model is logged without an input example (%s)", pair.name, why)
+        return None
+    inputs = getattr(signature, "inputs", None)
+    if inputs is None:  # no schema to check against: MLflow checks it as it logs
+        return example
+    try:
+        validate_schema(parse_serving_input(payload, inputs), inputs)
+    except MlflowException as exc:
+        raise PublishError(
+            f"the input example of `{pair.name}` does not match its signature as a server "
+            f"reads it: {one_line(exc.message, 300)}; fix the data, "
+            "or give log_model_kwargs an `input_example` (None for none) or a `signature`"
+        ) from exc
+    return example
 
 
 def _smoke_test(model: KedroPipelineModel, artifacts: dict[str, str], sample: Any) -> Any:
@@ -198,8 +259,7 @@ def _smoke_test(model: KedroPipelineModel, artifacts: dict[str, str], sample: An
     clone.load_context(SimpleNamespace(artifacts=artifacts, model_config={}))
     if sample is None:
         return None
-    head = sample.head(SMOKE_TEST_ROWS) if hasattr(sample, "head") else sample
-    return clone.predict(None, head)
+    return clone.predict(None, _head(sample))
 
 
 def _infer_signature(sample: Any, output: Any, parameters: dict[str, Any]) -> Any:

@@ -160,3 +160,22 @@ def connection_failed(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def parse_serving_input(payload: str, input_schema: Any) -> Any:
+    """The model input MLflow's scoring server reads from the JSON ``payload``.
+
+    Internal: ``mlflow.pyfunc.scoring_server.infer_and_parse_data`` (no leading underscore,
+    but not in MLflow's documented API), what ``mlflow models serve`` parses a request's
+    ``dataframe_split``/``dataframe_records``/``instances``/``inputs`` with, guided by the
+    signature's input schema. Needed to check the logged input example the way a server
+    will read it, before the store is touched (``kedro_ml_lint.publishing.prepare``).
+    Checked against mlflow 3.17.2.
+    """
+    import json
+
+    from mlflow.pyfunc.scoring_server import infer_and_parse_data
+
+    decoded = json.loads(payload)
+    data = {key: value for key, value in decoded.items() if key != "params"}
+    return infer_and_parse_data(data, input_schema)

@@ -41,13 +41,26 @@ PLAN: dict[str, Any] = {"at": None, "fault": None, "calls": None}
 COUNT = [0]
 
 
+def _outside_the_store(args: tuple[Any, ...]) -> bool:
+    """A local artifact repository over a folder outside the case's store: not a store call.
+
+    ``log_model`` reads the model it has just saved in a temporary folder back through one,
+    to check its input example (a failure there is MLflow's warning, not an error). The
+    store's artifacts are under the case's folder, the process's working folder.
+    """
+    root = getattr(args[0], "artifact_dir", None) if args else None
+    if not isinstance(root, str):
+        return False
+    return not Path(root).resolve().is_relative_to(Path.cwd().resolve())
+
+
 def _wrap(owner: type, name: str) -> None:
     function = owner.__dict__[name]
 
     label = f"{owner.__module__.split('.')[-2]}.{owner.__name__}.{name}"
 
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if getattr(STATE, "depth", 0):
+        if getattr(STATE, "depth", 0) or _outside_the_store(args):
             return function(*args, **kwargs)
         STATE.depth = 1
         failure: BaseException | None = None
