@@ -34,6 +34,9 @@ if TYPE_CHECKING:
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
+# publishing.verify_env.ENV_MANAGERS, the default first (tests/publishing/test_verify_env.py
+# keeps them equal): importing it would put subprocess and tempfile on every start-up.
+VERIFY_ENV_MANAGERS = ("uv", "virtualenv")
 T = TypeVar("T")
 
 
@@ -383,6 +386,19 @@ def main() -> None:
 )
 @click.option("--experiment", help="MLflow experiment for --log (created when missing).")
 @click.option("--registered-model-name", help="With --log, also register the model (one pair).")
+@click.option(
+    "--verify-env",
+    is_flag=True,
+    help="With --log, before a model is kept, predict its input example in a new environment "
+    "built from its requirements alone (mlflow.models.predict).",
+)
+@click.option(
+    "--verify-env-manager",
+    type=click.Choice(VERIFY_ENV_MANAGERS),
+    default=VERIFY_ENV_MANAGERS[0],
+    show_default=True,
+    help="The environment manager --verify-env builds with.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
@@ -462,6 +478,8 @@ class CheckArgs:
     tracking_uri: str | None
     experiment: str | None
     registered_model_name: str | None
+    verify_env: bool
+    verify_env_manager: str
     exit_zero: bool
     strict: bool
     quiet: bool
@@ -482,6 +500,8 @@ def _refuse_conflicts(args: CheckArgs) -> None:
             raise click.UsageError(f"{name} cannot be used with {clashing[0]}")
     if args.watch and args.log_model:
         raise click.UsageError("--watch cannot be used with --log")
+    if args.verify_env and not args.log_model:
+        raise click.UsageError("--verify-env needs --log")
 
 
 def _codes(args: CheckArgs) -> CommandLineCodes:
@@ -634,6 +654,7 @@ def _check_once(
             args.tracking_uri,
             args.experiment,
             args.registered_model_name,
+            args.verify_env_manager if args.verify_env else None,
             to_stderr=request.output_format != "text" or args.output is not None,
             progress=progress,
         )
@@ -693,6 +714,7 @@ def _log(
     tracking_uri: str | None,
     experiment: str | None,
     registered_model_name: str | None,
+    verify_env: str | None,
     to_stderr: bool,
     progress: Progress,
 ) -> None:
@@ -709,6 +731,7 @@ def _log(
             experiment=experiment,
             registered_model_name=registered_model_name,
             progress=progress,
+            verify_env=verify_env,
         ),
         project.verbose,
     )

@@ -7,6 +7,7 @@ Logging is all or nothing: every model is built and smoke-tested first
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +25,11 @@ from kedro_ml_lint.publishing.packaging import stage_code
 from kedro_ml_lint.publishing.prepare import Pair, ProjectInfo, prepare
 from kedro_ml_lint.publishing.quiet import quiet_kedro
 from kedro_ml_lint.publishing.transaction import PublishedModel
+from kedro_ml_lint.publishing.verify_env import (
+    require_env_manager,
+    require_input_examples,
+    verifier,
+)
 from kedro_ml_lint.reading.options import run_environment
 
 if TYPE_CHECKING:
@@ -69,6 +75,7 @@ def log_models(
     experiment: str | None = None,
     registered_model_name: str | None = None,
     progress: Progress = NO_PROGRESS,
+    verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
@@ -85,6 +92,9 @@ def log_models(
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         progress: Where to say what a long step is doing (the CLI's: stderr when watched).
+        verify_env: ``"uv"`` or ``"virtualenv"``: before it is kept, each model predicts its
+            input example in a new environment built by that manager from its requirements
+            alone (``--verify-env``).
 
     Returns:
         One entry per logged pair, in the order of ``result.pairs``.
@@ -137,6 +147,7 @@ def log_models(
         package_dir=result.loaded.package_dir if result.loaded is not None else None,
         destination=Destination(tracking_uri, experiment, registered_model_name),
         progress=progress,
+        verify_env=verify_env,
     )
 
 
@@ -195,6 +206,7 @@ def publish(
     package_dir: Path | None = None,
     destination: Destination = Destination(),
     progress: Progress = NO_PROGRESS,
+    verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log ``pairs``, all or nothing (see the module's docstring).
 
@@ -206,6 +218,8 @@ def publish(
         package_dir: Its folder (``Project.package_dir``); else where it imports from.
         destination: Where and under which names the models go.
         progress: Where to say what a long step is doing.
+        verify_env: An environment manager (``"uv"``, ``"virtualenv"``) to prove each model
+            with before it is kept (:mod:`~kedro_ml_lint.publishing.verify_env`).
 
     Returns:
         One entry per pair.
@@ -213,6 +227,8 @@ def publish(
     Raises:
         PublishError: When anything fails; nothing is then left in the tracking store.
     """
+    if verify_env is not None:
+        require_env_manager(verify_env)
     registered_model_name = destination.registered_model_name
     if registered_model_name and len(pairs) > 1:
         raise PublishError(
@@ -256,9 +272,14 @@ def publish(
             raise PublishError(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
-        return transaction.log_all(
-            prepared, destination.tracking_uri, destination.experiment, progress
+        verify = None
+        if verify_env is not None:
+            require_input_examples(prepared)
+            verify = verifier(verify_env, progress)
+        published = transaction.log_all(
+            prepared, destination.tracking_uri, destination.experiment, progress, verify
         )
+        return [dataclasses.replace(model, verified_env=verify_env) for model in published]
 
 
 @contextmanager

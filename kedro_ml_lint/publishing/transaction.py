@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -65,6 +65,8 @@ class PublishedModel:
             credentials: redact before printing).
         experiment_id: The experiment of its run.
         experiment_name: That experiment's name.
+        verified_env: The environment manager (``"uv"``…) whose new environment, built from
+            the model's requirements alone, predicted its input example (``--verify-env``).
     """
 
     pair: str
@@ -76,6 +78,7 @@ class PublishedModel:
     tracking_uri: str | None = None
     experiment_id: str | None = None
     experiment_name: str | None = None
+    verified_env: str | None = None
 
 
 def log_all(
@@ -83,8 +86,12 @@ def log_all(
     tracking_uri: str | None,
     experiment: str | None,
     progress: Progress = NO_PROGRESS,
+    verify: Callable[[Prepared, Any], None] | None = None,
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing.
+
+    ``verify(prepared, model_info)``, when given, runs after each model is logged and before
+    it is registered: raising there rolls everything back (``--verify-env``).
 
     Raises:
         PublishError: When logging failed; what was created is removed (or, when the store
@@ -119,7 +126,9 @@ def log_all(
                 )
                 journal.write()
                 for item in prepared:
-                    published.append(_log_one(mlflow, client, item, records, journal, progress))
+                    published.append(
+                        _log_one(mlflow, client, item, records, journal, progress, verify)
+                    )
                 signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
             except BaseException as exc:  # signals too: never leave a half-logged model
@@ -193,6 +202,7 @@ def _log_one(
     records: Records,
     journal: Journal,
     progress: Progress = NO_PROGRESS,
+    verify: Callable[[Prepared, Any], None] | None = None,
 ) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
     # caller's), never resuming one named by MLFLOW_RUN_ID — a failure deletes our run.
@@ -219,6 +229,8 @@ def _log_one(
         info = mlflow.pyfunc.log_model(
             python_model=item.model, artifacts=item.artifacts, **log_kwargs
         )
+    if verify is not None:  # proven before it is kept: a failure rolls the log back
+        verify(item, info)
     version = None
     name = item.registered_model_name
     if name:
