@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import mlflow
 import pytest
 from conftest import USER_CACHE, run_cli
-from mlflow_support import copy_project, store_state, tracking_uri, trained
+from mlflow_support import KEDRO_ENV, copy_project, store_state, tracking_uri, trained
 
 from kedro_ml_lint import cli
 from kedro_ml_lint.publishing.verify_env import (
@@ -30,6 +34,7 @@ from kedro_ml_lint.publishing.verify_env import (
 ERROR = "kedro-ml-lint: error: "
 VERIFIED = "predicts its input example in a fresh uv env"
 UNRESOLVABLE = "tabulate==0.0.1"  # a real distribution, a version it never had
+CHECK = [sys.executable, "-m", "kedro_ml_lint", "check"]
 
 
 # ------------------------------------------------------- reading the builder's output (fast)
@@ -253,3 +258,51 @@ def test_no_input_example_nothing_to_verify_nothing_logged(churn: Path, tmp_path
     assert line.startswith("`--verify-env` predicts the input example of `training`, which has")
     assert line.endswith("nothing was logged")
     _assert_empty(uri)
+
+
+@pytest.mark.integration
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc for the builder's processes")
+def test_sigterm_while_the_environment_builds_stops_it_and_keeps_nothing(
+    churn: Path, tmp_path: Path
+) -> None:
+    uri = tracking_uri(tmp_path)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    process = subprocess.Popen(
+        [*CHECK, str(churn), "--log", "--verify-env", "--tracking-uri", uri],
+        cwd=tmp_path,
+        env={**KEDRO_ENV, "TMPDIR": str(temporary), "UV_CACHE_DIR": os.environ["UV_CACHE_DIR"]},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while not list(temporary.glob("kedro-ml-lint-verify-*/*/envs")):  # MLflow's env root
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the environment build never started"
+            time.sleep(0.1)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 143, stdout + stderr
+    assert "interrupted by SIGTERM; nothing was kept in the tracking store" in stderr
+    _assert_empty(uri)
+    # The builder's folder went with it, MLflow's environment included, and its processes.
+    assert list(temporary.glob("kedro-ml-lint-verify-*")) == []
+    assert _processes_mentioning(temporary) == []
+
+
+def _processes_mentioning(folder: Path) -> list[str]:
+    """The command lines of live processes that name ``folder`` (uv, pip, the env's python)."""
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            text = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:  # gone meanwhile
+            continue
+        if str(folder) in text:
+            found.append(text)
+    return found
