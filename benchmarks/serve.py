@@ -426,7 +426,7 @@ from kedro_ml_lint.publishing import log_models
 from kedro_ml_lint.publishing.publish import project_catalog
 from kedro_mlflow.mlflow import KedroPipelineModel
 project = Path({str(project)!r})
-result = lint_project(project, artifacts_on_disk=True, lite=False)
+result = lint_project(project, artifacts_on_disk=True, publishing=True, lite=False, defer=False)
 [ours] = log_models(result, tracking_uri={uri!r}, experiment="bench")
 _, catalog = project_catalog(project)
 from kedro.framework.project import pipelines
@@ -562,7 +562,7 @@ LOG_DRIVER = """
 import sys
 from kedro_ml_lint.api import lint_project
 from kedro_ml_lint.publishing import log_models
-result = lint_project(sys.argv[1], artifacts_on_disk=True, lite=False)
+result = lint_project(sys.argv[1], artifacts_on_disk=True, publishing=True, lite=False, defer=False)
 assert not result.violations, result.violations
 for model in log_models(result, tracking_uri=sys.argv[2]):
     print(model.model_uri)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from kedro_ml_lint.api import LintResult
     from kedro_ml_lint.checking import CheckRequest
     from kedro_ml_lint.progress import Progress
+    from kedro_ml_lint.publishing.transaction import PublishedModel
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
@@ -387,6 +388,17 @@ def main() -> None:
 @click.option("--experiment", help="MLflow experiment for --log (created when missing).")
 @click.option("--registered-model-name", help="With --log, also register the model (one pair).")
 @click.option(
+    "--alias",
+    help="With --registered-model-name, point this registry alias at the new version "
+    "(rolled back with the rest on failure).",
+)
+@click.option(
+    "--gate",
+    is_flag=True,
+    help="With --alias, compare the new version with the alias's holder first; a breaking "
+    "signature change is refused (exit 1, a table of differences) and nothing is kept.",
+)
+@click.option(
     "--verify-env",
     is_flag=True,
     help="With --log, before a model is kept, predict its input example in a new environment "
@@ -426,6 +438,11 @@ def check(ctx: click.Context, project: ProjectArgs, **flags: Any) -> None:
 
             name = args.registered_model_name
             _call(lambda: refuse_bad_model_name(name, what="--registered-model-name"), verbose)
+        if args.alias is not None:
+            from kedro_ml_lint.publishing import refuse_bad_alias
+
+            alias = args.alias
+            _call(lambda: refuse_bad_alias(alias, what="--alias"), verbose)
     lint = _linter(
         ctx,
         project,
@@ -478,6 +495,8 @@ class CheckArgs:
     tracking_uri: str | None
     experiment: str | None
     registered_model_name: str | None
+    alias: str | None
+    gate: bool
     verify_env: bool
     verify_env_manager: str
     exit_zero: bool
@@ -500,6 +519,12 @@ def _refuse_conflicts(args: CheckArgs) -> None:
             raise click.UsageError(f"{name} cannot be used with {clashing[0]}")
     if args.watch and args.log_model:
         raise click.UsageError("--watch cannot be used with --log")
+    if args.gate and args.alias is None:
+        raise click.UsageError("--gate needs --alias (the gate compares with its holder)")
+    if args.alias is not None and not args.log_model:
+        raise click.UsageError("--alias needs --log")
+    if args.alias is not None and args.registered_model_name is None:
+        raise click.UsageError("--alias needs --registered-model-name (it names a version)")
     if args.verify_env and not args.log_model:
         raise click.UsageError("--verify-env needs --log")
 
@@ -657,6 +682,8 @@ def _check_once(
             args.verify_env_manager if args.verify_env else None,
             to_stderr=request.output_format != "text" or args.output is not None,
             progress=progress,
+            alias=args.alias,
+            gate=args.gate,
         )
     return outcome.exit_code
 
@@ -717,24 +744,38 @@ def _log(
     verify_env: str | None,
     to_stderr: bool,
     progress: Progress,
+    alias: str | None = None,
+    gate: bool = False,
 ) -> None:
-    """``--log``: publish each pair, then one block saying where the models went."""
-    from kedro_ml_lint.publishing import log_models
+    """``--log``: publish each pair, then one block saying where the models went.
+
+    A refused gate prints its table where the summary would go and exits 1.
+    """
+    from kedro_ml_lint.publishing import GateRefused, log_models
     from kedro_ml_lint.publishing.summary import summary_lines
 
-    models = _call(
-        lambda: log_models(
-            result,
-            env=project.env,
-            conf_source=project.conf_source,
-            tracking_uri=tracking_uri,
-            experiment=experiment,
-            registered_model_name=registered_model_name,
-            progress=progress,
-            verify_env=verify_env,
-        ),
-        project.verbose,
-    )
+    def publish() -> list[PublishedModel] | GateRefused:
+        try:
+            return log_models(
+                result,
+                env=project.env,
+                conf_source=project.conf_source,
+                tracking_uri=tracking_uri,
+                experiment=experiment,
+                registered_model_name=registered_model_name,
+                progress=progress,
+                alias=alias,
+                gate=gate,
+                verify_env=verify_env,
+            )
+        except GateRefused as refused:  # rolled back: the registry is as it was
+            return refused
+
+    models = _call(publish, project.verbose)
+    if isinstance(models, GateRefused):
+        for line in models.report.lines():
+            click.echo(line, err=to_stderr)
+        _fail(f"{models}; nothing was kept in the tracking store", False, EXIT_VIOLATIONS)
     for line in summary_lines(models):
         click.echo(line, err=to_stderr)
 
@@ -840,6 +881,58 @@ def _quiet_kedro(verbose: bool) -> None:
     """
     if not verbose:
         quiet_kedro_as_check_does()
+
+
+@main.command(name="export")
+@click.argument("model_uri")
+@click.argument("directory", metavar="DIR", type=click.Path(path_type=Path))
+@click.option(
+    "--target",
+    required=True,
+    type=click.Choice(["mlserver", "kserve"]),
+    help="mlserver: model-settings.json and settings.json; kserve: an InferenceService.",
+)
+@click.option("--name", help="The model's name (default: the registered or logged model's).")
+@click.option(
+    "--storage-uri", help="kserve: where DIR/<name>/ is uploaded (default: a placeholder)."
+)
+@click.option("--tracking-uri", help="MLflow tracking URI (default: MLFLOW_TRACKING_URI).")
+@click.option("--verbose", "-v", is_flag=True, help="Show the traceback of an error.")
+def export(
+    model_uri: str,
+    directory: Path,
+    target: str,
+    name: str | None,
+    storage_uri: str | None,
+    tracking_uri: str | None,
+    verbose: bool,
+) -> None:
+    """Write what MLServer or KServe needs to serve the logged model MODEL_URI into DIR."""
+    from kedro_ml_lint.publishing import export_model
+
+    exported = _call(
+        lambda: export_model(
+            model_uri,
+            directory,
+            target,
+            name=name,
+            storage_uri=storage_uri,
+            tracking_uri=tracking_uri,
+        ),
+        verbose,
+    )
+    from kedro_ml_lint.model.redact import redact_text
+
+    click.echo(f"Exported {redact_text(model_uri)} for {target} to {directory}/{exported.name}/")
+    for file in exported.files:
+        click.echo(f"  wrote {directory / file}")
+    if target == "mlserver":
+        click.echo(f"  serve it: mlserver start {directory}")
+    elif exported.placeholder:
+        click.echo(
+            f"  upload {directory / exported.name}/ and replace the storageUri placeholder "
+            f"in {directory / exported.files[0]} (or export again with --storage-uri)",
+        )
 
 
 @main.command(name="server")

@@ -34,6 +34,8 @@ from kedro_ml_lint.rules.kml201_pair_never_logged import RULE as pair_never_logg
 from kedro_ml_lint.vocabulary import DEFAULT_PIPELINE
 
 logger = logging.getLogger(__name__)
+# Kedro's RichHandler renders markup by default: a finding's `[training]` suffix would vanish.
+LITERAL = {"markup": False}
 
 
 class _HookError(click.ClickException):
@@ -185,6 +187,7 @@ class MlflowPipelineHook:
                 name,
                 ", ".join(f"`{node}`" for node in missing[:3])
                 + (f" and {len(missing) - 3} more" if len(missing) > 3 else ""),
+                extra=LITERAL,
             )
         checked = [*complete, *partial]
         if not checked:
@@ -202,9 +205,7 @@ class MlflowPipelineHook:
             _fail_active_mlflow_run()
             raise PipelineContractError(errors, "the run is stopped before any node ran")
         for warning in violations:
-            from kedro_ml_lint.report.text import violation_line
-
-            logger.warning("kedro-ml-lint: %s", violation_line(warning))
+            log_finding(warning)
         self._pairs = complete
 
     @hook_impl
@@ -284,7 +285,6 @@ class MlflowPipelineHook:
         from kedro.framework.project import pipelines
 
         from kedro_ml_lint.api import lint_pipelines
-        from kedro_ml_lint.report.text import violation_line
 
         names = list(names)
         try:
@@ -313,6 +313,7 @@ class MlflowPipelineHook:
                 root,
                 type(exc).__name__,
                 redact_text(str(exc)).splitlines()[0] if str(exc) else "",
+                extra=LITERAL,
             )
             return
         logger.info(
@@ -322,9 +323,10 @@ class MlflowPipelineHook:
             "warnings here",
             root,
             ", ".join(f"`{name}`" for name in names),
+            extra=LITERAL,
         )
         for violation in violations:
-            logger.warning("kedro-ml-lint: %s", violation_line(violation))
+            log_finding(violation)
 
     def _missing_artifacts(self, pairs: Mapping[str, Any]) -> list[Violation]:
         """KML101 on each pair: every artifact's file exists after the run."""
@@ -353,6 +355,13 @@ class MlflowPipelineHook:
         except Exception:  # MissingConfigException: no such file is an empty config
             return {}
         return dict(config) if isinstance(config, Mapping) else {}
+
+
+def log_finding(violation: Violation) -> None:
+    """Log one finding as a WARNING line, as ``check`` prints it (markup off: see LITERAL)."""
+    from kedro_ml_lint.report.text import violation_line
+
+    logger.warning("kedro-ml-lint: %s", violation_line(violation), extra=LITERAL)
 
 
 def _flush(stream: IO[Any] | None) -> None:

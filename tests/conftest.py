@@ -14,7 +14,7 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -350,6 +350,29 @@ def exclusive(lock: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def cached_venv(kind: str, variable: str, stamp: str, install: Callable[[Path], None]) -> Path:
+    """The interpreter of a virtual environment the tests need, built once.
+
+    ``variable`` names one when set (``.ci/run`` builds them); otherwise it is built once
+    under the user's cache folder as ``<kind>-<stamp>`` by ``install(python)`` after
+    ``python -m venv``, and rebuilt when ``stamp`` changes.
+    """
+    given = os.environ.get(variable)
+    if given:
+        return Path(given)
+    venv = USER_CACHE / "kedro-ml-lint-tests" / f"{kind}-{stamp}"
+    python = venv / "bin" / "python"
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    # Under `pytest -n 2` both workers ask at once: one builds, the other waits for it.
+    with exclusive(venv.parent / f"{kind}-{stamp}.lock"):
+        if not (venv / "ready").is_file():
+            shutil.rmtree(venv, ignore_errors=True)
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            install(python)
+            (venv / "ready").write_text(f"{kind}\n")
+    return python
+
+
 def _lean_venv() -> Path:
     """A virtual environment with kedro-ml-lint alone, as the pre-commit hook has it.
 
@@ -357,25 +380,16 @@ def _lean_venv() -> Path:
     under the user's cache folder and rebuilt when ``pyproject.toml`` changes. The
     package is installed editable, so the tests always run the working tree's code.
     """
-    given = os.environ.get("KML_LEAN_PYTHON")
-    if given:
-        return Path(given)
+
+    def install(python: Path) -> None:
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "-e", str(REPO)],
+            check=True,
+            capture_output=True,
+        )
+
     stamp = hashlib.sha256((REPO / "pyproject.toml").read_bytes()).hexdigest()[:16]
-    venv = USER_CACHE / "kedro-ml-lint-tests" / f"lean-{stamp}"
-    python = venv / "bin" / "python"
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    # Under `pytest -n 2` both workers ask at once: one builds, the other waits for it.
-    with exclusive(venv.parent / f"lean-{stamp}.lock"):
-        if not (venv / "ready").is_file():
-            shutil.rmtree(venv, ignore_errors=True)
-            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-            subprocess.run(
-                [str(python), "-m", "pip", "install", "-q", "-e", str(REPO)],
-                check=True,
-                capture_output=True,
-            )
-            (venv / "ready").write_text("kedro-ml-lint alone\n")
-    return python
+    return cached_venv("lean", "KML_LEAN_PYTHON", stamp, install)
 
 
 @pytest.fixture(scope="session")

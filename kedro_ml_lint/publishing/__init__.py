@@ -11,6 +11,7 @@ from importlib import import_module
 from typing import Any
 
 from kedro_ml_lint.publishing.errors import INSTALL_HINT as INSTALL_HINT
+from kedro_ml_lint.publishing.errors import GateRefused as GateRefused
 from kedro_ml_lint.publishing.errors import KedroPipelineModelError as KedroPipelineModelError
 from kedro_ml_lint.publishing.errors import MlflowNotInstalledError as MlflowNotInstalledError
 from kedro_ml_lint.publishing.errors import PublishError as PublishError
@@ -23,15 +24,18 @@ from kedro_ml_lint.publishing.errors import require_supported_versions as requir
 # path to mlflow ("check never imports mlflow").
 _EXPORTS = {
     "KedroPipelineModel": "kedro_ml_lint.publishing.kedro_pipeline_model",
+    "export_model": "kedro_ml_lint.publishing.export",
     "log_models": "kedro_ml_lint.publishing.publish",
     "log_pipeline_ml": "kedro_ml_lint.publishing.publish",
     "PublishedModel": "kedro_ml_lint.publishing.publish",
+    "refuse_bad_alias": "kedro_ml_lint.publishing.store",
     "refuse_bad_model_name": "kedro_ml_lint.publishing.store",
 }
 
 __all__ = sorted(
     [
         *_EXPORTS,
+        "GateRefused",
         "INSTALL_HINT",
         "KedroPipelineModelError",
         "MlflowNotInstalledError",

@@ -5,8 +5,12 @@ from __future__ import annotations
 import importlib.util
 import re
 from importlib import metadata
+from typing import TYPE_CHECKING
 
 from kedro_ml_lint.errors import KedroMlLintError
+
+if TYPE_CHECKING:
+    from kedro_ml_lint.publishing.gate import GateReport
 
 # Raised by the artifact code below the publishing layer (PipelineML uses it); named here too.
 from kedro_ml_lint.errors import KedroPipelineModelError as KedroPipelineModelError
@@ -25,6 +29,27 @@ class MlflowNotInstalledError(KedroMlLintError, ImportError):
 
 class PublishError(KedroMlLintError):
     """Raised when a model cannot be logged; nothing is left in the tracking store."""
+
+
+class GateRefused(PublishError):
+    """Raised when ``--gate`` finds a breaking difference: the alias stays where it was.
+
+    Attributes:
+        report: What the gate compared and found (its table: ``report.lines()``).
+    """
+
+    def __init__(self, report: GateReport) -> None:
+        self.report = report
+        breaking = report.breaking
+        super().__init__(
+            f"the gate refused to move `{report.alias}` from {report.holder} to "
+            f"{report.new_version}: {len(breaking)} breaking difference"
+            + ("s" if len(breaking) != 1 else "")
+            + " ("
+            + ", ".join(f"{d.part} `{d.subject}` {d.change}" for d in breaking[:3])
+            + (", …" if len(breaking) > 3 else "")
+            + ")"
+        )
 
 
 class UnsupportedVersionError(KedroMlLintError):

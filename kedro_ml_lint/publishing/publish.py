@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
 from kedro_ml_lint.publishing import transaction
+from kedro_ml_lint.publishing.alias import AliasRequest
 from kedro_ml_lint.publishing.catalog import project_catalog
 from kedro_ml_lint.publishing.describe import project_name
 from kedro_ml_lint.publishing.errors import PublishError, require_supported_versions
@@ -55,12 +56,17 @@ class Destination:
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         extra_tags: More tags for each run and model (the hook's training run id).
+        alias: Point this registry alias at the registered version (needs
+            ``registered_model_name``).
+        gate: Compare the new version with the alias's holder first; refuse a breaking one.
     """
 
     tracking_uri: str | None = None
     experiment: str | None = None
     registered_model_name: str | None = None
     extra_tags: Mapping[str, str] = field(default_factory=dict)
+    alias: str | None = None
+    gate: bool = False
 
 
 # --------------------------------------------------------------------------- entry points
@@ -75,6 +81,8 @@ def log_models(
     experiment: str | None = None,
     registered_model_name: str | None = None,
     progress: Progress = NO_PROGRESS,
+    alias: str | None = None,
+    gate: bool = False,
     verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
@@ -92,6 +100,9 @@ def log_models(
         experiment: The experiment name (created when missing); else MLflow's default.
         registered_model_name: Register the model under this name (one pair only).
         progress: Where to say what a long step is doing (the CLI's: stderr when watched).
+        alias: Point this registry alias at the registered version, inside the transaction
+            (needs ``registered_model_name``).
+        gate: Compare the new version with the alias's holder before moving it.
         verify_env: ``"uv"`` or ``"virtualenv"``: before it is kept, each model predicts its
             input example in a new environment built by that manager from its requirements
             alone (``--verify-env``).
@@ -103,12 +114,16 @@ def log_models(
         MlflowNotInstalledError: When MLflow is not installed.
         PublishError: When an error-severity violation remains or logging fails; nothing
             is then left in the tracking store.
+        GateRefused: The gate found a breaking difference; nothing was kept.
     """
     require_supported_versions("`--log`")
-    if result.loaded is not None and result.loaded.deferred:
+    loaded = result.loaded
+    # Compiled for deferral, the project's functions call helpers of this process only: a
+    # model pickling them would fail wherever it is served, even when nothing was deferred.
+    if loaded is not None and (loaded.deferred or loaded.compiled_for_deferral):
+        what = f" ({', '.join(loaded.deferred)})" if loaded.deferred else ""
         raise PublishError(
-            "not logging: the project was loaded with deferred imports "
-            f"({', '.join(result.loaded.deferred)}); lint with "
+            f"not logging: the project was loaded with deferred imports{what}; lint with "
             "`lint_project(..., lite=False, defer=False)` first, as `check --log` does"
         )
     errors = result.failing()  # warnings (KML202, KML203, KML206) do not block logging
@@ -145,7 +160,9 @@ def log_models(
         project_root=result.project,
         package_name=package_name,
         package_dir=result.loaded.package_dir if result.loaded is not None else None,
-        destination=Destination(tracking_uri, experiment, registered_model_name),
+        destination=Destination(
+            tracking_uri, experiment, registered_model_name, alias=alias, gate=gate
+        ),
         progress=progress,
         verify_env=verify_env,
     )
@@ -230,6 +247,7 @@ def publish(
     if verify_env is not None:
         require_env_manager(verify_env)
     registered_model_name = destination.registered_model_name
+    alias = _alias_request(destination)
     if registered_model_name and len(pairs) > 1:
         raise PublishError(
             f"`--registered-model-name {registered_model_name}` names one model but "
@@ -277,9 +295,26 @@ def publish(
             require_input_examples(prepared)
             verify = verifier(verify_env, progress)
         published = transaction.log_all(
-            prepared, destination.tracking_uri, destination.experiment, progress, verify
+            prepared, destination.tracking_uri, destination.experiment, progress, alias, verify
         )
         return [dataclasses.replace(model, verified_env=verify_env) for model in published]
+
+
+def _alias_request(destination: Destination) -> AliasRequest | None:
+    """``--alias``/``--gate`` as the transaction takes them, refused before anything runs."""
+    from kedro_ml_lint.publishing.store import refuse_bad_alias
+
+    if destination.gate and destination.alias is None:
+        raise PublishError("the gate compares with an alias's holder: give an alias too")
+    if destination.alias is None:
+        return None
+    if not destination.registered_model_name:
+        raise PublishError(
+            f"alias `{destination.alias}` names a registered version: give a registered "
+            "model name too; nothing was run"
+        )
+    refuse_bad_alias(destination.alias, what="the alias")
+    return AliasRequest(destination.alias, destination.gate)
 
 
 @contextmanager

@@ -28,6 +28,8 @@ class Records:
         runs: The runs it started.
         versions: The ``(name, version)`` of each model version it registered.
         registered_models_created: The registered models it created.
+        aliases: ``(name, alias, previous version or None)`` of each alias it is about to
+            move, recorded before the move: the roll-back puts the alias back there.
         transaction: The value of :data:`TRANSACTION_TAG` on everything it created.
     """
 
@@ -36,6 +38,7 @@ class Records:
     runs: list[str] = field(default_factory=list)
     versions: list[tuple[str, str]] = field(default_factory=list)
     registered_models_created: list[str] = field(default_factory=list)
+    aliases: list[tuple[str, str, str | None]] = field(default_factory=list)
     transaction: str | None = None
 
     def to_json(self) -> str:
@@ -53,7 +56,13 @@ class Records:
         entry = json.loads(text)
         if not isinstance(entry, dict):
             raise TypeError("a journal holds one JSON object")
-        return cls(**{**entry, "versions": [tuple(v) for v in entry.get("versions", [])]})
+        return cls(
+            **{
+                **entry,
+                "versions": [tuple(v) for v in entry.get("versions", [])],
+                "aliases": [tuple(a) for a in entry.get("aliases", [])],
+            }
+        )
 
 
 def tags(records: Records) -> dict[str, str]:

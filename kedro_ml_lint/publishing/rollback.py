@@ -1,7 +1,8 @@
 """Roll a ``--log`` transaction back: remove what it created, found by id and by search.
 
 What to remove is the ids MLflow returned **and** whatever carries the transaction's tag
-(found by searching: a call interrupted inside MLflow returned no id). Removing what is
+(found by searching: a call interrupted inside MLflow returned no id); an alias the
+transaction moved is put back where it was first. Removing what is
 already gone is no problem, so a roll-back can be replayed (docs/design.md §6).
 """
 
@@ -101,6 +102,17 @@ def roll_back(mlflow: Any, client: Any, records: Records) -> list[str]:
         ):
             if (found.name, str(found.version)) not in versions:
                 versions.append((found.name, str(found.version)))
+    # Before the versions go: deleting a version deletes the aliases on it.
+    for name, alias, previous in reversed(records.aliases):
+        attempt(
+            f"putting alias `{alias}` of `{name}` back",
+            _restore_alias,
+            client,
+            name,
+            alias,
+            previous,
+            versions,
+        )
     for name, version in versions:
         attempt(f"deleting `{name}` v{version}", client.delete_model_version, name, version)
     registered = list(records.registered_models_created)
@@ -174,3 +186,21 @@ def _delete_artifacts(model: Any) -> None:
     if location:
         with suppress(FileNotFoundError):
             artifact_repository(location).delete_artifacts()
+
+
+def _restore_alias(
+    client: Any, name: str, alias: str, previous: str | None, ours: list[tuple[str, str]]
+) -> None:
+    """Point ``alias`` at ``previous`` again (or delete it), unless another process moved it.
+
+    The alias is left alone when it still points at ``previous`` (the move never happened)
+    or at a version this transaction did not register (moved by someone else since).
+    """
+    holder = client.get_registered_model(name).aliases.get(alias)
+    holder = str(holder) if holder is not None else None
+    if holder == previous or (holder is not None and (name, holder) not in ours):
+        return
+    if previous is None:
+        client.delete_registered_model_alias(name, alias)
+    else:
+        client.set_registered_model_alias(name, alias, previous)

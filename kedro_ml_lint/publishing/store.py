@@ -187,3 +187,26 @@ def refuse_bad_model_name(name: str | None, *, what: str, registered: bool = Tru
         raise PublishError(
             one_line(f"{what} `{name}` is a name MLflow refuses: {refusal}; nothing was run")
         )
+
+
+def refuse_bad_alias(alias: str | None, *, what: str = "--alias") -> None:
+    """Refuse, before anything runs, an alias MLflow's registry would refuse.
+
+    Args:
+        alias: The alias; ``None`` is no alias and passes.
+        what: Where the alias comes from, for the message.
+
+    Raises:
+        PublishError: One line naming the alias and MLflow's rule; nothing was run.
+    """
+    if alias is None:
+        return
+    from kedro_ml_lint.publishing.quiet import quiet_kedro
+    from kedro_ml_lint.seams.mlflow_private import alias_refusal
+
+    with quiet_kedro():  # as for names: MLflow's first import sets its logger's level
+        refusal = alias_refusal(alias)
+    if refusal is not None:
+        raise PublishError(
+            one_line(f"{what} `{alias}` is an alias MLflow refuses: {refusal}; nothing was run")
+        )

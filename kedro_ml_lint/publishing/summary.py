@@ -39,7 +39,8 @@ def summary_lines(models: Sequence[PublishedModel]) -> list[str]:
     Then the tracking URI (credentials redacted), the experiment, and for each model its
     run, the run's page in MLflow's UI (for a file or database store, the ``mlflow ui``
     command that serves it first), its model URI, the environment that proved it
-    (``--verify-env``) and its registered version.
+    (``--verify-env``), its registered version and the alias moved to it; then what the gate
+    compared, if it ran.
 
     Args:
         models: What one ``--log`` (or one hooked run) logged, all to one store.
@@ -72,8 +73,21 @@ def summary_lines(models: Sequence[PublishedModel]) -> list[str]:
         if model.registered_version:
             name, version = model.registered_model, model.registered_version
             rows.append((f"registered{of}", f"{name} version {version}, models:/{name}/{version}"))
+        if model.alias is not None:
+            was = model.alias.previous
+            rows.append(
+                (
+                    f"alias{of}",
+                    f"{model.alias.alias} -> version {model.registered_version} "
+                    + (f"(was version {was})" if was is not None else "(was unset)")
+                    + f", models:/{model.registered_model}@{model.alias.alias}",
+                )
+            )
     width = max(len(label) for label, _ in rows) + 1
     lines += [f"  {label + ':':<{width}} {value}" for label, value in rows]
+    for model in models:  # what the gate compared: its verdict and table
+        if model.alias is not None and model.alias.report is not None:
+            lines += model.alias.report.lines()
     return lines
 
 

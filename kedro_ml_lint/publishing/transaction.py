@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from kedro_ml_lint.errors import Interrupted
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
+from kedro_ml_lint.publishing.alias import AliasMove, AliasRequest, move_alias
 from kedro_ml_lint.publishing.errors import PublishError, one_line
 from kedro_ml_lint.publishing.experiment import DEFAULT_EXPERIMENT, resolve_experiment
 from kedro_ml_lint.publishing.journal import Journal, abandoned
@@ -65,6 +66,7 @@ class PublishedModel:
             credentials: redact before printing).
         experiment_id: The experiment of its run.
         experiment_name: That experiment's name.
+        alias: The alias moved to the registered version (``--alias``), if any.
         verified_env: The environment manager (``"uv"``…) whose new environment, built from
             the model's requirements alone, predicted its input example (``--verify-env``).
     """
@@ -78,6 +80,7 @@ class PublishedModel:
     tracking_uri: str | None = None
     experiment_id: str | None = None
     experiment_name: str | None = None
+    alias: AliasMove | None = None
     verified_env: str | None = None
 
 
@@ -86,16 +89,20 @@ def log_all(
     tracking_uri: str | None,
     experiment: str | None,
     progress: Progress = NO_PROGRESS,
+    alias: AliasRequest | None = None,
     verify: Callable[[Prepared, Any], None] | None = None,
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing.
 
+    With ``alias``, the alias is moved to each registered version inside the transaction
+    (:mod:`~kedro_ml_lint.publishing.alias`; a roll-back puts it back).
     ``verify(prepared, model_info)``, when given, runs after each model is logged and before
     it is registered: raising there rolls everything back (``--verify-env``).
 
     Raises:
         PublishError: When logging failed; what was created is removed (or, when the store
             cannot be reached, removed by the next attempt on that store).
+        GateRefused: The gate found a breaking difference; what was created is removed.
         Interrupted: SIGINT or SIGTERM arrived, after the roll-back (when the signal's
             previous handler is not Python's own: :mod:`~kedro_ml_lint.publishing.signals`).
     """
@@ -127,7 +134,7 @@ def log_all(
                 journal.write()
                 for item in prepared:
                     published.append(
-                        _log_one(mlflow, client, item, records, journal, progress, verify)
+                        _log_one(mlflow, client, item, records, journal, progress, alias, verify)
                     )
                 signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
@@ -173,12 +180,15 @@ def log_all(
                 raise PublishError(
                     one_line(f"logging the model failed ({detail}); {note}", 2000)
                 ) from exc
-    where = {
-        "tracking_uri": resolved_uri,
-        "experiment_id": records.experiment_id,
-        "experiment_name": experiment_name,
-    }
-    return [dataclasses.replace(model, **where) for model in published]
+    return [
+        dataclasses.replace(
+            model,
+            tracking_uri=resolved_uri,
+            experiment_id=records.experiment_id,
+            experiment_name=experiment_name,
+        )
+        for model in published
+    ]
 
 
 def _replay_pending(mlflow: Any, client: Any, uri: str | None) -> None:
@@ -202,6 +212,7 @@ def _log_one(
     records: Records,
     journal: Journal,
     progress: Progress = NO_PROGRESS,
+    alias: AliasRequest | None = None,
     verify: Callable[[Prepared, Any], None] | None = None,
 ) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
@@ -243,6 +254,9 @@ def _log_one(
         version = str(registered.version)
         records.versions.append((name, version))
         journal.write()
+    moved = None
+    if alias is not None and name and version:
+        moved = move_alias(mlflow, client, name, version, alias, records, journal, progress)
     # On failure the roll-back closes the run FAILED instead: it is never left RUNNING.
     mlflow.end_run()
     return PublishedModel(
@@ -252,6 +266,7 @@ def _log_one(
         model_id=info.model_id,
         registered_model=name if version else None,
         registered_version=version,
+        alias=moved,
     )
 
 

@@ -124,6 +124,9 @@ class Project:
             did not defer or was retried): its modules were compiled for deferral.
         import_recorded: The libraries a deferring load imported for real because no
             valid import record said their import succeeds; recorded for the next runs.
+        compiled_for_deferral: The project's modules were compiled for deferral and kept
+            (even when nothing ended up deferred): their functions call helpers that exist
+            only in this process, so they must never be pickled into a model.
     """
 
     root: Path
@@ -141,6 +144,7 @@ class Project:
     deferral: str | None = None
     deferred: tuple[str, ...] = ()
     import_recorded: tuple[str, ...] = ()
+    compiled_for_deferral: bool = False
 
     def source_files(self) -> list[Path]:
         """The project's own Python files: its package and the modules beside it."""
@@ -272,6 +276,7 @@ def load_project(
         deferral=deferral.retried,
         deferred=deferral.deferred,
         import_recorded=deferral.recorded,
+        compiled_for_deferral=deferral.compiled,
     )
 
 
@@ -506,6 +511,7 @@ class _Deferral:
     deferred: tuple[str, ...] = ()
     retried: str | None = None
     recorded: tuple[str, ...] = ()  # imported for real, no valid record: recorded now
+    compiled: bool = False  # the project's modules kept their deferral rewrite (rewrite.py)
 
 
 def _import_registry(
@@ -545,7 +551,9 @@ def _import_registry(
             )
             if why is None:
                 _load_registry_notes(heard, notes)
-                return registry, _Deferral(tuple(deferral.deferred), None, tuple(health.imported))
+                return registry, _Deferral(
+                    tuple(deferral.deferred), None, tuple(health.imported), compiled=True
+                )
     deferred = ", ".join(deferral.deferred)
     _forget_modules(_own_module_names(package_dir.name, package_dir.parent), keep=before)
     session.stopped.clear()

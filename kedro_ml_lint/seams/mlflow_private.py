@@ -113,6 +113,32 @@ def model_name_refusal(name: str, *, registered: bool) -> str | None:
     return None
 
 
+def alias_refusal(alias: str) -> str | None:
+    """Why MLflow would refuse ``alias`` as a registered model's alias; else ``None``.
+
+    Private: ``mlflow.utils.validation._validate_model_alias_name`` (characters, length) and
+    ``_validate_model_alias_name_reserved`` (``latest``, ``v<N>``), which
+    ``MlflowClient.set_registered_model_alias`` applies. Calling MLflow's own checks keeps the
+    refusal MLflow's as it changes. Needed to refuse ``--alias`` before a run trains or a
+    store is touched (``kedro_ml_lint.publishing.store.refuse_bad_alias``). Checked against
+    mlflow 3.17.2.
+    """
+    from mlflow.exceptions import MlflowException
+    from mlflow.utils import validation
+
+    for check in (
+        getattr(validation, "_validate_model_alias_name", None),
+        getattr(validation, "_validate_model_alias_name_reserved", None),
+    ):
+        if check is None:
+            continue
+        try:
+            check(alias)
+        except MlflowException as exc:
+            return str(exc.message)
+    return None
+
+
 def connection_failed(exc: BaseException) -> bool:
     """``exc`` says the tracking store cannot be reached: another request would fail alike.
 

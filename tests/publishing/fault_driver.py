@@ -17,6 +17,12 @@
    then a retry ``check --log`` without fault, which for SIGKILL is also the "next ``--log``"
    that must clean up what the killed process left.
 
+With ``"alias"`` in the config, every attempt also moves that alias with ``--gate``, on a
+store whose version 1 already holds it (the warm-up logs there first, and every case copies
+it); ``"after"`` limits the faults to the calls after the first call of that name (the
+registration), and ``"distinct"`` to the first call of each name there, so the alias's
+calls are enumerated without repeating the rest.
+
 Each ``check --log`` is a real process: a ``fork`` of this warm one (imports, the project and
 its model already loaded once), so exit statuses and signals are real and a case costs a
 second or two rather than an interpreter start-up. What each case left in its store is
@@ -151,7 +157,11 @@ def inventory(uri: str) -> dict[str, Any]:
             for rm in client.search_registered_models()
             for v in client.search_model_versions(f"name='{rm.name}'")
         ]
-        return {"models": models, "runs": runs, "versions": versions}
+        aliases = {
+            rm.name: {a: str(v) for a, v in client.get_registered_model(rm.name).aliases.items()}
+            for rm in client.search_registered_models()
+        }
+        return {"models": models, "runs": runs, "versions": versions, "aliases": aliases}
     finally:
         PLAN["at"], PLAN["calls"] = saved
 
@@ -237,6 +247,7 @@ def main() -> None:
     root = Path(config["root"])
     project = config["project"]
     hook = config.get("mode") == "hook"
+    alias = config.get("alias")
     wrapped = install()
     import mlflow
 
@@ -254,6 +265,8 @@ def main() -> None:
         arguments = ["check", project, "--log", "--tracking-uri", uri]
         arguments += ["--experiment", config["experiment"]]
         arguments += ["--registered-model-name", config["registered"]]
+        if alias:
+            arguments += ["--alias", alias, "--gate"]
         return run_cli(arguments, case / name, at, fault)
 
     # An empty, migrated store, copied for every case (its artifacts go under the case's
@@ -283,8 +296,17 @@ def main() -> None:
         from kedro_ml_lint.cli import main as cli
 
         warm_uri = f"sqlite:///{warm / 'store' / 'mlflow.db'}"
+        warm_arguments = ["check", project, "--log", "--tracking-uri", warm_uri]
+        if alias:  # the warm-up seeds the template: version 1 holds the alias
+            warm_uri = f"sqlite:///{template / 'mlflow.db'}"
+            warm_arguments = ["check", project, "--log", "--tracking-uri", warm_uri]
+            # An experiment of its own, its artifacts in the warm-up's folder: each case
+            # creates the logged one in its folder, so its artifact calls are counted.
+            warm_arguments += ["--experiment", "seed"]
+            warm_arguments += ["--registered-model-name", config["registered"]]
+            warm_arguments += ["--alias", alias]
         try:
-            cli(["check", project, "--log", "--tracking-uri", warm_uri], standalone_mode=True)
+            cli(warm_arguments, standalone_mode=True)
         except SystemExit as exc:
             assert exc.code == 0, exc.code
     clean = fresh("record")
@@ -296,9 +318,14 @@ def main() -> None:
         "calls": calls,
         "clean_seconds": recorded["seconds"],
         "clean_inventory": inventory(f"sqlite:///{clean / 'store' / 'mlflow.db'}"),
+        "seed_inventory": inventory(f"sqlite:///{template / 'mlflow.db'}"),
         "cases": [],
     }
-    plan = [(fault, index) for fault in config["faults"] for index in range(len(calls))]
+    start = calls.index(config["after"]) + 1 if config.get("after") else 0
+    indices = range(start, len(calls))
+    if config.get("distinct"):  # the first call of each name only: its repeats fail alike
+        indices = sorted({calls[index]: index for index in reversed(indices)}.values())
+    plan = [(fault, index) for fault in config["faults"] for index in indices]
     for fault, call in config.get("spots", []):
         plan.append((fault, calls.index(call)))
 

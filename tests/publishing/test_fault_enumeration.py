@@ -260,3 +260,91 @@ def test_the_hook_under_every_fault(hook_enumeration: dict[str, Any], fault: str
     ]
     wrong += _left_behind(cases, fault) + _failed_retries(cases, fault)
     assert wrong == [], "\n\n".join(wrong)
+
+
+# --------------------------------------------------------------------------- --alias --gate
+
+REGISTERED = "churn-faults"
+ALIAS = "champion"
+ALIAS_CALLS = (
+    "model_registry.SqlAlchemyStore.set_model_version_tag",
+    "model_registry.SqlAlchemyStore.set_registered_model_alias",
+)
+
+
+@pytest.fixture(scope="module")
+def alias_enumeration(
+    trained_churn: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """``--alias champion --gate`` on a store whose version 1 holds the alias.
+
+    Cheap: the calls before the registration are those of the enumeration above, and the
+    gate's reads repeat (two downloads, a tag per part): an exception and SIGKILL at the
+    first call of each name after the registration (the gate's reads, its tags, the alias's
+    move, the run's end), SIGTERM at the tags and the move.
+    """
+    root = tmp_path_factory.mktemp("fault-enumeration-alias")
+    return _drive(
+        root / "alias",
+        trained_churn,
+        faults=["raise", "sigkill"],
+        spots=[["sigterm", call] for call in ALIAS_CALLS],
+        alias=ALIAS,
+        after="model_registry.SqlAlchemyStore.create_model_version",
+        distinct=True,
+    )
+
+
+def test_the_alias_enumeration_reaches_the_alias_and_the_gate(
+    alias_enumeration: dict[str, Any],
+) -> None:
+    calls = alias_enumeration["calls"]
+    after = calls[calls.index("model_registry.SqlAlchemyStore.create_model_version") + 1 :]
+    for expected in (
+        "model_registry.SqlAlchemyStore.get_registered_model",
+        "model_registry.SqlAlchemyStore.get_model_version_download_uri",
+        "artifact.LocalArtifactRepository.download_artifacts",
+        *ALIAS_CALLS,
+    ):
+        assert expected in after, after
+    seed = alias_enumeration["seed_inventory"]
+    assert seed["aliases"] == {REGISTERED: {ALIAS: "1"}}, seed
+    clean = alias_enumeration["clean_inventory"]
+    assert clean["aliases"] == {REGISTERED: {ALIAS: "2"}}, clean
+    faulted = {(case["fault"], case["call"]) for case in alias_enumeration["cases"]}
+    assert faulted == {
+        *((fault, call) for fault in ("raise", "sigkill") for call in set(after)),
+        *(("sigterm", call) for call in ALIAS_CALLS),
+    }
+
+
+@pytest.mark.parametrize("fault", FAULTS)
+def test_every_fault_puts_the_alias_back(alias_enumeration: dict[str, Any], fault: str) -> None:
+    seed = alias_enumeration["seed_inventory"]
+    wrong = []
+    for case in alias_enumeration["cases"]:
+        if case["fault"] != fault:
+            continue
+        retried = case["after_retry"]
+        # SIGKILL: judged after the next attempt, which replays the journal first.
+        state = retried if fault == "sigkill" else case["after_fault"]
+        seed_versions = [v[:2] for v in seed["versions"]]
+        mine = [v for v in state["versions"] if v[:2] not in seed_versions]
+        ok = case["status"] == EXIT[fault] and case["retry_status"] == 0
+        if fault == "sigkill":
+            [retry_version] = mine or [[None, None, None]]
+            ok = (
+                ok
+                and len(mine) == 1
+                and state["aliases"] == {REGISTERED: {ALIAS: retry_version[1]}}
+            )
+        else:
+            ok = ok and mine == [] and state["aliases"] == seed["aliases"]
+            ok = ok and _live(state["runs"]) == _live(seed["runs"])
+            ok = ok and _ready(state["models"]) == _ready(seed["models"])
+            holder = [v for v in retried["versions"] if v[:2] not in seed_versions]
+            ok = ok and len(holder) == 1
+            ok = ok and retried["aliases"] == {REGISTERED: {ALIAS: holder[0][1]}}
+        if not ok or case["journals_left"]:
+            wrong.append(_summary(case) + f"\naliases {state['aliases']}")
+    assert wrong == [], "\n\n".join(wrong)

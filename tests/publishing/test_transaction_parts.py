@@ -208,3 +208,54 @@ def test_the_lock_of_a_live_process_is_busy_and_free_once_it_is_killed(tmp_path:
     held = try_lock(lock)
     assert held is not None
     held.release()
+
+
+# --------------------------------------------------------------------------- aliases
+
+
+def test_a_journal_keeps_the_aliases_to_put_back() -> None:
+    records = Records(transaction="t", versions=[("churn", "2")], aliases=[("churn", "a", "1")])
+    records.aliases.append(("churn", "b", None))
+    again = Records.from_json(records.to_json())
+    assert again == records and again.aliases == [("churn", "a", "1"), ("churn", "b", None)]
+
+
+@pytest.mark.integration
+@pytest.mark.parametrize(
+    ("previous", "moved_by_another", "expected"),
+    [
+        ("1", False, "1"),  # put back on the previous holder
+        (None, False, None),  # it was unset: deleted
+        ("1", True, "3"),  # moved since by another process: left where it is
+    ],
+)
+def test_the_roll_back_puts_an_alias_back_before_deleting_the_version(
+    tmp_path: Path, previous: str | None, moved_by_another: bool, expected: str | None
+) -> None:
+    """As the replay of a journal after a crash does: only the records, a fresh client."""
+    import mlflow
+    from mlflow_support import tracking_uri
+
+    from kedro_ml_lint.publishing.rollback import roll_back
+
+    uri = tracking_uri(tmp_path / "store")
+    client = mlflow.MlflowClient(uri, registry_uri=uri)
+    client.create_registered_model("churn")
+    for _ in range(3):
+        client.create_model_version("churn", source=str(tmp_path / "model"))
+    if previous is not None:
+        client.set_registered_model_alias("churn", "champion", previous)
+    client.set_registered_model_alias("churn", "champion", "2")  # the crashed transaction's
+    if moved_by_another:
+        client.set_registered_model_alias("churn", "champion", "3")
+    records = Records(versions=[("churn", "2")], aliases=[("churn", "champion", previous)])
+    assert roll_back(mlflow, client, records) == []
+    holder = client.get_registered_model("churn").aliases.get("champion")
+    assert (str(holder) if holder is not None else None) == expected
+    assert sorted(str(v.version) for v in client.search_model_versions("name='churn'")) == [
+        "1",
+        "3",
+    ]
+    assert roll_back(mlflow, client, records) == []  # replayed: nothing more to do
+    again = client.get_registered_model("churn").aliases.get("champion")
+    assert (str(again) if again is not None else None) == expected

@@ -7,8 +7,6 @@ Run from the project root:  python data/make_data.py
 - ``data/01_raw/instances.csv``: 20 new customers, features only (the served input).
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import numpy as np

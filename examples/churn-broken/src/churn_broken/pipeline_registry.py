@@ -4,8 +4,6 @@ See README.md for the violations kedro-ml-lint must report. kedro-ml-lint's
 ``pipeline_ml_factory`` never raises for a broken pair, so this registry loads.
 """
 
-from __future__ import annotations
-
 from kedro.pipeline import Pipeline
 
 from kedro_ml_lint import pipeline_ml_factory

@@ -6,8 +6,6 @@ the registry is loaded, because the inference pipeline reads a free input
 where ``encoder`` is missing. ``kedro-ml-lint check`` reports both (see README.md).
 """
 
-from __future__ import annotations
-
 from kedro.pipeline import Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 

@@ -6,8 +6,6 @@ contract when the pair is built; ``kedro-ml-lint check`` finds the pair here and
 the rest (the catalog, the parameters).
 """
 
-from __future__ import annotations
-
 from kedro.pipeline import Pipeline
 from kedro_mlflow.pipeline import pipeline_ml_factory
 

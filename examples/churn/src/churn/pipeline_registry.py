@@ -4,8 +4,6 @@
 they feed and to the name of the served input. ``kedro-ml-lint check`` finds it here.
 """
 
-from __future__ import annotations
-
 from kedro.pipeline import Pipeline
 
 from kedro_ml_lint import pipeline_ml_factory

@@ -1,7 +1,5 @@
 """Nodes of the ``legacy`` pair (the scaler and the model come from the training nodes)."""
 
-from __future__ import annotations
-
 from typing import Any
 
 import pandas as pd

@@ -4,8 +4,6 @@
 so a customer is transformed the same way when training and when predicting.
 """
 
-from __future__ import annotations
-
 from typing import Any
 
 import pandas as pd

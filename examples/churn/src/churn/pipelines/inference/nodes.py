@@ -1,7 +1,5 @@
 """Inference nodes. The preprocessing is the training pipeline's own (see ``pipeline.py``)."""
 
-from __future__ import annotations
-
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
 
