@@ -35,6 +35,9 @@ if TYPE_CHECKING:
     from kedro_ml_lint.settings import CommandLineCodes, ConfigFile, Resolved
 
 GRAPH_FORMAT_NAMES = ("mermaid", "dot", "json")
+# publishing.verify_env.ENV_MANAGERS, the default first (tests/publishing/test_verify_env.py
+# keeps them equal): importing it would put subprocess and tempfile on every start-up.
+VERIFY_ENV_MANAGERS = ("uv", "virtualenv")
 T = TypeVar("T")
 
 
@@ -395,6 +398,19 @@ def main() -> None:
     help="With --alias, compare the new version with the alias's holder first; a breaking "
     "signature change is refused (exit 1, a table of differences) and nothing is kept.",
 )
+@click.option(
+    "--verify-env",
+    is_flag=True,
+    help="With --log, before a model is kept, predict its input example in a new environment "
+    "built from its requirements alone (mlflow.models.predict).",
+)
+@click.option(
+    "--verify-env-manager",
+    type=click.Choice(VERIFY_ENV_MANAGERS),
+    default=VERIFY_ENV_MANAGERS[0],
+    show_default=True,
+    help="The environment manager --verify-env builds with.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
 @click.option("--quiet", "-q", is_flag=True, help="Print violations only, no summary or notes.")
@@ -481,6 +497,8 @@ class CheckArgs:
     registered_model_name: str | None
     alias: str | None
     gate: bool
+    verify_env: bool
+    verify_env_manager: str
     exit_zero: bool
     strict: bool
     quiet: bool
@@ -507,6 +525,8 @@ def _refuse_conflicts(args: CheckArgs) -> None:
         raise click.UsageError("--alias needs --log")
     if args.alias is not None and args.registered_model_name is None:
         raise click.UsageError("--alias needs --registered-model-name (it names a version)")
+    if args.verify_env and not args.log_model:
+        raise click.UsageError("--verify-env needs --log")
 
 
 def _codes(args: CheckArgs) -> CommandLineCodes:
@@ -659,6 +679,7 @@ def _check_once(
             args.tracking_uri,
             args.experiment,
             args.registered_model_name,
+            args.verify_env_manager if args.verify_env else None,
             to_stderr=request.output_format != "text" or args.output is not None,
             progress=progress,
             alias=args.alias,
@@ -720,6 +741,7 @@ def _log(
     tracking_uri: str | None,
     experiment: str | None,
     registered_model_name: str | None,
+    verify_env: str | None,
     to_stderr: bool,
     progress: Progress,
     alias: str | None = None,
@@ -744,6 +766,7 @@ def _log(
                 progress=progress,
                 alias=alias,
                 gate=gate,
+                verify_env=verify_env,
             )
         except GateRefused as refused:  # rolled back: the registry is as it was
             return refused

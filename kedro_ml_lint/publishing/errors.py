@@ -19,7 +19,7 @@ from kedro_ml_lint.errors import KedroPipelineModelError as KedroPipelineModelEr
 # them equal to pyproject.toml's): `pip install 'kedro-ml-lint[mlflow]'` works only where the
 # package comes from an index that has it, and kedro-ml-lint is installed from a clone, a
 # wheel or a git URL today. These install next to any of them, in any shell.
-MLFLOW_EXTRA = ("mlflow>=3,<4", "kedro-datasets[pickle-pickledataset]>=5")
+MLFLOW_EXTRA = ("mlflow>=3,<4", "kedro-datasets[pickle-pickledataset]>=5", "uv>=0.6.10")
 INSTALL_HINT = "pip install " + " ".join(f'"{requirement}"' for requirement in MLFLOW_EXTRA)
 
 

@@ -7,6 +7,7 @@ Logging is all or nothing: every model is built and smoke-tested first
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -25,6 +26,11 @@ from kedro_ml_lint.publishing.packaging import stage_code
 from kedro_ml_lint.publishing.prepare import Pair, ProjectInfo, prepare
 from kedro_ml_lint.publishing.quiet import quiet_kedro
 from kedro_ml_lint.publishing.transaction import PublishedModel
+from kedro_ml_lint.publishing.verify_env import (
+    require_env_manager,
+    require_input_examples,
+    verifier,
+)
 from kedro_ml_lint.reading.options import run_environment
 
 if TYPE_CHECKING:
@@ -77,6 +83,7 @@ def log_models(
     progress: Progress = NO_PROGRESS,
     alias: str | None = None,
     gate: bool = False,
+    verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log every pair of a clean ``lint_project`` result, as ``check --log`` does.
 
@@ -96,6 +103,9 @@ def log_models(
         alias: Point this registry alias at the registered version, inside the transaction
             (needs ``registered_model_name``).
         gate: Compare the new version with the alias's holder before moving it.
+        verify_env: ``"uv"`` or ``"virtualenv"``: before it is kept, each model predicts its
+            input example in a new environment built by that manager from its requirements
+            alone (``--verify-env``).
 
     Returns:
         One entry per logged pair, in the order of ``result.pairs``.
@@ -154,6 +164,7 @@ def log_models(
             tracking_uri, experiment, registered_model_name, alias=alias, gate=gate
         ),
         progress=progress,
+        verify_env=verify_env,
     )
 
 
@@ -212,6 +223,7 @@ def publish(
     package_dir: Path | None = None,
     destination: Destination = Destination(),
     progress: Progress = NO_PROGRESS,
+    verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log ``pairs``, all or nothing (see the module's docstring).
 
@@ -223,6 +235,8 @@ def publish(
         package_dir: Its folder (``Project.package_dir``); else where it imports from.
         destination: Where and under which names the models go.
         progress: Where to say what a long step is doing.
+        verify_env: An environment manager (``"uv"``, ``"virtualenv"``) to prove each model
+            with before it is kept (:mod:`~kedro_ml_lint.publishing.verify_env`).
 
     Returns:
         One entry per pair.
@@ -230,6 +244,8 @@ def publish(
     Raises:
         PublishError: When anything fails; nothing is then left in the tracking store.
     """
+    if verify_env is not None:
+        require_env_manager(verify_env)
     registered_model_name = destination.registered_model_name
     alias = _alias_request(destination)
     if registered_model_name and len(pairs) > 1:
@@ -274,9 +290,14 @@ def publish(
             raise PublishError(
                 f"cannot build {what}: {type(exc).__name__}: {exc}; nothing was logged"
             ) from exc
-        return transaction.log_all(
-            prepared, destination.tracking_uri, destination.experiment, progress, alias
+        verify = None
+        if verify_env is not None:
+            require_input_examples(prepared)
+            verify = verifier(verify_env, progress)
+        published = transaction.log_all(
+            prepared, destination.tracking_uri, destination.experiment, progress, alias, verify
         )
+        return [dataclasses.replace(model, verified_env=verify_env) for model in published]
 
 
 def _alias_request(destination: Destination) -> AliasRequest | None:

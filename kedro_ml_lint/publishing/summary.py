@@ -38,8 +38,9 @@ def summary_lines(models: Sequence[PublishedModel]) -> list[str]:
 
     Then the tracking URI (credentials redacted), the experiment, and for each model its
     run, the run's page in MLflow's UI (for a file or database store, the ``mlflow ui``
-    command that serves it first), its model URI, its registered version and the alias
-    moved to it; then what the gate compared, if it ran.
+    command that serves it first), its model URI, the environment that proved it
+    (``--verify-env``), its registered version and the alias moved to it; then what the gate
+    compared, if it ran.
 
     Args:
         models: What one ``--log`` (or one hooked run) logged, all to one store.
@@ -65,6 +66,10 @@ def summary_lines(models: Sequence[PublishedModel]) -> list[str]:
         if page:
             rows.append((f"run page{of}", page))
         rows.append((f"model URI{of}", model.model_uri))
+        if model.verified_env:
+            rows.append(
+                (f"verified{of}", f"predicts its input example in a fresh {model.verified_env} env")
+            )
         if model.registered_version:
             name, version = model.registered_model, model.registered_version
             rows.append((f"registered{of}", f"{name} version {version}, models:/{name}/{version}"))

@@ -18,7 +18,7 @@ import dataclasses
 import logging
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -67,6 +67,8 @@ class PublishedModel:
         experiment_id: The experiment of its run.
         experiment_name: That experiment's name.
         alias: The alias moved to the registered version (``--alias``), if any.
+        verified_env: The environment manager (``"uv"``…) whose new environment, built from
+            the model's requirements alone, predicted its input example (``--verify-env``).
     """
 
     pair: str
@@ -79,6 +81,7 @@ class PublishedModel:
     experiment_id: str | None = None
     experiment_name: str | None = None
     alias: AliasMove | None = None
+    verified_env: str | None = None
 
 
 def log_all(
@@ -87,11 +90,14 @@ def log_all(
     experiment: str | None,
     progress: Progress = NO_PROGRESS,
     alias: AliasRequest | None = None,
+    verify: Callable[[Prepared, Any], None] | None = None,
 ) -> list[PublishedModel]:
     """Log every prepared model, each in its own run, all or nothing.
 
     With ``alias``, the alias is moved to each registered version inside the transaction
     (:mod:`~kedro_ml_lint.publishing.alias`; a roll-back puts it back).
+    ``verify(prepared, model_info)``, when given, runs after each model is logged and before
+    it is registered: raising there rolls everything back (``--verify-env``).
 
     Raises:
         PublishError: When logging failed; what was created is removed (or, when the store
@@ -128,7 +134,7 @@ def log_all(
                 journal.write()
                 for item in prepared:
                     published.append(
-                        _log_one(mlflow, client, item, records, journal, progress, alias)
+                        _log_one(mlflow, client, item, records, journal, progress, alias, verify)
                     )
                 signals.committed = True  # a signal from here on waits for the end
                 journal.close()  # the commit point: from here on, nothing is rolled back
@@ -207,6 +213,7 @@ def _log_one(
     journal: Journal,
     progress: Progress = NO_PROGRESS,
     alias: AliasRequest | None = None,
+    verify: Callable[[Prepared, Any], None] | None = None,
 ) -> PublishedModel:
     # Our own run, always: nested under an active run (kedro-mlflow's training run, the
     # caller's), never resuming one named by MLFLOW_RUN_ID — a failure deletes our run.
@@ -233,6 +240,8 @@ def _log_one(
         info = mlflow.pyfunc.log_model(
             python_model=item.model, artifacts=item.artifacts, **log_kwargs
         )
+    if verify is not None:  # proven before it is kept: a failure rolls the log back
+        verify(item, info)
     version = None
     name = item.registered_model_name
     if name:

@@ -289,7 +289,10 @@ def test_missing_mlflow_gives_the_install_line() -> None:
     lines = proc.stdout.splitlines()
     assert len(lines) == 4
     # A line that runs however kedro-ml-lint was installed (no package index has it yet).
-    hint = 'needs MLflow: pip install "mlflow>=3,<4" "kedro-datasets[pickle-pickledataset]>=5"'
+    hint = (
+        'needs MLflow: pip install "mlflow>=3,<4" "kedro-datasets[pickle-pickledataset]>=5" '
+        '"uv>=0.6.10"'
+    )
     assert all(line.endswith(hint) for line in lines), lines
 
 
