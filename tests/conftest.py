@@ -60,6 +60,8 @@ BROKEN_EXPECTED = frozenset(
 # worker is left running one alone at the end while the other core idles.
 LONGEST_FIRST = (  # from .ci/run's --durations (cispeed2's clean-clone run), longest first
     "tests/publishing/test_fault_enumeration.py",  # two set-ups: 200 s and 150 s
+    "tests/publishing/test_mlserver.py",  # MLServer's venv, a real MLServer and mlflow serve
+    "tests/publishing/test_verify_env.py",  # fresh uv environments: about 100 s
     "tests/publishing/test_faults.py",
     "tests/test_precommit.py",  # five real pre-commit runs, two building a hook venv
     "tests/test_install.py",  # a wheel, a fresh venv and every install line: about 2 min
@@ -76,6 +78,8 @@ LONGEST_FIRST = (  # from .ci/run's --durations (cispeed2's clean-clone run), lo
     "tests/publishing/test_mlflow_serve.py",
     "tests/test_differential.py",
     "tests/publishing/test_publishing_paths.py",  # about a minute: two real runs, two --log
+    "tests/publishing/test_gate.py",
+    "tests/publishing/test_input_example.py",
 )
 
 
