@@ -97,20 +97,8 @@ def model_name_refusal(name: str, *, registered: bool) -> str | None:
     hold). Needed to refuse such a name before a run trains or a store is touched
     (``kedro_ml_lint.publishing.store.refuse_bad_model_name``). Checked against mlflow 3.17.2.
     """
-    from mlflow.exceptions import MlflowException
-    from mlflow.utils import validation
-
-    checks = [getattr(validation, "_validate_logged_model_name", None)]
-    if registered:
-        checks.append(getattr(validation, "_validate_model_name", None))
-    for check in checks:
-        if check is None:
-            continue
-        try:
-            check(name)
-        except MlflowException as exc:
-            return str(exc.message)
-    return None
+    checks = ["_validate_logged_model_name", *(["_validate_model_name"] if registered else [])]
+    return _first_refusal(checks, name)
 
 
 def alias_refusal(alias: str) -> str | None:
@@ -123,17 +111,26 @@ def alias_refusal(alias: str) -> str | None:
     store is touched (``kedro_ml_lint.publishing.store.refuse_bad_alias``). Checked against
     mlflow 3.17.2.
     """
+    return _first_refusal(
+        ["_validate_model_alias_name", "_validate_model_alias_name_reserved"], alias
+    )
+
+
+def _first_refusal(checks: list[str], value: str) -> str | None:
+    """The message of the first of MLflow's validators (by name) that refuses ``value``.
+
+    A validator this MLflow does not have is skipped: MLflow then refuses nothing more here
+    than the store would.
+    """
     from mlflow.exceptions import MlflowException
     from mlflow.utils import validation
 
-    for check in (
-        getattr(validation, "_validate_model_alias_name", None),
-        getattr(validation, "_validate_model_alias_name_reserved", None),
-    ):
+    for name in checks:
+        check = getattr(validation, name, None)
         if check is None:
             continue
         try:
-            check(alias)
+            check(value)
         except MlflowException as exc:
             return str(exc.message)
     return None
