@@ -407,9 +407,7 @@ def main() -> None:
 @click.option(
     "--verify-env-manager",
     type=click.Choice(VERIFY_ENV_MANAGERS),
-    default=VERIFY_ENV_MANAGERS[0],
-    show_default=True,
-    help="The environment manager --verify-env builds with.",
+    help=f"The environment manager --verify-env builds with [default: {VERIFY_ENV_MANAGERS[0]}].",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when violations remain.")
 @click.option("--strict", is_flag=True, help="Warnings fail the check (and block --log) too.")
@@ -498,7 +496,7 @@ class CheckArgs:
     alias: str | None
     gate: bool
     verify_env: bool
-    verify_env_manager: str
+    verify_env_manager: str | None
     exit_zero: bool
     strict: bool
     quiet: bool
@@ -527,6 +525,8 @@ def _refuse_conflicts(args: CheckArgs) -> None:
         raise click.UsageError("--alias needs --registered-model-name (it names a version)")
     if args.verify_env and not args.log_model:
         raise click.UsageError("--verify-env needs --log")
+    if args.verify_env_manager is not None and not args.verify_env:
+        raise click.UsageError("--verify-env-manager needs --verify-env")
 
 
 def _codes(args: CheckArgs) -> CommandLineCodes:
@@ -679,7 +679,7 @@ def _check_once(
             args.tracking_uri,
             args.experiment,
             args.registered_model_name,
-            args.verify_env_manager if args.verify_env else None,
+            (args.verify_env_manager or VERIFY_ENV_MANAGERS[0]) if args.verify_env else None,
             to_stderr=request.output_format != "text" or args.output is not None,
             progress=progress,
             alias=args.alias,

@@ -130,6 +130,14 @@ def test_verify_env_needs_log(tmp_path: Path) -> None:
     assert "--verify-env needs --log" in result.stderr
 
 
+def test_a_manager_without_verify_env_is_a_usage_error(tmp_path: Path) -> None:
+    """A manager alone would silently verify nothing: the user meant --verify-env."""
+    result = run_cli("check", tmp_path, "--log", "--verify-env-manager", "uv")
+    assert result.code == 2
+    assert "--verify-env-manager needs --verify-env" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_an_unknown_manager_is_a_usage_error(tmp_path: Path) -> None:
     result = run_cli("check", tmp_path, "--log", "--verify-env-manager", "conda")
     assert result.code == 2
