@@ -31,7 +31,7 @@ VERSION = kedro_ml_lint.__version__
 TAG = f"v{VERSION}"
 PLACEHOLDER_URL = "git+https://github.com/<org>/kedro-ml-lint"
 # What --log prints without MLflow: the [mlflow] extra's requirements, for any install.
-HINT = re.compile(r'needs MLflow: (pip install "mlflow[^"]*" "kedro-datasets[^"]*")$', re.M)
+HINT = re.compile(r'needs MLflow: (pip install "mlflow[^"]*"(?: "[^"]+")*)$', re.M)
 
 
 # The requirements of the installed distribution's `mlflow` extra, one per line.
