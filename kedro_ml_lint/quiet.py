@@ -48,6 +48,30 @@ def quieted(levels: Mapping[str, int]) -> Iterator[None]:
         restore_levels(previous)
 
 
+@contextmanager
+def logging_kept() -> Iterator[None]:
+    """The process's logging after the block as it was before, whatever the block configured.
+
+    Bootstrapping a project, Kedro applies its logging configuration again (``dictConfig``,
+    once per new package): the root's handlers are replaced and the ``kedro`` logger's level
+    reset, which undid a caller's quieting (Kedro's INFO records then reached the report) and
+    dropped a caller's own handlers. Every existing logger's level, handlers, propagation and
+    state, and the root's, are put back.
+    """
+    manager = logging.Logger.manager
+    loggers = [logging.root] + [
+        logger for logger in manager.loggerDict.values() if isinstance(logger, logging.Logger)
+    ]
+    kept = [(lg, lg.level, lg.handlers[:], lg.propagate, lg.disabled) for lg in loggers]
+    try:
+        yield
+    finally:
+        for logger, level, handlers, propagate, disabled in kept:
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
+            logger.propagate, logger.disabled = propagate, disabled
+
+
 def quiet_kedro_as_check_does() -> None:
     """Kedro's logging as ``check`` (without ``-v``) has it: errors only, on stderr.
 

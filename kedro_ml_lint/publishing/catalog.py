@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_ml_lint.publishing.errors import PublishError
+from kedro_ml_lint.quiet import logging_kept
 
 
 def project_catalog(
@@ -38,10 +39,11 @@ def project_catalog(
         with warnings.catch_warnings():  # Kedro's own deprecation notes (omegaconf resolvers)
             warnings.simplefilter("ignore")
             if kedro_project.PACKAGE_NAME is None or not _project_of_package(root):
-                metadata = bootstrap_project(root)
-                if _forget_other_checkout(metadata.package_name, root):
-                    # Its settings were read from the other checkout's module: again.
-                    kedro_project.configure_project(metadata.package_name)
+                with logging_kept():  # Kedro configures logging again for a new package
+                    metadata = bootstrap_project(root)
+                    if _forget_other_checkout(metadata.package_name, root):
+                        # Its settings were read from the other checkout's module: again.
+                        kedro_project.configure_project(metadata.package_name)
             package_name = str(kedro_project.PACKAGE_NAME)
             settings = kedro_project.settings
             source = Path(conf_source).expanduser() if conf_source else root / settings.CONF_SOURCE
