@@ -97,36 +97,60 @@ def model_name_refusal(name: str, *, registered: bool) -> str | None:
     hold). Needed to refuse such a name before a run trains or a store is touched
     (``kedro_ml_lint.publishing.store.refuse_bad_model_name``). Checked against mlflow 3.17.2.
     """
-    checks = ["_validate_logged_model_name", *(["_validate_model_name"] if registered else [])]
-    return _first_refusal(checks, name)
+    logged, registered_name = MODEL_NAME_VALIDATORS
+    return _first_refusal([logged, registered_name] if registered else [logged], name)
+
+
+# MLflow's checks of a logged model's name and of a registered model's, by their names.
+MODEL_NAME_VALIDATORS: list[tuple[str, ...]] = [
+    ("_validate_logged_model_name",),
+    ("_validate_model_name",),
+]
 
 
 def alias_refusal(alias: str) -> str | None:
     """Why MLflow would refuse ``alias`` as a registered model's alias; else ``None``.
 
-    Private: ``mlflow.utils.validation._validate_model_alias_name`` (characters, length) and
-    ``_validate_model_alias_name_reserved`` (``latest``, ``v<N>``), which
+    Private: ``mlflow.utils.validation._validate_alias_name`` (characters, length) and
+    ``_validate_alias_name_reserved`` (``latest``, ``v<N>``) — before MLflow 3.18
+    ``_validate_model_alias_name`` and ``_validate_model_alias_name_reserved`` —, which
     ``MlflowClient.set_registered_model_alias`` applies. Calling MLflow's own checks keeps the
     refusal MLflow's as it changes. Needed to refuse ``--alias`` before a run trains or a
     store is touched (``kedro_ml_lint.publishing.store.refuse_bad_alias``). Checked against
-    mlflow 3.17.2.
+    mlflow 3.17.2 and 3.18.0.
     """
-    return _first_refusal(
-        ["_validate_model_alias_name", "_validate_model_alias_name_reserved"], alias
-    )
+    return _first_refusal(ALIAS_VALIDATORS, alias)
 
 
-def _first_refusal(checks: list[str], value: str) -> str | None:
-    """The message of the first of MLflow's validators (by name) that refuses ``value``.
+# Each of MLflow's alias checks, by its names across versions (MLflow 3.18 dropped `model_`).
+ALIAS_VALIDATORS: list[tuple[str, ...]] = [
+    ("_validate_alias_name", "_validate_model_alias_name"),
+    ("_validate_alias_name_reserved", "_validate_model_alias_name_reserved"),
+]
 
-    A validator this MLflow does not have is skipped: MLflow then refuses nothing more here
-    than the store would.
-    """
-    from mlflow.exceptions import MlflowException
+
+def validator(names: tuple[str, ...]) -> Any:
+    """MLflow's validator under the first of ``names`` this MLflow has, else ``None``."""
     from mlflow.utils import validation
 
-    for name in checks:
+    for name in names:
         check = getattr(validation, name, None)
+        if check is not None:
+            return check
+    return None
+
+
+def _first_refusal(checks: list[tuple[str, ...]], value: str) -> str | None:
+    """The message of the first of MLflow's validators that refuses ``value``.
+
+    Each check is named by its names across MLflow versions; one this MLflow has under none
+    of them is skipped (the store then refuses what it refuses; a test fails first:
+    tests/test_compat_seams.py).
+    """
+    from mlflow.exceptions import MlflowException
+
+    for names in checks:
+        check = validator(names)
         if check is None:
             continue
         try:

@@ -57,3 +57,18 @@ def test_check_log_refuses_before_loading(tmp_path: Path, name: str) -> None:
     assert f"`{name}`" in lines[0] and "MLflow refuses" in lines[0]
     assert "Traceback" not in run.stderr and run.stdout == ""
     assert not store.parent.exists()  # nothing was trained, logged or even created
+
+
+def test_every_mlflow_validator_the_seam_names_exists_in_this_mlflow() -> None:
+    """A renamed private validator would otherwise refuse nothing, silently (MLflow 3.18
+    renamed the alias checks): each check must resolve under one of its names."""
+    from kedro_ml_lint.seams.mlflow_private import (
+        ALIAS_VALIDATORS,
+        MODEL_NAME_VALIDATORS,
+        validator,
+    )
+
+    missing = [
+        names for names in [*ALIAS_VALIDATORS, *MODEL_NAME_VALIDATORS] if not validator(names)
+    ]
+    assert missing == []
