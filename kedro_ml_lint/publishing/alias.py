@@ -25,6 +25,7 @@ from kedro_ml_lint.publishing.gate import (
     compare_signatures,
     signature_summary,
 )
+from kedro_ml_lint.publishing.requirements import requirement_file_lines
 from kedro_ml_lint.publishing.store import redacted
 
 if TYPE_CHECKING:
@@ -141,7 +142,7 @@ def _download(mlflow: Any, uri: str, folder: Path) -> _Version:
     folder.mkdir(parents=True)
     path = Path(mlflow.artifacts.download_artifacts(artifact_uri=uri, dst_path=str(folder)))
     requirements = path / REQUIREMENTS_FILE
-    lines = requirements.read_text().splitlines() if requirements.is_file() else None
+    lines = requirement_file_lines(requirements) if requirements.is_file() else None
     return _Version(uri, path, Model.load(str(path)), lines)
 
 

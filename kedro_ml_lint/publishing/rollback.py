@@ -11,6 +11,7 @@ from __future__ import annotations
 from contextlib import suppress
 from typing import Any
 
+from kedro_ml_lint.publishing.alias import holder_of
 from kedro_ml_lint.publishing.errors import one_line
 from kedro_ml_lint.publishing.records import Records, tag_filter
 from kedro_ml_lint.seams.mlflow_private import artifact_repository, connection_failed
@@ -196,8 +197,7 @@ def _restore_alias(
     The alias is left alone when it still points at ``previous`` (the move never happened)
     or at a version this transaction did not register (moved by someone else since).
     """
-    holder = client.get_registered_model(name).aliases.get(alias)
-    holder = str(holder) if holder is not None else None
+    holder = holder_of(client, name, alias)
     if holder == previous or (holder is not None and (name, holder) not in ours):
         return
     if previous is None:

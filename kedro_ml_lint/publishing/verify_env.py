@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 from kedro_ml_lint.model.redact import redact_text
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
 from kedro_ml_lint.publishing.errors import PublishError, one_line
+from kedro_ml_lint.publishing.store import TRACKING_URI_ENV
 
 if TYPE_CHECKING:
     from kedro_ml_lint.publishing.prepare import Prepared
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
 ENV_MANAGERS = ("uv", "virtualenv")
 DEFAULT_ENV_MANAGER = "uv"
 SERVING_INPUT_EXAMPLE = "serving_input_example.json"  # the file MLflow writes (log_model)
-TRACKING_URI_ENV = "MLFLOW_TRACKING_URI"
 # The child's last line when mlflow.models.predict raised, before its exception's first line.
 _FAILED = "kedro-ml-lint-verify-env: failed: "
 # The child: fetch the model as the store holds it, predict its own example in a new env.
