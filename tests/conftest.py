@@ -94,14 +94,45 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_setup(item: pytest.Item):
-    with _processes_refused_unless_integration(item):
+    with _untraced_if_integration(item), _processes_refused_unless_integration(item):
         yield
 
 
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_call(item: pytest.Item):
-    with _processes_refused_unless_integration(item):
+    with _untraced_if_integration(item), _processes_refused_unless_integration(item):
         yield
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_teardown(item: pytest.Item):
+    with _untraced_if_integration(item):
+        yield
+
+
+@contextmanager
+def _untraced_if_integration(item: pytest.Item) -> Iterator[None]:
+    """Run an integration test outside branch coverage (``--cov``, as .ci/run measures it).
+
+    Coverage is the unit tests' measure (the fast lane, which covers the core: rules, model
+    and engine): tracing the integration tests' in-process work (MLflow, pandas, Kedro
+    sessions) costs half as much CPU again for lines the unit tests already reach
+    (docs/design.md §11). ``KML_COVERAGE=all`` traces them too.
+    """
+    coverage = sys.modules.get("coverage")  # not installed in the Kedro 0.19 lane
+    current = coverage.Coverage.current() if coverage is not None else None
+    if (
+        current is None
+        or item.get_closest_marker("integration") is None
+        or os.environ.get("KML_COVERAGE") == "all"
+    ):
+        yield
+        return
+    current.stop()
+    try:
+        yield
+    finally:
+        current.start()
 
 
 @contextmanager
