@@ -41,7 +41,9 @@ def install(python: Path, *arguments: str) -> None:
     """``pip install`` into ``python``'s environment: with uv when it is there (seconds)."""
     uv = shutil.which("uv", path=str(Path(sys.executable).parent)) or shutil.which("uv")
     command = (
-        [uv, "pip", "install", "-q", "--python", str(python), *arguments]
+        # Compiled at install, as pip does: under PYTHONDONTWRITEBYTECODE nothing else would,
+        # and each MLServer start would compile MLflow, pandas and scikit-learn again.
+        [uv, "pip", "install", "-q", "--compile-bytecode", "--python", str(python), *arguments]
         if uv
         else [str(python), "-m", "pip", "install", "-q", *arguments]
     )
