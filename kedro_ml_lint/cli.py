@@ -749,9 +749,10 @@ def _log(
 ) -> None:
     """``--log``: publish each pair, then one block saying where the models went.
 
-    A refused gate prints its table where the summary would go and exits 1.
+    A refused gate prints its table where the summary would go and exits 1 (2 when the
+    roll-back failed too: the table, then the error naming what is left).
     """
-    from kedro_ml_lint.publishing import GateRefused, log_models
+    from kedro_ml_lint.publishing import GateRefused, PublishError, log_models
     from kedro_ml_lint.publishing.summary import summary_lines
 
     def publish() -> list[PublishedModel] | GateRefused:
@@ -770,6 +771,11 @@ def _log(
             )
         except GateRefused as refused:  # rolled back: the registry is as it was
             return refused
+        except PublishError as error:
+            if isinstance(error.__cause__, GateRefused):  # refused, and the roll-back failed:
+                for line in error.__cause__.report.lines():  # why, before what is left
+                    click.echo(line, err=to_stderr)
+            raise
 
     models = _call(publish, project.verbose)
     if isinstance(models, GateRefused):

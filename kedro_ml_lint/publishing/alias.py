@@ -11,6 +11,7 @@ back; a pass tags the new version with what was compared.
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -157,13 +158,17 @@ def _compare_predictions(mlflow: Any, old: _Version, new: _Version) -> tuple[lis
         return [], "not compared: the new version logged no input example"
     outputs: dict[str, Any] = {}
     errors: dict[str, str] = {}
-    for who, version in (("holder", old), ("new", new)):
-        try:
-            model = mlflow.pyfunc.load_model(str(version.path))
-            outputs[who] = model.predict(example, params=params)
-        except Exception as exc:
-            # Shown and tagged: a URL's credentials in MLflow's words are hidden.
-            errors[who] = one_line(redacted(f"{type(exc).__name__}: {_reason(exc)}"), 200)
+    path = sys.path[:]  # load_model puts each version's code folder first: not for our caller
+    try:
+        for who, version in (("holder", old), ("new", new)):
+            try:
+                model = mlflow.pyfunc.load_model(str(version.path))
+                outputs[who] = model.predict(example, params=params)
+            except Exception as exc:
+                # Shown and tagged: a URL's credentials in MLflow's words are hidden.
+                errors[who] = one_line(redacted(f"{type(exc).__name__}: {_reason(exc)}"), 200)
+    finally:
+        sys.path[:] = path
     return compare_predictions(
         outputs.get("holder"),
         outputs.get("new"),

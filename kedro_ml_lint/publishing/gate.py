@@ -292,7 +292,13 @@ def _default(spec: Any) -> str:
 def compare_requirements(
     holder: Sequence[str] | None, new: Sequence[str] | None
 ) -> tuple[list[Difference], str]:
-    """Requirement lines (``requirements.txt``) of both versions: major changes, added, removed.
+    """Requirement lines of both versions: major changes, added, removed.
+
+    Args:
+        holder: The alias holder's ``requirements.txt`` lines as
+            :func:`~kedro_ml_lint.publishing.requirements.requirement_file_lines` reads them
+            (no comments, blank or option lines), or ``None`` when it has none.
+        new: The new version's, likewise.
 
     Returns:
         The differences (none breaking) and a few words for the tag.
@@ -330,15 +336,12 @@ def compare_requirements(
 
 
 def _requirements(lines: Sequence[str]) -> dict[str, str]:
-    """``{normalised name: line}``; options (``-r``, ``--index-url``) and comments skipped."""
+    """``{normalised name: line}`` of requirement lines."""
     from packaging.requirements import InvalidRequirement, Requirement
     from packaging.utils import canonicalize_name
 
     found: dict[str, str] = {}
-    for raw in lines:
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-")):
-            continue
+    for line in lines:
         try:
             found[str(canonicalize_name(Requirement(line).name))] = line
         except InvalidRequirement:

@@ -21,10 +21,15 @@ from typing import Any, TextIO
 
 from kedro_ml_lint.model.redact import redact_text
 
-# ``register_model`` says this when the registered model exists. The transaction creates a
-# new registered model itself (tagged, to roll it back) before registering the version, so
-# MLflow would say it of a model this very call created: a misleading line, dropped.
-_MISLEADING = re.compile(r"^Registered model .* already exists\. Creating a new version")
+# ``register_model``'s notes, dropped. "already exists": the transaction creates the registered
+# model itself (tagged, to roll it back) before registering the version, so MLflow would say
+# it of a model this very call created. "Created version": said before the transaction ends,
+# so a refused gate or a fault would leave it naming a version the roll-back removed; the
+# summary names the version once it is kept.
+_MISLEADING = re.compile(
+    r"^(Registered model .* already exists\. Creating a new version"
+    r"|Created version '[^']*' of model '.*'\.$)"
+)
 
 
 class _RedactingStream(io.TextIOBase):

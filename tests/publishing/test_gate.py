@@ -10,6 +10,7 @@ line, before the project is loaded.
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -103,7 +104,8 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
         "type",
         "changed",
     ]
-    # MLflow's own "Created version '2'" note comes first: the roll-back removed it since.
+    # MLflow's "Created version '2'" note would name the version the roll-back removed.
+    assert "Created version" not in refused.stdout + refused.stderr
     errors = [line for line in refused.stderr.splitlines() if line.startswith("kedro-ml-lint")]
     assert len(errors) == 1 and errors[0].startswith("kedro-ml-lint: error: the gate refused")
     assert "nothing was kept in the tracking store" in errors[0]
@@ -195,6 +197,8 @@ def test_both_versions_predict_the_new_versions_input_example(tmp_path: Path) ->
 
     uri = tracking_uri(tmp_path / "store")
     mlflow.set_tracking_uri(uri)
+    code = tmp_path / "scale_code.py"  # bundled code: loading puts its folder on sys.path
+    code.write_text("FACTOR_UNIT = 1\n")
     try:
         example = pd.DataFrame({"x": [1.0, 2.0, 3.0]})
         for factor in (2.0, 2.0, 3.0):
@@ -205,8 +209,11 @@ def test_both_versions_predict_the_new_versions_input_example(tmp_path: Path) ->
                     input_example=example,
                     registered_model_name="scale",
                     pip_requirements=["pandas==2.2.0"] if factor == 2.0 else ["pandas==3.0.0"],
+                    code_paths=[str(code)],
                 )
+        path = sys.path[:]
         same = compare_versions(mlflow, "scale", "2", ALIAS, "1")
+        assert sys.path == path  # the caller's, not with the versions' code folders first
         assert same.predictions == "same on the 3 rows of the input example"
         assert same.signature == "same" and same.requirements == "no major version change"
         differ = compare_versions(mlflow, "scale", "3", ALIAS, "1")

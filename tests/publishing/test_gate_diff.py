@@ -178,7 +178,7 @@ def test_tensor_shapes_are_compared() -> None:
 
 
 def test_requirements_major_changes_added_and_removed_are_listed() -> None:
-    holder = ["mlflow==3.1.0", "pandas==1.5.3", "scikit-learn==1.4.2", "kedro~=0.19.0", "# c"]
+    holder = ["mlflow==3.1.0", "pandas==1.5.3", "scikit-learn==1.4.2", "kedro~=0.19.0"]
     new = ["mlflow==3.17.2", "pandas==2.2.1", "scikit_learn==1.5.0", "kedro>=1.0", "pyarrow==15"]
     found, words = compare_requirements(holder, new)
     assert pairs(found) == {
@@ -249,3 +249,41 @@ def test_a_failed_prediction_is_said_in_mlflows_last_words() -> None:
         "Error: Incompatible input types for column x."
     )
     assert _reason(error) == "Incompatible input types for column x."
+
+
+def test_a_refused_gate_whose_roll_back_failed_still_shows_its_table(
+    example, monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The transaction raises ``PublishError`` from ``GateRefused`` when cleaning up failed
+    too: the table says why the gate refused, then the one error line says what is left."""
+    from conftest import run_cli
+
+    import kedro_ml_lint.publishing as publishing
+    from kedro_ml_lint.publishing import GateRefused, PublishError
+
+    found = compare_signatures(signature(CHURN, THRESHOLD), signature(CHURN[:3]))
+    report = GateReport("champion", "models:/churn/2", "models:/churn/1", tuple(found))
+
+    def refused_and_left(*_: object, **__: object) -> None:
+        try:
+            raise GateRefused(report)
+        except GateRefused as refusal:
+            raise PublishError(
+                "logging the model failed (the gate refused …); cleaning up failed too "
+                "(database is locked); the next `--log` to this tracking store removes run r1"
+            ) from refusal
+
+    monkeypatch.setattr(publishing, "log_models", refused_and_left)
+    project = example("churn")
+    for artifact in ("encoder", "scaler", "model"):  # as training leaves them (never read)
+        (project / "data/06_models" / f"{artifact}.pkl").write_bytes(b"")
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run = run_cli(
+        "check", project, "--log", "--tracking-uri", uri,
+        "--registered-model-name", "churn", "--alias", "champion", "--gate",
+    )  # fmt: skip
+    assert run.code == 2, run.stdout + run.stderr
+    assert report.lines()[0] in run.stdout
+    assert any("BREAKING: removed" in line for line in run.stdout.splitlines())
+    (error,) = [line for line in run.stderr.splitlines() if line.startswith("kedro-ml-lint")]
+    assert "cleaning up failed too" in error and "removes run r1" in error
