@@ -89,6 +89,21 @@ class PreflightError(_HookError):
     exit_code = EXIT_ERROR
 
 
+class GateRefusedError(_HookError):
+    """Raised by the hook when its ``gate`` refuses the new version (nothing was kept).
+
+    ``kedro run`` prints the gate's table and one line, as ``check --log --gate`` does, and
+    exits 1.
+    """
+
+    exit_code = EXIT_VIOLATIONS
+
+    def __init__(self, lines: Sequence[str], refusal: str) -> None:
+        super().__init__(
+            "\n".join([*lines, f"kedro-ml-lint: {refusal}; nothing was kept in the tracking store"])
+        )
+
+
 class MlflowPipelineHook:
     """Check every pair a run trains before it runs; log it as an MLflow model after it.
 
@@ -108,6 +123,13 @@ class MlflowPipelineHook:
         tracking_uri: Where to log; else ``MLFLOW_TRACKING_URI``; else MLflow's default.
         experiment: The experiment to log to (created when missing); else MLflow's default.
         registered_model_name: Also register each logged model under this name.
+        alias: Point this registry alias at the registered version, inside the store
+            transaction (``check --log --alias``; needs ``registered_model_name``).
+        gate: Compare the new version with the alias's holder first (``--gate``): a
+            breaking difference keeps nothing and fails the run (:class:`GateRefusedError`).
+        verify_env: ``"uv"`` or ``"virtualenv"`` (``--verify-env``): before it is kept, each
+            model predicts its input example in a new environment built from its
+            requirements alone.
         log_model: ``False`` only checks before the run (and needs no MLflow).
         select: Rule codes or prefixes to run; default: ``[tool.kedro-ml-lint]`` ``select``.
         ignore: Rule codes or prefixes to skip; default: ``[tool.kedro-ml-lint]`` ``ignore``.
@@ -123,12 +145,18 @@ class MlflowPipelineHook:
         log_model: bool = True,
         select: Sequence[str] | None = None,
         ignore: Sequence[str] | None = None,
+        alias: str | None = None,
+        gate: bool = False,
+        verify_env: str | None = None,
     ) -> None:
         # Nothing here needs MLflow: `settings.py` imports in a lean pre-commit environment
         # too; a run that will log checks for it before its first node (`ready_to_log`).
         self.tracking_uri = tracking_uri
         self.experiment = experiment
         self.registered_model_name = registered_model_name
+        self.alias = alias
+        self.gate = gate
+        self.verify_env = verify_env
         self.log_model = log_model
         self._select = list(select) if select is not None else None
         self._ignore = list(ignore) if ignore is not None else None
@@ -145,20 +173,31 @@ class MlflowPipelineHook:
             MlflowNotInstalledError: MLflow is not installed.
             UnsupportedVersionError: Kedro or MLflow is of a version the logging does not
                 support.
-            PreflightError: ``registered_model_name`` is a name MLflow refuses.
+            PreflightError: ``registered_model_name`` or ``alias`` is a name MLflow refuses,
+                ``alias`` comes without ``registered_model_name``, ``gate`` without
+                ``alias``, or ``verify_env``'s manager cannot build an environment here.
         """
         if self.log_model:
             from kedro_ml_lint.publishing.errors import require_supported_versions
 
             require_supported_versions("`MlflowPipelineHook`")
+            from kedro_ml_lint.publishing.publish import Destination, refuse_bad_destination
             from kedro_ml_lint.publishing.store import refuse_bad_model_name
 
             try:
                 refuse_bad_model_name(
                     self.registered_model_name, what="MlflowPipelineHook(registered_model_name)"
                 )
+                refuse_bad_destination(
+                    Destination(
+                        registered_model_name=self.registered_model_name,
+                        alias=self.alias,
+                        gate=self.gate,
+                    ),
+                    self.verify_env,
+                )
             except Exception as exc:  # PublishError: the run stops before its first node
-                raise PreflightError(f"kedro-ml-lint: {exc}") from exc
+                raise PreflightError(f"kedro-ml-lint: MlflowPipelineHook: {exc}") from exc
 
     # ------------------------------------------------------------------ hooks
 
@@ -220,20 +259,29 @@ class MlflowPipelineHook:
         from kedro.framework.project import PACKAGE_NAME
 
         from kedro_ml_lint.progress import Progress
+        from kedro_ml_lint.publishing.errors import GateRefused
         from kedro_ml_lint.publishing.publish import log_pipeline_ml
         from kedro_ml_lint.publishing.summary import summary_lines
 
-        models = log_pipeline_ml(
-            complete,
-            catalog=catalog,
-            project_root=self._project_path or Path.cwd(),
-            package_name=str(PACKAGE_NAME),
-            tracking_uri=self.tracking_uri,
-            experiment=self.experiment,
-            registered_model_name=self.registered_model_name,
-            extra_tags=_training_tags(run_params),
-            progress=Progress.for_stderr(logging.getLogger("kedro").isEnabledFor(logging.DEBUG)),
-        )
+        try:
+            models = log_pipeline_ml(
+                complete,
+                catalog=catalog,
+                project_root=self._project_path or Path.cwd(),
+                package_name=str(PACKAGE_NAME),
+                tracking_uri=self.tracking_uri,
+                experiment=self.experiment,
+                registered_model_name=self.registered_model_name,
+                extra_tags=_training_tags(run_params),
+                progress=Progress.for_stderr(
+                    logging.getLogger("kedro").isEnabledFor(logging.DEBUG)
+                ),
+                alias=self.alias,
+                gate=self.gate,
+                verify_env=self.verify_env,
+            )
+        except GateRefused as refused:  # rolled back; the run fails, as `check` exits 1
+            raise GateRefusedError(refused.report.lines(), str(refused)) from refused
         # Printed, not logged: a log handler (Kedro's rich one) would wrap the links and
         # prefix every line; this block is for copying. Same stream as Kedro's logs.
         _flush(sys.stderr)

@@ -179,6 +179,9 @@ def log_pipeline_ml(
     registered_model_name: str | None = None,
     extra_tags: Mapping[str, str] | None = None,
     progress: Progress = NO_PROGRESS,
+    alias: str | None = None,
+    gate: bool = False,
+    verify_env: str | None = None,
 ) -> list[PublishedModel]:
     """Log ``PipelineML`` objects (ours or kedro-mlflow's) with a catalog at hand.
 
@@ -192,12 +195,18 @@ def log_pipeline_ml(
         registered_model_name: Register the model under this name (one pair only).
         extra_tags: More tags for each run and model (the hook's training run id).
         progress: Where to say what a long step is doing (the hook's: stderr when watched).
+        alias: Point this registry alias at the registered version, inside the transaction
+            (needs ``registered_model_name``).
+        gate: Compare the new version with the alias's holder before moving it.
+        verify_env: ``"uv"`` or ``"virtualenv"``: before it is kept, each model predicts its
+            input example in a new environment built from its requirements alone.
 
     Returns:
         One entry per logged pair.
 
     Raises:
         MlflowNotInstalledError: When MLflow is not installed.
+        GateRefused: The gate found a breaking difference; nothing was kept.
         PublishError: When logging fails; nothing is then left in the tracking store.
     """
     require_supported_versions("logging a model")
@@ -209,8 +218,16 @@ def log_pipeline_ml(
         catalog=catalog,
         project_root=Path(project_root),
         package_name=package_name,
-        destination=Destination(tracking_uri, experiment, registered_model_name, extra_tags or {}),
+        destination=Destination(
+            tracking_uri,
+            experiment,
+            registered_model_name,
+            extra_tags or {},
+            alias=alias,
+            gate=gate,
+        ),
         progress=progress,
+        verify_env=verify_env,
     )
 
 
@@ -298,6 +315,19 @@ def publish(
             prepared, destination.tracking_uri, destination.experiment, progress, alias, verify
         )
         return [dataclasses.replace(model, verified_env=verify_env) for model in published]
+
+
+def refuse_bad_destination(destination: Destination, verify_env: str | None = None) -> None:
+    """Refuse, before anything runs, an alias, gate or environment manager logging would.
+
+    The hook's pre-flight; ``check`` refuses them on its command line.
+
+    Raises:
+        PublishError: The first problem, in one line.
+    """
+    _alias_request(destination)
+    if verify_env is not None:
+        require_env_manager(verify_env)
 
 
 def _alias_request(destination: Destination) -> AliasRequest | None:

@@ -22,6 +22,8 @@ from mlflow_support import (
     EXAMPLES,
     assert_summary_golden,
     copy_project,
+    enable_hook,
+    kedro,
     store_state,
     tracking_uri,
     trained,
@@ -79,12 +81,8 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
         f"none (`{ALIAS}` was unset)"
     )
 
-    # A served input whose `support_calls` became a float: the signature's type changes.
     breaking = copy_project(churn, tmp_path / "breaking")
-    instances = breaking / "data/01_raw/instances.csv"
-    frame = pd.read_csv(instances)
-    frame["support_calls"] = frame["support_calls"].astype(float) + 0.5
-    frame.to_csv(instances, index=False)
+    _breaking(breaking)
     refused = log(breaking, uri, "--gate")
     assert refused.code == 1, refused.stdout + refused.stderr
     assert "Traceback" not in refused.stdout + refused.stderr
@@ -139,6 +137,44 @@ def test_the_gate_refuses_a_breaking_change_and_passes_a_compatible_one(
     rows = [line.split() for line in passed.stdout.splitlines()]
     assert ["param", "threshold", "0.5", "0.6", "default", "changed"] in rows
     assert any(row[:1] == ["prediction"] and row[-1] == "differs" for row in rows), rows
+
+
+def _breaking(project: Path) -> None:
+    """A served input whose `support_calls` became a float: the signature's type changes."""
+    instances = project / "data/01_raw/instances.csv"
+    frame = pd.read_csv(instances)
+    frame["support_calls"] = frame["support_calls"].astype(float) + 0.5
+    frame.to_csv(instances, index=False)
+
+
+def test_the_hooks_run_moves_the_alias_through_the_gate_and_a_breaking_one_fails(
+    churn: Path, tmp_path: Path
+) -> None:
+    """The hook passes `alias` and `gate` to the same transaction: one real run each way."""
+    project = copy_project(churn, tmp_path / "project")
+    enable_hook(project, f'registered_model_name="{NAME}", alias="{ALIAS}", gate=True')
+    env = {"MLFLOW_TRACKING_URI": tracking_uri(tmp_path / "store")}
+    first = kedro(project, "run", "--pipelines", "training", env=env)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert f"{ALIAS} -> version 1 (was unset), models:/{NAME}@{ALIAS}" in first.stdout
+    assert f"Gate `{ALIAS}`: passed, `{ALIAS}` pointed at no version" in first.stdout
+    before = registry(env["MLFLOW_TRACKING_URI"])
+    assert before[NAME]["aliases"] == {ALIAS: "1"}
+
+    _breaking(project)
+    refused = kedro(project, "run", "--pipelines", "training", env=env)
+    assert refused.returncode == 1, refused.stdout[-3000:] + refused.stderr[-3000:]
+    # The gate's table, then one line: the last thing the run prints, no traceback.
+    shown = refused.stderr.rstrip().splitlines()
+    table = shown[shown.index(next(line for line in shown if line.startswith("Gate `"))) :]
+    assert table[0] == (
+        f"Gate `{ALIAS}`: refused, 1 breaking difference (models:/{NAME}/1 -> models:/{NAME}/2)"
+    )
+    assert table[-1].startswith("kedro-ml-lint: the gate refused to move `champion`")
+    assert table[-1].endswith("; nothing was kept in the tracking store")
+    output = refused.stdout + refused.stderr
+    assert "Traceback" not in output and "Created version" not in output
+    assert registry(env["MLFLOW_TRACKING_URI"]) == before  # no version 2, the alias kept
 
 
 def test_without_the_gate_the_alias_just_moves(churn: Path, tmp_path: Path) -> None:

@@ -72,3 +72,20 @@ def test_every_mlflow_validator_the_seam_names_exists_in_this_mlflow() -> None:
         names for names in [*ALIAS_VALIDATORS, *MODEL_NAME_VALIDATORS] if not validator(names)
     ]
     assert missing == []
+
+
+@pytest.mark.parametrize(
+    ("arguments", "says"),
+    [
+        ({"alias": "champion"}, "give a registered model name too"),
+        ({"registered_model_name": "churn", "alias": "latest"}, "`latest`"),
+        ({"registered_model_name": "churn", "gate": True}, "give an alias too"),
+        ({"verify_env": "conda"}, "is not one of uv, virtualenv"),
+    ],
+)
+def test_the_hooks_alias_gate_and_environment_are_refused_before_the_first_node(
+    arguments: dict, says: str
+) -> None:
+    with pytest.raises(PreflightError, match="MlflowPipelineHook") as caught:
+        MlflowPipelineHook(**arguments).ready_to_log()
+    assert says in str(caught.value) and "\n" not in str(caught.value)
