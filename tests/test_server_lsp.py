@@ -444,3 +444,31 @@ def test_stopping_the_worker_does_not_wait_for_a_hung_load(example) -> None:
     assert time.monotonic() - started < 5
     assert not thread.is_alive() and len(failures) == 1
     assert failures[0].message == "the worker process was killed by signal 9"
+
+
+# A worker that dies the way a crash does, slowly: its output closes first, then it exits.
+CLOSING_THEN_EXITING = """#!{python}
+import os, sys, time
+sys.stdin.readline()
+os.close(1)  # the reader sees its end here
+time.sleep(2)  # while the process still runs, as a loaded machine's dying worker does
+os._exit(3)
+"""
+
+
+def test_a_worker_whose_output_ends_is_reported_as_it_exits_not_at_the_timeout(
+    tmp_path: Path,
+) -> None:
+    """A waiter woken by the end of the worker's output must not mistake it for a slow load
+    because the process is not reaped yet: it waits for the exit, not the 60 s timeout."""
+    from kedro_ml_lint.server.supervisor import Worker, WorkerFailure
+
+    fake = tmp_path / "worker-python"
+    fake.write_text(CLOSING_THEN_EXITING.format(python=sys.executable))
+    fake.chmod(0o755)
+    worker = Worker(python=str(fake))
+    started = time.monotonic()
+    with pytest.raises(WorkerFailure) as caught:
+        worker.request({"root": str(tmp_path)}, 60)
+    assert time.monotonic() - started < 30
+    assert caught.value.message == "the worker process exited with code 3"

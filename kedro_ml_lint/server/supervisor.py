@@ -14,6 +14,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +55,7 @@ class Worker:
         self._process: subprocess.Popen[str] | None = None
         self._stderr: deque[str] = deque(maxlen=400)
         self._replies: deque[str] = deque()
+        self._ended = False  # the current worker's stdout reached its end
         self._arrived = threading.Condition()
         self._counter = 0
         self._lock = threading.Lock()
@@ -80,6 +82,7 @@ class Worker:
         )
         self._stderr = deque(maxlen=400)
         self._replies = deque()
+        self._ended = False
         self._process = process
         threading.Thread(target=self._read, args=(process,), daemon=True).start()
         threading.Thread(target=self._drain, args=(process,), daemon=True).start()
@@ -92,8 +95,13 @@ class Worker:
                 if process is self._process:
                     self._replies.append(line)
                     self._arrived.notify_all()
-        with self._arrived:
-            self._arrived.notify_all()  # EOF: whoever waits sees the process gone
+        with self._arrived:  # EOF: whoever waits sees the process gone
+            # Said here, not left to `poll()`: the kernel closes a dying process's pipes
+            # before it can be reaped, and a waiter woken in between would see it running
+            # and wait out the whole timeout (under load, a crash took 30 s to report).
+            if process is self._process:
+                self._ended = True
+            self._arrived.notify_all()
 
     def _drain(self, process: subprocess.Popen[str]) -> None:
         assert process.stderr is not None
@@ -116,19 +124,23 @@ class Worker:
                 process.stdin.flush()
             except OSError:
                 raise self._failure(process, "the worker process could not be started") from None
+            deadline = time.monotonic() + timeout + GRACE
             with self._arrived:
                 done = self._arrived.wait_for(
-                    lambda: bool(self._replies) or process.poll() is not None,
+                    lambda: bool(self._replies) or self._ended or process.poll() is not None,
                     timeout=timeout + GRACE,
                 )
                 line = self._replies.popleft() if self._replies else None
             if line is not None:
                 reply: dict[str, Any] = json.loads(line)
                 return reply
+            if done:
+                try:  # its output ended: it is exiting (within what is left of the time)
+                    process.wait(timeout=max(0.0, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    done = False
             if not done:
                 self._kill(process)
-            else:
-                process.wait()
             raise self._failure(process, self._why(process, timeout, timed_out=not done))
 
     def _why(self, process: subprocess.Popen[str], timeout: float, timed_out: bool) -> str:
