@@ -755,6 +755,10 @@ def _log(
     from kedro_ml_lint.publishing import GateRefused, PublishError, log_models
     from kedro_ml_lint.publishing.summary import summary_lines
 
+    def show_table(refused: GateRefused) -> None:
+        for line in refused.report.lines():
+            click.echo(line, err=to_stderr)
+
     def publish() -> list[PublishedModel] | GateRefused:
         try:
             return log_models(
@@ -773,15 +777,13 @@ def _log(
             return refused
         except PublishError as error:
             if isinstance(error.__cause__, GateRefused):  # refused, and the roll-back failed:
-                for line in error.__cause__.report.lines():  # why, before what is left
-                    click.echo(line, err=to_stderr)
+                show_table(error.__cause__)  # why, before what is left
             raise
 
     models = _call(publish, project.verbose)
     if isinstance(models, GateRefused):
-        for line in models.report.lines():
-            click.echo(line, err=to_stderr)
-        _fail(f"{models}; nothing was kept in the tracking store", False, EXIT_VIOLATIONS)
+        show_table(models)
+        _fail(models.rolled_back, False, EXIT_VIOLATIONS)
     for line in summary_lines(models):
         click.echo(line, err=to_stderr)
 

@@ -99,9 +99,7 @@ class GateRefusedError(_HookError):
     exit_code = EXIT_VIOLATIONS
 
     def __init__(self, lines: Sequence[str], refusal: str) -> None:
-        super().__init__(
-            "\n".join([*lines, f"kedro-ml-lint: {refusal}; nothing was kept in the tracking store"])
-        )
+        super().__init__("\n".join([*lines, f"kedro-ml-lint: {refusal}"]))
 
 
 class MlflowPipelineHook:
@@ -281,7 +279,7 @@ class MlflowPipelineHook:
                 verify_env=self.verify_env,
             )
         except GateRefused as refused:  # rolled back; the run fails, as `check` exits 1
-            raise GateRefusedError(refused.report.lines(), str(refused)) from refused
+            raise GateRefusedError(refused.report.lines(), refused.rolled_back) from refused
         # Printed, not logged: a log handler (Kedro's rich one) would wrap the links and
         # prefix every line; this block is for copying. Same stream as Kedro's logs.
         _flush(sys.stderr)

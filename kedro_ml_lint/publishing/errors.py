@@ -27,6 +27,10 @@ class MlflowNotInstalledError(KedroMlLintError, ImportError):
     """Raised when a feature that logs or serves a model runs without MLflow installed."""
 
 
+# What a failed ``--log`` says once its roll-back removed everything it had created.
+NOTHING_KEPT = "nothing was kept in the tracking store"
+
+
 class PublishError(KedroMlLintError):
     """Raised when a model cannot be logged; nothing is left in the tracking store."""
 
@@ -50,6 +54,11 @@ class GateRefused(PublishError):
             + (", …" if len(breaking) > 3 else "")
             + ")"
         )
+
+    @property
+    def rolled_back(self) -> str:
+        """The refusal and that nothing was kept, in one line (it is raised once rolled back)."""
+        return f"{self}; {NOTHING_KEPT}"
 
 
 class UnsupportedVersionError(KedroMlLintError):

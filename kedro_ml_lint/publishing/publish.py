@@ -261,10 +261,8 @@ def publish(
     Raises:
         PublishError: When anything fails; nothing is then left in the tracking store.
     """
-    if verify_env is not None:
-        require_env_manager(verify_env)
+    alias = refuse_bad_destination(destination, verify_env)
     registered_model_name = destination.registered_model_name
-    alias = _alias_request(destination)
     if registered_model_name and len(pairs) > 1:
         raise PublishError(
             f"`--registered-model-name {registered_model_name}` names one model but "
@@ -317,17 +315,23 @@ def publish(
         return [dataclasses.replace(model, verified_env=verify_env) for model in published]
 
 
-def refuse_bad_destination(destination: Destination, verify_env: str | None = None) -> None:
+def refuse_bad_destination(
+    destination: Destination, verify_env: str | None = None
+) -> AliasRequest | None:
     """Refuse, before anything runs, an alias, gate or environment manager logging would.
 
-    The hook's pre-flight; ``check`` refuses them on its command line.
+    ``publish`` starts with it; the hook's pre-flight calls it before the run (``check``
+    refuses them on its command line too, before the project loads).
+
+    Returns:
+        The alias move as the transaction takes it, if any.
 
     Raises:
         PublishError: The first problem, in one line.
     """
-    _alias_request(destination)
     if verify_env is not None:
         require_env_manager(verify_env)
+    return _alias_request(destination)
 
 
 def _alias_request(destination: Destination) -> AliasRequest | None:

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from kedro_ml_lint.errors import Interrupted
 from kedro_ml_lint.progress import NO_PROGRESS, Progress
 from kedro_ml_lint.publishing.alias import AliasMove, AliasRequest, move_alias
-from kedro_ml_lint.publishing.errors import PublishError, one_line
+from kedro_ml_lint.publishing.errors import NOTHING_KEPT, PublishError, one_line
 from kedro_ml_lint.publishing.experiment import DEFAULT_EXPERIMENT, resolve_experiment
 from kedro_ml_lint.publishing.journal import Journal, abandoned
 from kedro_ml_lint.publishing.output import redacted_output
@@ -147,7 +147,7 @@ def log_all(
                     else:
                         journal.close()
                 note = (
-                    "nothing was kept in the tracking store"
+                    NOTHING_KEPT
                     if not problems
                     else "cleaning up failed too ("
                     + "; ".join(problems)
