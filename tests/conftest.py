@@ -295,6 +295,17 @@ def _run_in_process(args: tuple, cwd: Path | None, env: dict) -> CliRun:
     return CliRun(result.exit_code, result.stdout, stderr)
 
 
+class RecordingHandler(logging.Handler):
+    """Keeps every record it is given, at every level (``.records``)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 class _CurrentStderr(logging.Handler):
     """Log records to whatever ``sys.stderr`` is when they are emitted (``CliRunner``'s)."""
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from conftest import RecordingHandler
+
 from kedro_ml_lint.hooks import MlflowPipelineHook, _source_checkout
 
 
@@ -15,19 +17,10 @@ def test_a_folder_without_pyproject_is_no_source_checkout(tmp_path: Path) -> Non
     assert _source_checkout(tmp_path / "data") == tmp_path
 
 
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 def test_a_pre_flight_that_cannot_run_is_one_info_line(tmp_path: Path) -> None:
     # On the hook's own logger: importing Kedro's project module reconfigures the root's.
     logger = logging.getLogger("kedro_ml_lint.hooks")
-    handler, level = _Records(), logger.level
+    handler, level = RecordingHandler(), logger.level
     logger.addHandler(handler)
     logger.setLevel(logging.DEBUG)
     try:

@@ -12,20 +12,12 @@ import logging
 from pathlib import Path
 
 import pytest
+from conftest import RecordingHandler
 from kedro.framework import project as kedro_project
 from mlflow_support import EXAMPLES, copy_project
 
 from kedro_ml_lint.publishing.catalog import project_catalog
 from kedro_ml_lint.publishing.quiet import quiet_kedro
-
-
-class _Records(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
 
 
 def test_building_the_catalog_keeps_the_callers_handlers_and_quiet(
@@ -36,7 +28,7 @@ def test_building_the_catalog_keeps_the_callers_handlers_and_quiet(
     monkeypatch.delitem(kedro_project.LOGGING.data.get("loggers", {}), "churn", raising=False)
     monkeypatch.setattr(kedro_project, "PACKAGE_NAME", None)
     root, kedro_logger = logging.getLogger(), logging.getLogger("kedro")
-    mine = _Records()
+    mine = RecordingHandler()
     monkeypatch.setattr(root, "handlers", [mine])
     monkeypatch.setattr(kedro_logger, "level", logging.INFO)
 
